@@ -1,0 +1,1 @@
+"""Galen's agent layer (see DESIGN.md)."""

@@ -1,0 +1,110 @@
+"""Writing the answer: the fully grounded template, and the prompt the LLM writer gets."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from agent import prompts
+
+TOOL_TITLES = {
+    "segment_image": "Segmentation",
+    "classify_image": "Lesion characterisation",
+    "nodule_malignancy_risk": "Nodule malignancy risk (Brock)",
+    "clinical_risk": "Metastasis risk",
+    "treatment_benefit": "Hormonal therapy benefit",
+    "search_guidelines": "Guidelines",
+    "predict_properties": "Molecule properties",
+    "design_molecules": "Molecule design",
+}
+DEMO_LABEL = "demo model trained on synthetic data — not validated for clinical use"
+
+
+def _sentences(text: str) -> list[str]:
+    text = re.sub(r"\s+", " ", re.sub(r"^#+\s.*$", " ", text, flags=re.MULTILINE)).strip()
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(\[])", text)
+    return [p.strip() for p in parts if len(p.strip()) > 20]
+
+
+def key_sentences(question: str, passages: list[dict[str, Any]], limit: int = 3) -> list[tuple[str, int]]:
+    """The passage sentences closest to the question, as (sentence, passage number)."""
+    candidates: list[tuple[str, int]] = []
+    for n, p in enumerate(passages[:4], start=1):
+        for s in _sentences(p.get("text", ""))[:25]:
+            candidates.append((s, n))
+    if not candidates:
+        return []
+    from knowledge.embeddings import embed
+
+    q = embed([question])[0]
+    sims = embed([s for s, _ in candidates]) @ q
+    order = sorted(range(len(candidates)), key=lambda i: -sims[i])[:limit]
+    return [candidates[i] for i in sorted(order)]
+
+
+def template_answer(state: dict[str, Any]) -> str:
+    """The templated answer: only tool facts, error explanations and quoted passages."""
+    from agent.policy import refusal_text
+
+    if state.get("refusal"):
+        return refusal_text(state["refusal"])
+    calls = state.get("calls") or []
+    passages = state.get("passages") or []
+    question = state.get("question", "")
+    lines: list[str] = []
+    route = state.get("route_info") or {}
+    for call in calls:
+        title = TOOL_TITLES.get(call["name"], call["name"])
+        if call.get("ok"):
+            result = call.get("result") or {}
+            head = f"**{title}**" + (f" ({DEMO_LABEL})" if result.get("demo_model") else "")
+            lines.append(head)
+            facts = result.get("facts") or ([result["summary"]] if result.get("summary") else [])
+            if call["name"] == "search_guidelines":
+                facts = []
+            lines.extend(f"- {f}" for f in facts)
+            lines.extend(f"- Caution: {w}" for w in result.get("warnings") or [])
+        else:
+            err = call.get("error") or {}
+            if err.get("missing"):
+                lines.append(f"**{title}**: to run it I need {', '.join(err['missing'])}. Please provide them.")
+            else:
+                lines.append(f"**{title}** could not run: {err.get('message', 'unknown error')}")
+    if passages:
+        quoted = key_sentences(question, passages)
+        if quoted:
+            lines.append("**Guideline context**")
+            lines.extend(f"- {s} [{n}]" for s, n in quoted)
+    if not lines:
+        if route.get("note"):
+            lines.append(route["note"])
+        lines.append(prompts.CAPABILITIES)
+    elif route.get("note"):
+        lines.append(f"_{route['note']}_")
+    for w in state.get("warnings") or []:
+        lines.append(f"_Note: {w}_")
+    return "\n".join(lines)
+
+
+def writer_prompt(state: dict[str, Any]) -> str | None:
+    """The LLM writer's prompt, or None when there is nothing for it to phrase."""
+    if state.get("refusal"):
+        return None
+    facts: list[str] = []
+    for call in state.get("calls") or []:
+        if call.get("ok"):
+            r = call.get("result") or {}
+            if call["name"] != "search_guidelines":
+                facts.extend(r.get("facts") or [r.get("summary", "")])
+        else:
+            err = call.get("error") or {}
+            facts.append(f"{call['name']} could not run: {err.get('message', '')}")
+    passages = state.get("passages") or []
+    if not facts and not passages:
+        return None
+    ptext = "\n".join(f"[{n}] {p.get('title', '')} — {p.get('section', '')}: {p.get('text', '')[:500]}" for n, p in enumerate(passages[:3], start=1))
+    return prompts.WRITER.format(
+        question=state.get("question", ""),
+        facts="\n".join(f"- {f}" for f in facts) or "- (none)",
+        passages=ptext or "(none)",
+    )

@@ -1,0 +1,354 @@
+"""The agent's steps: intake → policy → route → act → ground → answer → verify → audit.
+
+Each step is a method of :class:`AgentNodes`, which holds the process-wide resources (settings,
+chat model, router, audit log). Per-conversation data lives only in the graph state.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from functools import cached_property
+from typing import Any, Literal
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
+
+from agent import prompts
+from agent.audit import AuditLog
+from agent.compose import template_answer, writer_prompt
+from agent.policy import check_request
+from agent.state import GalenState
+from agent.verify import verify_answer
+from galen import __version__
+from galen.errors import GalenError, MissingFacts
+from galen.settings import Settings
+from tools.base import Attachment, ToolContext
+from tools.registry import CATALOGUE, get_tool, tool_status
+
+# Tools that produce findings others consume run first.
+RUN_ORDER = ["segment_image", "classify_image", "nodule_malignancy_risk", "clinical_risk",
+             "treatment_benefit", "predict_properties", "design_molecules", "search_guidelines"]
+
+
+def _order(names: list[str]) -> list[str]:
+    return sorted(dict.fromkeys(names), key=lambda n: RUN_ORDER.index(n) if n in RUN_ORDER else 99)
+
+
+def error_record(e: GalenError) -> dict[str, Any]:
+    return e.to_dict() | {"kind": e.kind}
+
+
+class AgentNodes:
+    """The graph's node functions, bound to one process's resources."""
+
+    def __init__(self, settings: Settings, chat_model: BaseChatModel | None = None, router: Any = None) -> None:
+        self.settings = settings
+        self._chat_model = chat_model
+        self._router = router
+        self.audit_log = AuditLog(settings.resolved_data_dir() / "audit.jsonl")
+
+    @cached_property
+    def chat_model(self) -> BaseChatModel:
+        if self._chat_model is not None:
+            return self._chat_model
+        from agent.llm import build_chat_model
+
+        return build_chat_model(self.settings)
+
+    @cached_property
+    def router(self) -> Any:
+        if self._router is not None:
+            return self._router
+        from agent.router import default_router
+
+        return default_router()
+
+    # --- helpers ----------------------------------------------------------------------------
+    def _context(self, state: GalenState) -> ToolContext:
+        workdir = self.settings.resolved_data_dir() / "workspace" / "turns" / state["turn_id"]
+        workdir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        atts = [Attachment.from_dict(a) for a in state.get("attachments") or []]
+        return ToolContext(
+            settings=self.settings,
+            workdir=workdir,
+            attachments=atts,
+            findings=list(state.get("findings") or []),
+            question=state.get("question", ""),
+        )
+
+    # --- steps ------------------------------------------------------------------------------
+    def intake(self, state: GalenState) -> dict[str, Any]:
+        """Start a turn: take the question and attachments, reset per-turn fields."""
+        question = state.get("question") or str(state["messages"][-1].content)
+        new = list(state.get("new_attachments") or [])
+        earlier = [a for a in state.get("attachments") or [] if a["sha256"] not in {n["sha256"] for n in new}]
+        return {
+            "turn_id": uuid.uuid4().hex[:16],
+            "turn": int(state.get("turn") or 0) + 1,
+            "question": question,
+            "attachments": new + earlier,  # newest first; follow-ups reuse earlier files
+            "new_attachments": [],
+            "refusal": None,
+            "planned": [],
+            "calls": [],
+            "route_info": {},
+            "tool_rounds": 0,
+            "passages": [],
+            "draft": "",
+            "template": "",
+            "answer": "",
+            "verified": False,
+            "verification": {},
+            "warnings": [],
+            "started_at": time.time(),
+        }
+
+    def policy(self, state: GalenState) -> dict[str, Any]:
+        """Decline out-of-scope requests before any tool runs."""
+        return {"refusal": check_request(state["question"])}
+
+    def route(self, state: GalenState) -> dict[str, Any]:
+        """Decide which tools to call with which arguments, per the routing policy."""
+        if state.get("refusal"):
+            return {"planned": []}
+        if self.settings.routing_policy == "llm":
+            return self._route_llm(state)
+        if state.get("tool_rounds"):
+            return {"planned": []}  # semantic and hybrid plan once per turn
+        decision = self.router.route(state["question"])
+        info: dict[str, Any] = {
+            "policy": self.settings.routing_policy,
+            "nearest": decision.nearest,
+            "score": round(decision.score, 3),
+            "margin": round(decision.margin, 3),
+            "candidates": [[list(t), round(s, 3)] for t, s in decision.candidates[:4]],
+        }
+        names = list(decision.tools) if decision.score >= self.settings.routing_min_similarity else []
+        if decision.score < self.settings.routing_min_similarity:
+            info["note"] = "I could not tell which of my tools fits this request."
+        if self.settings.routing_policy == "hybrid" and names:
+            names = self._hybrid_choice(state["question"], decision.ranked_tools()[: self.settings.routing_top_k], names)
+        elif names and decision.margin < self.settings.routing_confirm_margin:
+            alt = decision.candidates[1][0] if len(decision.candidates) > 1 else ()
+            if alt:
+                info["note"] = (f"I read this as a request for {', '.join(names)}; if you meant "
+                                f"{', '.join(alt) or 'a general question'}, say so.")
+        info["tools"] = names
+        return self._plan_calls(state, _order(names), info)
+
+    def _plan_calls(self, state: GalenState, names: list[str], info: dict[str, Any]) -> dict[str, Any]:
+        ctx = self._context(state)
+        planned, failed = [], []
+        for i, name in enumerate(names):
+            status = tool_status(name)
+            call = {"id": f"call_{uuid.uuid4().hex[:12]}", "name": name, "arguments": {}}
+            if not status.available:
+                failed.append(call | {"ok": False, "error": {"type": "ModelUnavailable", "message": status.reason, "kind": "model_unavailable"}, "result": None, "duration_s": 0.0})
+                continue
+            try:
+                call["arguments"] = get_tool(name).extract_arguments(state["question"], ctx)
+            except MissingFacts as e:
+                if i > 0:  # an earlier tool in this plan may supply them (e.g. size from segmentation)
+                    call["deferred"] = True
+                else:
+                    failed.append(call | {"ok": False, "error": error_record(e), "result": None, "duration_s": 0.0})
+                    continue
+            except GalenError as e:
+                failed.append(call | {"ok": False, "error": error_record(e), "result": None, "duration_s": 0.0})
+                continue
+            planned.append(call)
+        update: dict[str, Any] = {"planned": planned, "calls": list(state.get("calls") or []) + failed, "route_info": info}
+        if planned:
+            update["messages"] = [AIMessage(content="", tool_calls=[{"name": c["name"], "args": c["arguments"], "id": c["id"], "type": "tool_call"} for c in planned])]
+        return update
+
+    def _route_llm(self, state: GalenState) -> dict[str, Any]:
+        if int(state.get("tool_rounds") or 0) >= self.settings.max_tool_calls:
+            return {"planned": [], "warnings": list(state.get("warnings") or []) + ["The tool-call limit for one turn was reached."]}
+        from tools.langchain import as_langchain_tools
+
+        lc_tools = as_langchain_tools()
+        model = self.chat_model.bind_tools(lc_tools)
+        history = [SystemMessage(content=prompts.ROUTER_SYSTEM)] + list(state["messages"])[-12:]
+        msg = model.invoke(history)
+        calls = [c for c in getattr(msg, "tool_calls", []) or [] if c["name"] in CATALOGUE]
+        budget = self.settings.max_tool_calls - int(state.get("tool_rounds") or 0)
+        calls = calls[:budget]
+        planned = [{"id": c.get("id") or f"call_{uuid.uuid4().hex[:12]}", "name": c["name"], "arguments": c.get("args") or {}} for c in calls]
+        info = dict(state.get("route_info") or {}) | {"policy": "llm", "tools": [c["name"] for c in planned]}
+        update: dict[str, Any] = {"planned": planned, "route_info": info}
+        if planned:
+            update["messages"] = [AIMessage(content="", tool_calls=[{"name": c["name"], "args": c["arguments"], "id": c["id"], "type": "tool_call"} for c in planned])]
+        return update
+
+    def _hybrid_choice(self, question: str, candidates: list[str], fallback: list[str]) -> list[str]:
+        from pydantic import BaseModel, Field
+
+        names = tuple(candidates)
+
+        class Choice(BaseModel):
+            tools: list[str] = Field(description="Chosen tool names", json_schema_extra={"items": {"enum": list(names)}})
+
+        schema = {"type": "object", "properties": {"tools": {"type": "array", "items": {"type": "string", "enum": list(names)}, "maxItems": 3}}, "required": ["tools"]}
+        descr = "\n".join(f"- {n}: {get_tool(n).description[:160]}" for n in names if tool_status(n).available)
+        try:
+            chooser = self.chat_model.with_structured_output(schema)
+            out = chooser.invoke([HumanMessage(content=prompts.HYBRID_CHOOSER.format(question=question, candidates=descr))])
+            chosen = [t for t in (out.get("tools") if isinstance(out, dict) else []) if t in names]
+        except (ValueError, json.JSONDecodeError):
+            chosen = []
+        return chosen or fallback
+
+    def act(self, state: GalenState) -> dict[str, Any]:
+        """Run the planned calls; expected failures become messages, bugs propagate."""
+        ctx = self._context(state)
+        calls = list(state.get("calls") or [])
+        findings: list[dict[str, Any]] = []
+        messages = []
+        for call in state.get("planned") or []:
+            name = call["name"]
+            started = time.perf_counter()
+            record = {"id": call["id"], "name": name, "arguments": call.get("arguments") or {}}
+            try:
+                tool = get_tool(name)
+                raw = call.get("arguments") or {}
+                if call.get("deferred") or (not raw and self.settings.routing_policy != "llm"):
+                    raw = tool.extract_arguments(state["question"], ctx)
+                    record["arguments"] = raw
+                result = tool.run(tool.validate_arguments(raw), ctx)
+                record |= {"ok": True, "error": None, "result": result.model_dump(mode="json")}
+                finding = {"tool": name, "data": result.data, "turn": state.get("turn")}
+                findings.append(finding)
+                ctx.findings.append(finding)
+                content = result.summary[:2000]
+            except GalenError as e:
+                record |= {"ok": False, "error": error_record(e), "result": None}
+                content = f"Error ({e.kind}): {e.user_message()}"
+            record["duration_s"] = round(time.perf_counter() - started, 3)
+            calls.append(record)
+            messages.append(ToolMessage(content=content, tool_call_id=call["id"], name=name, status="success" if record["ok"] else "error"))
+        return {
+            "calls": calls,
+            "planned": [],
+            "findings": findings,
+            "messages": messages,
+            "tool_rounds": int(state.get("tool_rounds") or 0) + len(state.get("planned") or []),
+        }
+
+    def ground(self, state: GalenState) -> dict[str, Any]:
+        """Retrieve guideline passages for the question and the tool findings."""
+        if state.get("refusal"):
+            return {"passages": []}
+        calls = state.get("calls") or []
+        ok = [c for c in calls if c.get("ok")]
+        tool_passages = [p for c in ok for p in (c["result"].get("passages") or [])]
+        if tool_passages:
+            return {"passages": tool_passages[: max(self.settings.kb_top_k, 4)]}
+        if not calls:
+            return {"passages": []}  # greetings and questions about Galen need no guideline
+        queries = [c["result"].get("grounding_query") for c in ok if c["result"].get("grounding_query")]
+        if not queries:
+            return {"passages": []}
+        query = " ".join([state["question"]] + queries)
+        try:
+            from knowledge.retrieval import search
+        except ImportError:
+            return {"passages": []}
+        try:
+            passages = search(query, k=self.settings.kb_top_k, settings=self.settings)
+        except GalenError as e:
+            return {"passages": [], "warnings": list(state.get("warnings") or []) + [f"Guidelines could not be searched: {e.user_message()}"]}
+        return {"passages": [p.model_dump() for p in passages]}
+
+    def answer(self, state: GalenState) -> dict[str, Any]:
+        """Write the reply: the LLM phrases the facts (checked next), the template is the fallback."""
+        template = template_answer(state)
+        draft = template
+        prompt = writer_prompt(state) if self.settings.answer_writer == "llm" else None
+        if prompt:
+            msg = self.chat_model.invoke([SystemMessage(content=prompts.SYSTEM), HumanMessage(content=prompt)])
+            draft = str(msg.content).strip() or template
+        return {"template": template, "draft": draft}
+
+    def verify(self, state: GalenState) -> dict[str, Any]:
+        """Keep the draft only if every number and citation in it is grounded and it states the findings."""
+        evidence = [c.get("result") for c in state.get("calls") or [] if c.get("ok")] + [f.get("data") for f in state.get("findings") or []]
+        errors = [c.get("error") for c in state.get("calls") or [] if not c.get("ok")]
+        passages = state.get("passages") or []
+        draft = state.get("draft") or ""
+        check = verify_answer(draft, question=state["question"], tool_evidence=evidence + errors, passages=passages)
+        result = check.to_dict()
+        if check.ok and draft != state.get("template"):
+            missing = _omitted_findings(draft, state)
+            if missing:
+                result = result | {"ok": False, "reason": f"the reply omits the findings of {', '.join(missing)}"}
+        if result["ok"]:
+            answer, verified = draft, True
+        else:
+            answer, verified = state.get("template", ""), False
+            t = verify_answer(answer, question=state["question"], tool_evidence=evidence + errors, passages=passages)
+            result["template_ok"] = t.ok
+            if not t.ok:
+                result["template_problem"] = t.reason
+        return {"answer": answer, "verified": verified, "verification": result, "messages": [AIMessage(content=answer)]}
+
+    def audit(self, state: GalenState, config: RunnableConfig) -> dict[str, Any]:
+        """Append one line for the turn (scrubbed of identifiers)."""
+        from agent.llm import describe_backend
+
+        calls = state.get("calls") or []
+        record = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "thread": (config.get("configurable") or {}).get("thread_id", ""),
+            "turn": state.get("turn"),
+            "turn_id": state.get("turn_id"),
+            "question": state.get("question", ""),
+            "attachments": [{"kind": a["kind"], "sha256": a["sha256"]} for a in state.get("attachments") or []],
+            "refusal": (state.get("refusal") or {}).get("rule"),
+            "route": state.get("route_info") or {},
+            "tools": [
+                {"name": c["name"], "arguments": c.get("arguments"), "ok": c.get("ok"),
+                 "error": (c.get("error") or {}).get("message"), "duration_s": c.get("duration_s"),
+                 "versions": (c.get("result") or {}).get("versions", {})}
+                for c in calls
+            ],
+            "citations": [{"source_id": p.get("source_id"), "section": p.get("section"), "chunk_id": p.get("chunk_id")} for p in state.get("passages") or []],
+            "verified": state.get("verified"),
+            "verification": state.get("verification") or {},
+            "versions": {"galen": __version__, **describe_backend(self.settings), "routing": self.settings.routing_policy},
+            "latency_s": round(time.time() - float(state.get("started_at") or time.time()), 3),
+        }
+        self.audit_log.append(record)
+        return {}
+
+    # --- routing functions --------------------------------------------------------------------
+    @staticmethod
+    def after_policy(state: GalenState) -> Literal["route", "answer"]:
+        return "answer" if state.get("refusal") else "route"
+
+    @staticmethod
+    def after_route(state: GalenState) -> Literal["act", "ground"]:
+        return "act" if state.get("planned") else "ground"
+
+    def after_act(self, state: GalenState) -> Literal["route", "ground"]:
+        if self.settings.routing_policy == "llm" and int(state.get("tool_rounds") or 0) < self.settings.max_tool_calls:
+            return "route"
+        return "ground"
+
+
+def _omitted_findings(draft: str, state: GalenState) -> list[str]:
+    """Tools whose stated numbers the draft leaves out entirely (the answer must carry findings)."""
+    from agent.verify import numbers_in
+
+    stated = set(numbers_in(draft))
+    missing = []
+    for c in state.get("calls") or []:
+        if not c.get("ok") or c["name"] == "search_guidelines":
+            continue
+        nums = {n for f in (c["result"].get("facts") or []) for n in numbers_in(f)}
+        if nums and not (nums & stated):
+            missing.append(c["name"])
+    return missing

@@ -1,0 +1,135 @@
+"""Answer verification: every number must come from the evidence, every citation must exist.
+
+A reply passes when each number it states appears (allowing for rounding, percent ↔ fraction
+and mm ↔ cm) in the question, a tool result, or a cited passage, and each ``[n]`` names one of
+the retrieved passages. Otherwise the agent replaces it with the templated answer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+_CITATION = re.compile(r"\[(\d+(?:\s*[,–-]\s*\d+)*)\]")
+_NUMBER = re.compile(r"(?<![\w.])[-−]?\d+(?:\.\d+)?(?![\w.]*\d)")
+_LIST_MARKER = re.compile(r"^\s*\d+[.)]\s", re.MULTILINE)
+
+
+@dataclass
+class Verification:
+    ok: bool
+    ungrounded_numbers: list[str] = field(default_factory=list)
+    bad_citations: list[int] = field(default_factory=list)
+    cited: list[int] = field(default_factory=list)
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "ungrounded_numbers": self.ungrounded_numbers,
+            "bad_citations": self.bad_citations,
+            "cited": self.cited,
+            "reason": self.reason,
+        }
+
+
+def _normalise(text: str) -> str:
+    text = text.replace("−", "-").replace("\u2009", " ").replace("\u00a0", " ")
+    return re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,234 → 1234
+
+
+def citations_in(text: str) -> list[int]:
+    """The passage numbers cited as [1], [2, 3] or [1-3]."""
+    out: list[int] = []
+    for m in _CITATION.finditer(text):
+        for part in re.split(r"\s*,\s*", m.group(1)):
+            bounds = re.split(r"\s*[–-]\s*", part)
+            lo, hi = int(bounds[0]), int(bounds[-1])
+            out.extend(range(lo, hi + 1) if hi >= lo and hi - lo < 50 else [lo, hi])
+    return sorted(set(out))
+
+
+def numbers_in(text: str) -> list[str]:
+    """Numbers stated in ``text``, ignoring citation markers and list numbering."""
+    text = _CITATION.sub(" ", _normalise(text))
+    text = _LIST_MARKER.sub(" ", text)
+    found = []
+    for m in _NUMBER.finditer(text):
+        tok = m.group(0)
+        # "18-24 months": the hyphen is a range, not a minus sign.
+        if tok.startswith("-") and m.start() > 0 and text[m.start() - 1].isdigit():
+            tok = tok[1:]
+        found.append(tok)
+    return found
+
+
+def evidence_numbers(*sources: Any) -> list[float]:
+    """Every number in the evidence: strings are scanned, structures walked."""
+    out: list[float] = []
+
+    def walk(x: Any) -> None:
+        if isinstance(x, bool) or x is None:
+            return
+        if isinstance(x, int | float):
+            if math.isfinite(float(x)):
+                out.append(float(x))
+        elif isinstance(x, str):
+            for tok in numbers_in(x):
+                out.append(float(tok))
+        elif isinstance(x, dict):
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list | tuple):
+            for v in x:
+                walk(v)
+        else:
+            walk(json.loads(json.dumps(x, default=str)))
+
+    for s in sources:
+        walk(s)
+    return out
+
+
+def _decimals(tok: str) -> int:
+    return len(tok.split(".")[1]) if "." in tok else 0
+
+
+def number_grounded(tok: str, evidence: list[float]) -> bool:
+    """Whether the stated number ``tok`` matches some evidence value after rounding or scaling.
+
+    A positive number may state the magnitude of a negative one ("lowers the risk by 3 points");
+    a negative number must match a negative value.
+    """
+    value = float(tok)
+    tol = 0.5 * 10 ** (-_decimals(tok)) + 1e-9
+    for e in evidence:
+        for scaled in (e, e * 100, e / 100, e * 10, e / 10):
+            target = abs(scaled) if value >= 0 else scaled
+            if abs(value - target) <= tol:
+                return True
+    return False
+
+
+def verify_answer(answer: str, *, question: str, tool_evidence: list[Any], passages: list[dict[str, Any]]) -> Verification:
+    """Check ``answer`` against its evidence.
+
+    Args:
+        answer: the reply to check.
+        question: the person's question (numbers they gave are grounded).
+        tool_evidence: tool results (facts, summaries, data) of this turn and earlier findings used.
+        passages: the retrieved passages, in citation order ([1] is ``passages[0]``).
+    """
+    cited = citations_in(answer)
+    bad = [n for n in cited if n < 1 or n > len(passages)]
+    cited_passages = [passages[n - 1] for n in cited if 1 <= n <= len(passages)]
+    evidence = evidence_numbers(question, tool_evidence, [(p.get("text", ""), p.get("title", ""), p.get("section", "")) for p in cited_passages])
+    ungrounded = [tok for tok in numbers_in(answer) if not number_grounded(tok, evidence)]
+    reasons = []
+    if bad:
+        reasons.append(f"citations to passages that were not retrieved: {', '.join(f'[{n}]' for n in bad)}")
+    if ungrounded:
+        reasons.append(f"numbers not found in the question, tool results or cited passages: {', '.join(dict.fromkeys(ungrounded))}")
+    return Verification(not reasons, list(dict.fromkeys(ungrounded)), bad, cited, "; ".join(reasons))

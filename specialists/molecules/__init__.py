@@ -1,0 +1,1 @@
+"""Molecules specialist: SMILES handling, descriptors, rule checks, alerts, learned properties, design."""

@@ -1,0 +1,1 @@
+"""Galen's tools layer (see DESIGN.md)."""

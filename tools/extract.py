@@ -1,0 +1,206 @@
+"""Deterministic argument extractors shared by the tools.
+
+The embedded model is far too small to fill arguments (DATA.md measured ≤ 5/12), so the
+`semantic` routing policy fills them from the text with these functions: SMILES strings,
+numbers with units, comparators ("under 3", "≤ 400 Da", "at least 0.7") and named values.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Upper-case words that happen to be valid SMILES but are English or clinical abbreviations.
+_NOT_SMILES = {
+    "CT", "MR", "MRI", "PET", "BBB", "CNS", "MW", "HBD", "HBA", "TPSA", "QED", "SA", "PAINS", "SMILES",
+    "NO", "ON", "SO", "OK", "IS", "IN", "OF", "OR", "AND", "CO", "CN", "CS", "SC", "NC", "OC", "CC", "BRENK",
+    "FDA", "NCCN", "BTS", "ACR", "ER", "PR", "HR", "HER2", "OS", "CI", "DNA", "RNA", "US", "UK", "NHS", "ICU",
+    "COPD", "NSCLC", "SCLC", "HU", "BMI", "PS", "SNOMED", "ICD", "WHO", "I", "C", "N", "O", "S", "P", "F", "B",
+    "CPU", "GPU", "RO5", "IC50", "EC50", "KI", "GI", "PK", "PD", "ADME", "ADMET", "LOGP", "LOGS",
+}
+_SMILES_CHARS = re.compile(r"^[A-Za-z0-9@+\-\[\]\(\)=#%/\\\.\*:]+$")
+_TRAILING = ".,;:!?\"'`»“”’)"
+_LEADING = "\"'`«“‘("
+
+
+@dataclass(frozen=True)
+class SmilesToken:
+    text: str
+    valid: bool
+
+
+def _looks_like_smiles(tok: str) -> bool:
+    if not tok or tok.upper() in _NOT_SMILES or not _SMILES_CHARS.match(tok):
+        return False
+    if not re.search(r"(Cl|Br|[BCNOSPFI]|[cnosp])", tok):
+        return False
+    special = re.search(r"[\[\]\(\)=#@\d/\\%]", tok)
+    if special:
+        # "C1" alone or "7mm" are not molecules; require some atom letters around the specials.
+        return len(re.findall(r"Cl|Br|[BCNOSPFI]|[cnosp]", tok)) >= 2 and not re.fullmatch(r"\d+[a-z]*", tok)
+    # Plain letters: only organic-subset atoms, at least 3 atoms, not an ordinary word.
+    if not re.fullmatch(r"(Cl|Br|[BCNOSPFI]|[cnosp])+", tok):
+        return False
+    return len(re.findall(r"Cl|Br|[BCNOSPFI]|[cnosp]", tok)) >= 3 and not tok.islower()
+
+
+def find_smiles(text: str) -> list[SmilesToken]:
+    """SMILES-looking tokens in ``text`` in order, each marked valid (RDKit parses it) or not."""
+    from specialists.molecules.chem import quiet_rdkit
+
+    from rdkit import Chem
+
+    out: list[SmilesToken] = []
+    seen: set[str] = set()
+    for raw in re.split(r"[\s,;]+", text):
+        tok = raw.strip(_LEADING)
+        # strip sentence punctuation but keep a closing bracket that balances an opening one
+        while tok and tok[-1] in _TRAILING:
+            if tok[-1] == ")" and tok.count("(") >= tok.count(")"):
+                break
+            tok = tok[:-1]
+        if tok in seen or not _looks_like_smiles(tok):
+            continue
+        seen.add(tok)
+        with quiet_rdkit():
+            mol = Chem.MolFromSmiles(tok)
+        out.append(SmilesToken(tok, mol is not None and mol.GetNumAtoms() > 0))
+    return out
+
+
+_NUM = r"(?P<n>[-+−]?\d+(?:\.\d+)?)"
+_UNIT_SCALE = {"mm": 1.0, "millimetre": 1.0, "millimeter": 1.0, "cm": 10.0, "centimetre": 10.0, "centimeter": 10.0}
+
+
+def find_length_mm(text: str) -> float | None:
+    """A length in the text (``7 mm``, ``1.2 cm``, ``8-mm``), in millimetres."""
+    m = re.search(_NUM + r"\s*-?\s*(?P<u>mm|millimet(?:re|er)s?|cm|centimet(?:re|er)s?)\b", text, re.IGNORECASE)
+    if not m:
+        return None
+    unit = m.group("u").lower().rstrip("s")
+    return float(m.group("n").replace("−", "-")) * _UNIT_SCALE.get(unit, 1.0)
+
+
+def find_age(text: str) -> float | None:
+    """Age in years from '64-year-old', 'aged 64', 'age 64', '64 yo', '64 years old'."""
+    for pat in (
+        r"(?P<n>\d{1,3})\s*-?\s*(?:year|yr)s?\s*-?\s*old",
+        r"\bage[d]?\s*(?:of\s*)?(?:is\s*)?(?P<n>\d{1,3})\b",
+        r"(?P<n>\d{1,3})\s*(?:yo|y/o|y\.o\.)\b",
+        r"\b(?P<n>\d{1,3})\s*(?:M|F)\b",
+    ):
+        m = re.search(pat, text, re.IGNORECASE if "M|F" not in pat else 0)
+        if m:
+            return float(m.group("n"))
+    return None
+
+
+def find_sex(text: str) -> str | None:
+    t = text.lower()
+    if re.search(r"\b(woman|female|she|her|lady|girl|mrs|ms)\b", t) or re.search(r"\b\d{1,3}\s*F\b", text):
+        return "female"
+    if re.search(r"\b(man|male|he|his|gentleman|boy|mr)\b", t) or re.search(r"\b\d{1,3}\s*M\b", text):
+        return "male"
+    return None
+
+
+def find_comparator(text: str, names: list[str]) -> tuple[float | None, float | None] | None:
+    """A numeric range for a property named by any of ``names``.
+
+    Understands "logP under 3", "MW ≤ 400 Da", "QED at least 0.7", "TPSA between 40 and 90",
+    "MW < 400". Returns ``(low, high)`` with None for an open side, or None if not mentioned.
+    """
+    name = "(?:" + "|".join(re.escape(n) for n in names) + ")"
+    num = r"([-+−]?\d+(?:\.\d+)?)"
+    unit = r"\s*(?:da|daltons?|g/mol|å²|a\^?2|å\^?2)?"
+    t = text.replace("−", "-")
+    m = re.search(name + r"\s*(?:of|:)?\s*between\s*" + num + r"\s*(?:and|-|to)\s*" + num, t, re.IGNORECASE)
+    if m:
+        a, b = float(m.group(1)), float(m.group(2))
+        return (min(a, b), max(a, b))
+    lows = r"(?:>=|≥|=>|>|above|over|more than|greater than|at least|no less than|minimum(?: of)?|min\.?)"
+    highs = r"(?:<=|≤|=<|<|under|below|less than|at most|no more than|maximum(?: of)?|max\.?|up to)"
+    m = re.search(name + r"\s*(?:of|should be|must be|is|:)?\s*" + highs + r"\s*" + num + unit, t, re.IGNORECASE)
+    if m:
+        return (None, float(m.group(1)))
+    m = re.search(name + r"\s*(?:of|should be|must be|is|:)?\s*" + lows + r"\s*" + num + unit, t, re.IGNORECASE)
+    if m:
+        return (float(m.group(1)), None)
+    return None
+
+
+# --- clinical facts (clinical tools) -----------------------------------------------------------
+
+_NEGATORS = r"(?:\bno\b|\bnot\b|\bnon\b|\bwithout\b|\bdenies\b|\bdenied\b|\bnegative for\b|\babsent\b|\bfree of\b|\bnor\b)"
+
+
+def find_flag(text: str, term: str, *, negated_after: str | None = None) -> bool | None:
+    """Whether ``term`` (a regex) is stated as present (True), stated as absent (False) or not named (None).
+
+    A negator ("no", "without", "denies", "negative for", "non-") up to four words before the term,
+    or ``negated_after`` matched right after it ("family history: none"), makes it False.
+    """
+    m = re.search(term, text, re.IGNORECASE)
+    if not m:
+        return None
+    before = text[max(0, m.start() - 40):m.start()]
+    words = re.findall(r"[\w-]+|[.;,]", before)
+    tail = []
+    for w in reversed(words):  # stop at the clause boundary
+        if w in ".;,":
+            break
+        tail.insert(0, w)
+    window = " ".join(tail[-4:]) + " "
+    if re.search(_NEGATORS, window, re.IGNORECASE) or re.search(r"\bnon-?$", before, re.IGNORECASE):
+        return False
+    if negated_after and re.match(negated_after, text[m.end():m.end() + 30], re.IGNORECASE):
+        return False
+    return True
+
+
+_WORD_NUMBERS = {"one": 1, "single": 1, "solitary": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+                 "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+
+
+def find_count(text: str, noun: str) -> int | None:
+    """A count of ``noun`` ("3 nodules", "two nodules", "a solitary nodule", "nodule count 5")."""
+    # up to two words between the number and the noun, but never a unit ("8 mm nodule" is a size)
+    between = r"(?:(?!(?:mm|cm|millimet|centimet|years?|yo)\b)[\w-]+\s+){0,2}?"
+    m = re.search(rf"\b(\d+|{'|'.join(_WORD_NUMBERS)})\s+{between}{noun}s?\b", text, re.IGNORECASE)
+    if m:
+        tok = m.group(1).lower()
+        return int(tok) if tok.isdigit() else _WORD_NUMBERS[tok]
+    m = re.search(rf"{noun}\s*(?:count|number)\s*(?:of|:|=|is)?\s*(\d+)", text, re.IGNORECASE)
+    return int(m.group(1)) if m else None
+
+
+def find_menopausal_status(text: str) -> str | None:
+    """'pre' or 'post' from "postmenopausal", "pre-menopausal", "menopausal status: post"."""
+    m = re.search(r"\b(pre|post|peri)\s*-?\s*menopaus", text, re.IGNORECASE)
+    if m:
+        return "pre" if m.group(1).lower() in ("pre", "peri") else "post"
+    m = re.search(r"menopausal\s+status\s*(?:is|:|=)?\s*(pre|post)", text, re.IGNORECASE)
+    return m.group(1).lower() if m else None
+
+
+def find_grade(text: str) -> int | None:
+    """Histological grade 1-3 from "grade 2", "grade II", "G3", "poorly/moderately/well differentiated"."""
+    m = re.search(r"\b(?:grade|G)\s*(I{1,3}|[1-3])\b", text, re.IGNORECASE)
+    if m:
+        tok = m.group(1).upper()
+        return {"I": 1, "II": 2, "III": 3}.get(tok) or int(tok)
+    t = text.lower()
+    if "poorly differentiated" in t:
+        return 3
+    if re.search(r"(moderately|intermediate)(ly)? differentiated|intermediate grade", t):
+        return 2
+    if "well differentiated" in t:
+        return 1
+    return None
+
+
+def find_fmol(text: str, names: list[str]) -> float | None:
+    """A receptor level in fmol/mg named by any of ``names`` ("PR 48 fmol", "progesterone receptor: 48 fmol/mg")."""
+    name = r"\b(?:" + "|".join(names) + r")\b"
+    m = re.search(name + r"[\w\s]{0,20}?(?:of|:|=|is|at)?\s*(?P<n>[-+−]?\d+(?:\.\d+)?)\s*(?:fmol)", text, re.IGNORECASE)
+    return float(m.group("n").replace("−", "-")) if m else None

@@ -1,0 +1,1 @@
+"""Galen's ui layer (see DESIGN.md)."""
