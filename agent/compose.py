@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from agent import prompts
@@ -20,26 +19,15 @@ TOOL_TITLES = {
 DEMO_LABEL = "demo model trained on synthetic data — not validated for clinical use"
 
 
-def _sentences(text: str) -> list[str]:
-    text = re.sub(r"\s+", " ", re.sub(r"^#+\s.*$", " ", text, flags=re.MULTILINE)).strip()
-    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(\[])", text)
-    return [p.strip() for p in parts if len(p.strip()) > 20]
-
-
 def key_sentences(question: str, passages: list[dict[str, Any]], limit: int = 3) -> list[tuple[str, int]]:
-    """The passage sentences closest to the question, as (sentence, passage number)."""
-    candidates: list[tuple[str, int]] = []
-    for n, p in enumerate(passages[:4], start=1):
-        for s in _sentences(p.get("text", ""))[:25]:
-            candidates.append((s, n))
-    if not candidates:
-        return []
-    from knowledge.embeddings import embed
+    """The passage sentences that answer the question, as (sentence, passage number).
 
-    q = embed([question])[0]
-    sims = embed([s for s, _ in candidates]) @ q
-    order = sorted(range(len(candidates)), key=lambda i: -sims[i])[:limit]
-    return [candidates[i] for i in sorted(order)]
+    Delegates to the knowledge base's snippet picker, which respects size bands and risk
+    levels stated in the question (plain embedding similarity ignores "7 mm").
+    """
+    from knowledge.snippets import key_sentences as pick
+
+    return pick(question, passages[:4], limit=limit)
 
 
 def template_answer(state: dict[str, Any]) -> str:
@@ -55,13 +43,13 @@ def template_answer(state: dict[str, Any]) -> str:
     route = state.get("route_info") or {}
     for call in calls:
         title = TOOL_TITLES.get(call["name"], call["name"])
+        if call.get("ok") and call["name"] == "search_guidelines":
+            continue  # its passages are quoted below
         if call.get("ok"):
             result = call.get("result") or {}
             head = f"**{title}**" + (f" ({DEMO_LABEL})" if result.get("demo_model") else "")
             lines.append(head)
             facts = result.get("facts") or ([result["summary"]] if result.get("summary") else [])
-            if call["name"] == "search_guidelines":
-                facts = []
             lines.extend(f"- {f}" for f in facts)
             lines.extend(f"- Caution: {w}" for w in result.get("warnings") or [])
         else:
@@ -90,15 +78,13 @@ def writer_prompt(state: dict[str, Any]) -> str | None:
     """The LLM writer's prompt, or None when there is nothing for it to phrase."""
     if state.get("refusal"):
         return None
+    if any(not c.get("ok") for c in state.get("calls") or []):
+        return None  # failures and missing facts are explained verbatim by the template
     facts: list[str] = []
     for call in state.get("calls") or []:
-        if call.get("ok"):
-            r = call.get("result") or {}
-            if call["name"] != "search_guidelines":
-                facts.extend(r.get("facts") or [r.get("summary", "")])
-        else:
-            err = call.get("error") or {}
-            facts.append(f"{call['name']} could not run: {err.get('message', '')}")
+        r = call.get("result") or {}
+        if call["name"] != "search_guidelines":
+            facts.extend(r.get("facts") or [r.get("summary", "")])
     passages = state.get("passages") or []
     if not facts and not passages:
         return None

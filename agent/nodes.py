@@ -166,8 +166,6 @@ class AgentNodes:
         return update
 
     def _route_llm(self, state: GalenState) -> dict[str, Any]:
-        if int(state.get("tool_rounds") or 0) >= self.settings.max_tool_calls:
-            return {"planned": [], "warnings": list(state.get("warnings") or []) + ["The tool-call limit for one turn was reached."]}
         from tools.langchain import as_langchain_tools
 
         lc_tools = as_langchain_tools()
@@ -176,10 +174,14 @@ class AgentNodes:
         msg = model.invoke(history)
         calls = [c for c in getattr(msg, "tool_calls", []) or [] if c["name"] in CATALOGUE]
         budget = self.settings.max_tool_calls - int(state.get("tool_rounds") or 0)
-        calls = calls[:budget]
+        warnings = list(state.get("warnings") or [])
+        if len(calls) > budget:
+            warnings.append(f"The limit of {self.settings.max_tool_calls} tool calls per turn was reached; "
+                            "further calls were not made.")
+            calls = calls[:budget]
         planned = [{"id": c.get("id") or f"call_{uuid.uuid4().hex[:12]}", "name": c["name"], "arguments": c.get("args") or {}} for c in calls]
         info = dict(state.get("route_info") or {}) | {"policy": "llm", "tools": [c["name"] for c in planned]}
-        update: dict[str, Any] = {"planned": planned, "route_info": info}
+        update: dict[str, Any] = {"planned": planned, "route_info": info, "warnings": warnings}
         if planned:
             update["messages"] = [AIMessage(content="", tool_calls=[{"name": c["name"], "args": c["arguments"], "id": c["id"], "type": "tool_call"} for c in planned])]
         return update
@@ -282,9 +284,10 @@ class AgentNodes:
         check = verify_answer(draft, question=state["question"], tool_evidence=evidence + errors, passages=passages)
         result = check.to_dict()
         if check.ok and draft != state.get("template"):
-            missing = _omitted_findings(draft, state)
-            if missing:
-                result = result | {"ok": False, "reason": f"the reply omits the findings of {', '.join(missing)}"}
+            problem = _incomplete(draft, state)
+            if problem:
+                result = result | {"ok": False, "reason": problem}
+        result["writer"] = "template" if draft == state.get("template") else "llm"
         if result["ok"]:
             answer, verified = draft, True
         else:
@@ -334,14 +337,17 @@ class AgentNodes:
         return "act" if state.get("planned") else "ground"
 
     def after_act(self, state: GalenState) -> Literal["route", "ground"]:
-        if self.settings.routing_policy == "llm" and int(state.get("tool_rounds") or 0) < self.settings.max_tool_calls:
-            return "route"
-        return "ground"
+        # The llm policy goes back to the model, which may ask for more (bounded in route).
+        return "route" if self.settings.routing_policy == "llm" else "ground"
 
 
-def _omitted_findings(draft: str, state: GalenState) -> list[str]:
-    """Tools whose stated numbers the draft leaves out entirely (the answer must carry findings)."""
-    from agent.verify import numbers_in
+def _incomplete(draft: str, state: GalenState) -> str | None:
+    """Why a grounded draft still may not be shown: it leaves out the findings, ignores the
+    passages it was given, or degenerates into repetition. None when it is complete."""
+    import re
+
+    from agent.compose import key_sentences
+    from agent.verify import citations_in, numbers_in
 
     stated = set(numbers_in(draft))
     missing = []
@@ -351,4 +357,16 @@ def _omitted_findings(draft: str, state: GalenState) -> list[str]:
         nums = {n for f in (c["result"].get("facts") or []) for n in numbers_in(f)}
         if nums and not (nums & stated):
             missing.append(c["name"])
-    return missing
+    if missing:
+        return f"the reply omits the findings of {', '.join(missing)}"
+    passages = state.get("passages") or []
+    if passages and not any(c.get("ok") and c["name"] != "search_guidelines" for c in state.get("calls") or []):
+        if not citations_in(draft):
+            return "the reply cites none of the guideline passages it was given"
+        key_numbers = {n for s, _ in key_sentences(state["question"], passages) for n in numbers_in(s)}
+        if key_numbers and len(key_numbers & stated) < (len(key_numbers) + 1) // 2:
+            return "the reply leaves out the recommendation's numbers (intervals, thresholds)"
+    sentences = [x.strip().lower() for x in re.split(r"(?<=[.!?])\s+", draft) if len(x.strip()) > 20]
+    if len(sentences) != len(set(sentences)):
+        return "the reply repeats itself"
+    return None

@@ -118,6 +118,19 @@ class Settings(BaseSettings):
         512.0, gt=0, description="Largest attachment accepted (MB); larger files are refused with a message."
     )
 
+    # --- Molecules -------------------------------------------------------------------------
+    design_method: Literal["ga", "reinvent"] = Field(
+        "ga",
+        description="Search used by `design_molecules`: `ga` (graph-based genetic algorithm) or `reinvent` "
+        "(reinforcement learning of the SELFIES language-model prior).",
+    )
+    design_time_budget_s: float = Field(
+        45.0, gt=0, le=3600, description="Wall-clock limit of one molecule-design search (seconds)."
+    )
+    design_oracle_budget: int = Field(
+        4000, ge=10, le=100000, description="Most candidate molecules one design search may score."
+    )
+
     # --- UI --------------------------------------------------------------------------------
     ui_host: str = Field("127.0.0.1", description="Address the chat UI binds to.")
     ui_port: int = Field(7860, ge=1, le=65535, description="Port of the chat UI.")

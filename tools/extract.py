@@ -204,3 +204,46 @@ def find_fmol(text: str, names: list[str]) -> float | None:
     name = r"\b(?:" + "|".join(names) + r")\b"
     m = re.search(name + r"[\w\s]{0,20}?(?:of|:|=|is|at)?\s*(?P<n>[-+−]?\d+(?:\.\d+)?)\s*(?:fmol)", text, re.IGNORECASE)
     return float(m.group("n").replace("−", "-")) if m else None
+
+
+def find_patient_age(text: str) -> float | None:
+    """``find_age`` plus the follow-up phrasing "she is 64" / "patient is 64"."""
+    age = find_age(text)
+    if age is None:
+        m = re.search(r"\b(?:she|he|patient|the patient)\s+(?:is|was|were)\s+(\d{1,3})\b(?!\s*(?:mm|cm|%))", text, re.IGNORECASE)
+        age = float(m.group(1)) if m else None
+    return age
+
+
+def find_nodule_type(text: str) -> str | None:
+    """Lung-nodule type: 'part-solid' (subsolid, semi-solid), 'non-solid' (ground-glass, GGN) or 'solid'."""
+    t = text.lower()
+    if re.search(r"part[\s-]?solid|semi[\s-]?solid|subsolid|mixed[\s-]density", t):
+        return "part-solid"
+    if re.search(r"non[\s-]?solid|ground[\s-]?glass|\bggn\b|\bggo\b", t):
+        return "non-solid"
+    if re.search(r"\bsolid\b", t):
+        return "solid"
+    return None
+
+
+def find_er_status(text: str) -> bool | None:
+    """Oestrogen-receptor status from "ER-positive", "ER+", "estrogen receptor negative" (True = positive)."""
+    m = re.search(r"\b(?:ER|o?estrogen[\s-]receptor)\s*(?:status\s*)?(?:is\s*|:\s*)?[\s-]*(positive|negative|pos|neg|\+|-|−)",
+                  text, re.IGNORECASE)
+    if not m:
+        return None
+    return m.group(1).lower() in ("positive", "pos", "+")
+
+
+def find_positive_nodes(text: str) -> float | None:
+    """Number of positive lymph nodes ("3 positive nodes", "6 involved nodes", "node-negative" = 0)."""
+    if re.search(r"node[\s-]negative|no (?:positive|involved) (?:lymph )?nodes", text, re.IGNORECASE):
+        return 0.0
+    for pat in (r"(\d+)\s*(?:positive|involved|\+)\s*(?:axillary\s*)?(?:lymph\s*)?nodes?",
+                r"(?:positive|involved)\s*(?:lymph\s*)?nodes?\s*(?::|=|of)?\s*(\d+)",
+                r"(\d+)\s*(?:lymph\s*)?nodes?\s*(?:were\s*)?(?:positive|involved)"):
+        m = re.search(pat, text, re.IGNORECASE)
+        if m:
+            return float(m.group(1))
+    return None

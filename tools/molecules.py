@@ -1,4 +1,4 @@
-"""Molecule tools: ``predict_properties`` (and ``design_molecules``, from the molecules issue)."""
+"""Molecule tools: ``predict_properties`` (descriptors, rules, alerts, learned logS/BBB) and ``design_molecules``."""
 
 from __future__ import annotations
 
@@ -65,7 +65,11 @@ class PredictPropertiesTool(GalenTool):
             import rdkit  # noqa: F401
         except ImportError:
             return False, "RDKit is not installed"
-        return True, "ready (RDKit descriptors)"
+        from specialists.molecules.assets import MODEL_PATHS
+
+        if all(p.is_file() for p in MODEL_PATHS.values()):
+            return True, "ready (RDKit descriptors, learned logS and BBB ensembles)"
+        return True, "ready (RDKit descriptors; learned logS/BBB weights missing: run `galen train properties`)"
 
     def extract_arguments(self, question: str, ctx: ToolContext) -> dict[str, Any]:
         return {"smiles": extract_molecules(question)}
@@ -95,12 +99,152 @@ class PredictPropertiesTool(GalenTool):
                 f"{' (' + '; '.join(p.veber.violations) + ')' if p.veber.violations else ''}; "
                 f"structural alerts: {alerts}."
             )
+        versions = {"properties": VERSION}
+        warnings: list[str] = []
+        learned_facts, learned_warnings = _add_learned_predictions(rows, versions)
+        facts += learned_facts
+        warnings += learned_warnings
         summary = " ".join(facts)
         return ToolResult(
             tool=self.name,
             summary=summary,
             facts=facts,
             data={"molecules": rows},
-            versions={"properties": VERSION},
+            versions=versions,
+            warnings=warnings,
             grounding_query="Lipinski rule of five Veber rules PAINS Brenk alerts QED SA score interpretation",
+        )
+
+
+def _add_learned_predictions(rows: list[dict[str, Any]], versions: dict[str, str]) -> tuple[list[str], list[str]]:
+    """Add predicted logS and BBB probability (with ensemble spread and domain flag) to ``rows``.
+
+    Returns:
+        (facts, warnings); a warning instead of predictions when the weights are not installed.
+    """
+    from galen.errors import ModelUnavailable
+
+    try:
+        from specialists.molecules.learned import load_ensemble, predict_learned
+
+        preds = predict_learned([r["smiles"] for r in rows])
+        versions.update({"logs": load_ensemble("logs").version, "bbb": load_ensemble("bbb").version})
+    except ModelUnavailable as e:
+        return [], [f"Learned solubility/BBB predictions are unavailable: {e.user_message()}"]
+    facts, warnings = [], []
+    for row, p in zip(rows, preds, strict=True):
+        row["learned"] = p.to_dict()
+        facts.append(
+            f"{p.smiles}: predicted logS {p.logs:.2f} ± {p.logs_std:.2f} log mol/L; predicted probability of "
+            f"crossing the blood-brain barrier {p.bbb_probability:.3f} ± {p.bbb_std:.3f} (ensemble spread); "
+            f"nearest training-set similarity {min(p.logs_nearest_similarity, p.bbb_nearest_similarity):.2f}."
+        )
+        if not p.in_domain:
+            warnings.append(
+                f"{p.smiles} is outside the learned models' applicability domain (nearest training molecule "
+                f"similarity below 0.3): treat its predicted logS and BBB probability as unreliable."
+            )
+    return facts, warnings
+
+
+class DesignMoleculesArgs(BaseModel):
+    """A design request (see ``specialists.molecules.request.DesignRequest``) plus the parser's notes."""
+
+    request: dict[str, Any] = Field(description="DesignRequest fields: references, count, min_similarity, scaffold, "
+                                    "ranges {property: {low, high}}, avoid_alerts, novel, seed, method, budgets.")
+    notes: list[str] = Field(default_factory=list, description="How the plain-language request was read.")
+
+
+class DesignMoleculesTool(GalenTool):
+    name = "design_molecules"
+    description = (
+        "Generate new molecules that satisfy a design request: analogs of reference molecules (SMILES or drug "
+        "names) within a similarity, a scaffold to keep, property windows (MW, logP, TPSA, HBD, HBA, rotatable "
+        "bonds, QED, SA score, predicted solubility and BBB permeation), alerts to avoid (PAINS, Brenk), and a "
+        "count. Returns ranked, re-checked molecules with a grid image, SDF and CSV."
+    )
+    args_model = DesignMoleculesArgs
+    version = "0.1.0"
+
+    def availability(self) -> tuple[bool, str]:
+        try:
+            import rdkit  # noqa: F401
+        except ImportError:
+            return False, "RDKit is not installed"
+        from specialists.molecules.assets import PRIOR_PATH
+
+        prior = "ready" if PRIOR_PATH.is_file() else "missing (GA only; `galen train prior`)"
+        return True, f"ready (graph GA; REINVENT prior {prior})"
+
+    def extract_arguments(self, question: str, ctx: ToolContext) -> dict[str, Any]:
+        from specialists.molecules.parse import parse_design_request
+
+        s = ctx.settings
+        parsed = parse_design_request(
+            question, method=s.design_method, time_budget_s=s.design_time_budget_s, oracle_budget=s.design_oracle_budget
+        )
+        return {"request": parsed.request.model_dump(), "notes": parsed.notes}
+
+    def run(self, args: BaseModel, ctx: ToolContext) -> ToolResult:
+        from pydantic import ValidationError
+
+        from specialists.molecules.design import design
+        from specialists.molecules.export import write_csv, write_grid, write_sdf
+        from specialists.molecules.request import DesignRequest
+
+        assert isinstance(args, DesignMoleculesArgs)
+        try:
+            req = DesignRequest.model_validate(args.request)
+        except ValidationError as e:
+            raise InvalidInput(f"The design request is not valid: {e.errors()[0]['msg']}.") from e
+        result = design(req)
+        mols = result.molecules
+        ctx.workdir.mkdir(parents=True, exist_ok=True)
+        artifacts = []
+        if mols:
+            from tools.base import Artifact
+
+            grid = write_grid(mols, ctx.workdir / "design_grid.png")
+            sdf = write_sdf(mols, ctx.workdir / "design.sdf")
+            table = write_csv(mols, ctx.workdir / "design.csv")
+            artifacts = [
+                Artifact(path=str(grid), kind="image", label=f"Top {min(12, len(mols))} designed molecules with scores"),
+                Artifact(path=str(sdf), kind="sdf", label=f"{len(mols)} designed molecules (SDF)"),
+                Artifact(path=str(table), kind="csv", label="Ranked table: properties, constraints, similarity, alerts"),
+            ]
+        facts = [
+            f"design_molecules returned {len(mols)} of {req.count} requested molecules ({req.describe()}); "
+            f"{result.scored} candidates were scored and {result.passed} passed every constraint "
+            f"(method {'graph GA' if req.method == 'ga' else 'REINVENT RL'}, {result.seconds:.1f} s).",
+            f"Ranking: {result.score_formula}.",
+        ]
+        for i, m in enumerate(mols[:5], start=1):
+            p = m.properties
+            sim = f", similarity {m.similarity:.3f} to the nearest reference" if m.similarity is not None else ""
+            learned = ""
+            if "logs" in p:
+                learned = f", predicted logS {p['logs']:.2f}, predicted BBB probability {p['bbb']:.3f}"
+            facts.append(
+                f"#{i} {m.smiles}: score {m.score:.4f}, MW {p['mw']:.2f}, logP {p['logp']:.2f}, TPSA {p['tpsa']:.1f}, "
+                f"HBD {p['hbd']}, HBA {p['hba']}, QED {p['qed']:.3f}, SA score {p['sa_score']:.2f}{sim}{learned}; "
+                f"all {len(m.constraints)} constraints met."
+            )
+        warnings = list(args.notes) + list(result.notes)
+        if any(not m.uncertainty.get("in_domain", True) for m in mols):
+            warnings.append("Some molecules are outside the learned models' applicability domain; their predicted "
+                            "logS/BBB values are less reliable (see the in_domain column).")
+        data = {
+            "molecules": [
+                {"smiles": m.smiles, "properties": m.properties, "constraints": m.constraints, "score": m.score,
+                 "similarity": m.similarity, "alerts": m.alerts, "uncertainty": m.uncertainty}
+                for m in mols
+            ],
+            "scored": result.scored, "passed": result.passed, "requested": req.count, "method": req.method,
+            "stopped": result.stopped, "seconds": result.seconds, "score_formula": result.score_formula,
+            "request": req.model_dump(),
+        }
+        return ToolResult(
+            tool=self.name, summary=" ".join(facts[:1] + facts[2:4]), facts=facts, data=data, artifacts=artifacts,
+            versions=result.versions, warnings=warnings,
+            grounding_query="medicinal chemistry design drug-likeness Lipinski PAINS solubility blood-brain barrier",
         )

@@ -108,12 +108,27 @@ def to_chat_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
     return out
 
 
+def _bounded(schema: Any, max_items: int = 3, max_length: int = 200) -> Any:
+    """A copy of ``schema`` with short arrays and strings: a small model under a grammar
+    otherwise repeats one item until it runs out of tokens, leaving no valid call."""
+    if isinstance(schema, dict):
+        out = {k: _bounded(v, max_items, max_length) for k, v in schema.items()}
+        if out.get("type") == "array":
+            out["maxItems"] = min(int(out.get("maxItems", max_items)), max_items)
+        if out.get("type") == "string" and "enum" not in out:
+            out["maxLength"] = min(int(out.get("maxLength", max_length)), max_length)
+        return out
+    if isinstance(schema, list):
+        return [_bounded(v, max_items, max_length) for v in schema]
+    return schema
+
+
 def tool_choice_schema(tools: list[dict[str, Any]], allow_none: bool) -> dict[str, Any]:
     """JSON schema for one tool call: ``{"name": <tool>, "arguments": {...its schema...}}``."""
     options = []
     for t in tools:
         fn = t["function"]
-        params = fn.get("parameters") or {"type": "object", "properties": {}}
+        params = _bounded(fn.get("parameters") or {"type": "object", "properties": {}})
         options.append(
             {
                 "type": "object",
@@ -181,6 +196,7 @@ class ChatLlamaCpp(BaseChatModel):
         tool_choice = kwargs.pop("tool_choice", None)
         if tools:
             schema = tool_choice_schema(tools, allow_none=tool_choice in (None, "auto", "none"))
+            kwargs.setdefault("max_tokens", max(self.max_tokens, 384))  # a truncated call is no call
             resp = self._completion(messages, stop, json_schema=schema, **kwargs)
             text = resp["choices"][0]["message"]["content"] or "{}"
             message = self._tool_call_message(text)

@@ -1,0 +1,180 @@
+"""Ingesting documents into the knowledge base.
+
+Files are read and chunked in full before anything is written, so a bad file in a batch fails
+before any store change; each file is then committed atomically (see :mod:`knowledge.store`).
+A file whose content hash matches what is stored for its source is skipped; a changed file
+replaces its source's chunks; identical content already stored under another id is skipped
+as a duplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from galen.settings import Settings
+from knowledge.chunking import Chunk, chunk_document
+from knowledge.documents import SUPPORTED_SUFFIXES, Document, read_document
+
+CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What happened to one file."""
+
+    path: str
+    source_id: str
+    title: str
+    status: Literal["added", "replaced", "unchanged", "duplicate"]
+    n_chunks: int
+    duplicate_of: str | None = None
+
+    def describe(self) -> str:
+        """One line for the CLI, e.g. 'added fleischner-2017 (9 chunks) from /path/file.md'."""
+        what = f"duplicate of {self.duplicate_of}" if self.status == "duplicate" else f"{self.n_chunks} chunks"
+        return f"{self.status:9} {self.source_id} ({what}) from {self.path}"
+
+    __str__ = describe
+
+
+def _expand(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named, plus the supported files inside any folder named (sorted, recursive)."""
+    out: list[Path] = []
+    for p in paths:
+        path = Path(p).expanduser()
+        if path.is_dir():
+            out.extend(sorted(f for f in path.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES))
+        else:
+            out.append(path)
+    return out
+
+
+def _chunk_metadata(doc: Document, chunk: Chunk) -> dict[str, object]:
+    meta: dict[str, object] = {
+        "title": doc.title,
+        "section": chunk.section,
+        "link": doc.link,
+        "chunk_index": chunk.index,
+        "chunk_hash": chunk.chunk_hash,
+        "file": Path(doc.path).name,
+    }
+    if chunk.page is not None:
+        meta["page"] = chunk.page
+    return meta
+
+
+def write_document(
+    store,
+    doc: Document,
+    *,
+    origin: str = "user",
+    progress: Callable[[int, int], None] | None = None,
+) -> IngestReport:
+    """Store one parsed document (skip, add or replace) and report what happened."""
+    from knowledge.embeddings import embed
+
+    with store.lock:
+        sources = store.sources()
+        existing = sources.get(doc.source_id)
+        if existing and existing.content_hash == doc.content_hash:
+            return IngestReport(doc.path, doc.source_id, doc.title, "unchanged", existing.n_chunks)
+        twin = next(
+            (r for r in sources.values() if r.content_hash == doc.content_hash and r.source_id != doc.source_id), None
+        )
+        if twin is not None:
+            return IngestReport(doc.path, doc.source_id, doc.title, "duplicate", twin.n_chunks, twin.source_id)
+        chunks = chunk_document(doc)
+        record: dict[str, object] = {
+            "title": doc.title,
+            "content_hash": doc.content_hash,
+            "path": doc.path,
+            "link": doc.link,
+            "origin": origin,
+        }
+        for key in ("issuing_body", "year", "version", "licence"):
+            if doc.meta.get(key):
+                record[key] = doc.meta[key]
+        store.write_source(
+            doc.source_id,
+            record,
+            [(f"{c.index:05d}", c.text, _chunk_metadata(doc, c)) for c in chunks],
+            lambda texts: embed(texts),
+            [c.context_text(doc.title) for c in chunks],
+            progress,
+        )
+    status: Literal["added", "replaced"] = "replaced" if existing else "added"
+    return IngestReport(doc.path, doc.source_id, doc.title, status, len(chunks))
+
+
+def ingest_paths(
+    paths: Iterable[str | Path],
+    settings: Settings,
+    *,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> list[IngestReport]:
+    """Ingest files (and the supported files inside folders) into the knowledge base.
+
+    Every file is read and checked first; if any is bad, the typed error is raised and nothing
+    is written. Then each file is committed atomically, one after another.
+
+    Args:
+        paths: files or folders (.md, .txt, .html, .pdf).
+        settings: where the store is and the size limit.
+        progress: optional ``(source_id, chunks_written, total)`` callback.
+
+    Raises:
+        UnreadableFile, UnsupportedFile, InvalidInput: a file is missing, empty, binary,
+            not UTF-8, too large, or a PDF without text; nothing was written.
+        BackendUnavailable: the configured Chroma server cannot be reached.
+    """
+    from galen.errors import InvalidInput
+    from knowledge.store import get_store
+
+    files = _expand(paths)
+    if not files:
+        raise InvalidInput("No documents to ingest were given.", hint=f"Give files or folders of {', '.join(SUPPORTED_SUFFIXES)}.")
+    docs = [read_document(f, settings) for f in files]
+    seen: dict[str, str] = {}
+    for doc in docs:
+        if doc.source_id in seen and seen[doc.source_id] != doc.path:
+            raise InvalidInput(
+                f"{Path(doc.path).name} and {Path(seen[doc.source_id]).name} would both be source {doc.source_id!r}.",
+                hint="Give them different file names or front-matter ids.",
+            )
+        seen[doc.source_id] = doc.path
+    store = get_store(settings)
+    reports = []
+    for doc in docs:
+        cb = (lambda done, total, sid=doc.source_id: progress(sid, done, total)) if progress else None
+        reports.append(write_document(store, doc, progress=cb))
+    return reports
+
+
+def corpus_files() -> list[Path]:
+    """The shipped guideline corpus."""
+    return sorted(CORPUS_DIR.glob("*.md"))
+
+
+def index_corpus(store) -> list[IngestReport]:
+    """Index the shipped corpus into ``store``: quick hash checks when it is already there.
+
+    A shipped file that changed (a new Galen version) replaces the older shipped version; a
+    source the person ingested under the same id is left alone.
+    """
+    import hashlib
+
+    sources = store.sources()
+    reports = []
+    for path in corpus_files():
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if any(r.content_hash == digest for r in sources.values()):
+            continue
+        doc = read_document(path, store.settings)
+        existing = sources.get(doc.source_id)
+        if existing is not None and existing.origin != "corpus":
+            continue
+        reports.append(write_document(store, doc, origin="corpus"))
+    return reports

@@ -1,0 +1,91 @@
+"""Picking the sentences of retrieved passages that answer a question.
+
+Guideline passages are lists of size bands and risk levels; the sentence that answers "a single
+7 mm solid nodule, high-risk patient" is the one whose band contains 7 mm and that says
+high-risk, not the first one. Scoring: shared words, +3 per stated size that the sentence's
+size condition admits (-3 per one it excludes), -2 per opposite qualifier (low vs high risk,
+single vs multiple). Deterministic and cheap: no model is called.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from knowledge.types import Passage
+
+SNIPPET_CHARS = 240
+_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'-])|\n+")
+_NUM = r"(\d+(?:\.\d+)?)"
+_MM = r"\s*mm(?![0-9a-z])"  # millimetres, not mm3
+_RANGE = re.compile(_NUM + r"\s*(?:mm\s*)?(?:to|-|–)\s*(?:smaller than\s*)?" + _NUM + _MM)
+_UPPER = re.compile(r"(?:smaller than|less than|under|below|<)\s*" + _NUM + _MM)
+_LOWER = re.compile(r"(?:larger than|more than|over|above|>=?)\s*" + _NUM + _MM + "|" + _NUM + _MM + r" or (?:larger|more)")
+_QUERY_SIZE = re.compile(_NUM + r"\s*(mm|millimet|cm)", re.IGNORECASE)
+_OPPOSITES = {"high": "low", "low": "high", "single": "multiple", "multiple": "single"}
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences and list items of ``text`` (bullets stripped)."""
+    return [p.strip(" -*\t") for p in _SENT.split(text) if p.strip(" -*\t")]
+
+
+def size_fit(sentence: str, sizes: list[float]) -> int:
+    """+3 per size (mm) that a size condition in ``sentence`` admits, -3 per one it excludes, 0 if none."""
+    text = sentence.lower()
+    conds: list[tuple[float, float]] = [(float(a), float(b)) for a, b in _RANGE.findall(text)]
+    rest = _RANGE.sub(" ", text)
+    conds += [(float("-inf"), float(x) - 1e-9) for x in _UPPER.findall(rest)]
+    conds += [(float(a or b), float("inf")) for a, b in _LOWER.findall(rest)]
+    if not conds:
+        return 0
+    return sum(3 if any(lo <= v <= hi for lo, hi in conds) else -3 for v in sizes)
+
+
+class _Query:
+    def __init__(self, query: str) -> None:
+        from knowledge.retrieval import tokenize
+
+        self.tokenize = tokenize
+        self.words = {w for w in tokenize(query) if "_" not in w}
+        self.sizes = [float(n) * (10 if unit.lower() == "cm" else 1) for n, unit in _QUERY_SIZE.findall(query)]
+        self.avoid = {_OPPOSITES[w] for w in self.words if w in _OPPOSITES} - self.words
+
+    def score(self, sentence: str) -> int:
+        toks = {w for w in self.tokenize(sentence) if "_" not in w}
+        return len(self.words & toks) + size_fit(sentence, self.sizes) - 2 * len(self.avoid & toks)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def best_snippet(text: str, query: str, limit: int = SNIPPET_CHARS) -> str:
+    """The sentence of ``text`` that best answers ``query`` (earliest on ties), clipped to ``limit``."""
+    parts = split_sentences(text)
+    if not parts:
+        return ""
+    q = _Query(query)
+    # Ties go to the earlier sentence: guideline text states the rule before the caveats.
+    best = max(range(len(parts)), key=lambda i: (q.score(parts[i]), -i))
+    return _clip(parts[best], limit)
+
+
+def key_sentences(
+    query: str, passages: list[Passage] | list[dict[str, Any]], limit: int = 3, max_passages: int = 4
+) -> list[tuple[str, int]]:
+    """The best ``limit`` sentences across passages, as (sentence, 1-based passage number).
+
+    Sorted by score, ties broken by passage rank then position; sentences sharing no word with
+    the query are left out.
+    """
+    q = _Query(query)
+    scored: list[tuple[int, int, int, str]] = []
+    for n, p in enumerate(passages[:max_passages], start=1):
+        text = p.text if isinstance(p, Passage) else str(p.get("text", ""))
+        for i, s in enumerate(split_sentences(text)):
+            score = q.score(s)
+            if score > 0:
+                scored.append((-score, n, i, s))
+    scored.sort()
+    return [(s, n) for _, n, _, s in scored[:limit]]

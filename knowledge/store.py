@@ -1,0 +1,313 @@
+"""The Chroma store behind the knowledge base, with atomic per-source writes.
+
+Two collections: ``<kb_collection>`` holds the chunks, ``<kb_collection>-manifest`` holds one
+record per source (content hash, generation id, chunk count). Chroma has no transactions, so a
+source is written like this:
+
+1. its chunks are added under a fresh *generation* id (invisible to readers);
+2. the manifest record is upserted to point at that generation - the commit, a single write;
+3. the chunks of the previous generation are deleted.
+
+Readers only see chunks whose generation a manifest record names, so a process killed at any
+moment leaves each source wholly at its old or its new version. Chunks of an abandoned
+generation are removed by :meth:`KnowledgeStore.repair` once their writer is gone.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from galen.errors import BackendUnavailable
+from galen.settings import Settings
+
+BATCH = 64
+_PENDING = "pending:"
+_STALE_PENDING_S = 6 * 3600  # a writer on another host that has been silent this long is gone
+_DUMMY = [1.0] + [0.0] * 383  # manifest records are never searched; Chroma still wants a vector
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One committed source in the knowledge base."""
+
+    source_id: str
+    title: str
+    n_chunks: int
+    content_hash: str
+    generation: str
+    path: str = ""
+    link: str = ""
+    origin: str = "user"
+    ingested_at: float = 0.0
+
+    def describe(self) -> str:
+        """One line for the CLI: id, chunk count, origin and title."""
+        return f"{self.source_id:32} {self.n_chunks:5d} chunks  [{self.origin}]  {self.title}"
+
+    __str__ = describe
+
+
+def _record(rid: str, meta: dict[str, Any]) -> SourceRecord:
+    return SourceRecord(
+        source_id=rid,
+        title=str(meta.get("title", "")),
+        n_chunks=int(meta.get("n_chunks", 0)),
+        content_hash=str(meta.get("content_hash", "")),
+        generation=str(meta.get("gen", "")),
+        path=str(meta.get("path", "")),
+        link=str(meta.get("link", "")),
+        origin=str(meta.get("origin", "user")),
+        ingested_at=float(meta.get("ingested_at", 0.0)),
+    )
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class KnowledgeStore:
+    """Chunks and manifest in Chroma; use :func:`get_store` rather than building one."""
+
+    def __init__(self, settings: Settings) -> None:
+        from knowledge.embeddings import chroma_embedding_function
+
+        self.settings = settings
+        self.key = store_key(settings)
+        self.lock = threading.RLock()
+        self.client = _make_client(settings)
+        ef = chroma_embedding_function()
+        try:
+            self.chunks = self.client.get_or_create_collection(
+                settings.kb_collection, embedding_function=ef, configuration={"hnsw": {"space": "cosine"}}
+            )
+            self.manifest = self.client.get_or_create_collection(
+                f"{settings.kb_collection}-manifest", embedding_function=ef
+            )
+        except Exception as e:  # noqa: BLE001 - Chroma raises many types for an unreachable server
+            if settings.chroma_host:
+                raise BackendUnavailable(
+                    f"The Chroma server at {settings.chroma_host}:{settings.chroma_port} did not answer ({e})."
+                ) from e
+            raise
+        self.corpus_checked = False
+
+    # --- reading -----------------------------------------------------------------------------
+    def sources(self) -> dict[str, SourceRecord]:
+        """Committed sources by id."""
+        got = self.manifest.get(include=["metadatas"])
+        return {
+            rid: _record(rid, meta or {})
+            for rid, meta in zip(got["ids"], got["metadatas"] or [], strict=False)
+            if not rid.startswith(_PENDING)
+        }
+
+    def committed_generations(self) -> list[str]:
+        return sorted(r.generation for r in self.sources().values())
+
+    def chunks_of(self, generations: Sequence[str]) -> dict[str, list]:
+        """ids, documents and metadatas of every chunk in ``generations``."""
+        if not generations:
+            return {"ids": [], "documents": [], "metadatas": []}
+        got = self.chunks.get(where=_gen_filter(generations), include=["documents", "metadatas"])
+        return {"ids": got["ids"], "documents": got["documents"] or [], "metadatas": got["metadatas"] or []}
+
+    def dense_query(self, query: str, n: int, generations: Sequence[str]) -> list[tuple[str, str, dict, float]]:
+        """(id, text, metadata, cosine similarity) of the ``n`` nearest committed chunks."""
+        if not generations:
+            return []
+        res = self.chunks.query(
+            query_texts=[query],
+            n_results=n,
+            where=_gen_filter(generations),
+            include=["documents", "metadatas", "distances"],
+        )
+        ids, docs = res["ids"][0], (res["documents"] or [[]])[0]
+        metas, dists = (res["metadatas"] or [[]])[0], (res["distances"] or [[]])[0]
+        return [(i, d, m or {}, 1.0 - float(x)) for i, d, m, x in zip(ids, docs, metas, dists, strict=False)]
+
+    # --- writing -----------------------------------------------------------------------------
+    def write_source(
+        self,
+        source_id: str,
+        record: dict[str, Any],
+        ids_texts_metas: list[tuple[str, str, dict[str, Any]]],
+        embeddings: Callable[[list[str]], list],
+        embed_texts: list[str],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> str:
+        """Write all chunks of one source under a new generation, then commit it atomically.
+
+        Args:
+            source_id: the source's id (manifest record id).
+            record: manifest metadata (title, content_hash, path, link, origin ...).
+            ids_texts_metas: (suffix, text, metadata) per chunk; ids become ``source:gen:suffix``.
+            embeddings: function returning one vector per text in ``embed_texts``.
+            embed_texts: the texts to embed (chunk text with its title and section).
+            progress: called with (chunks written, total) after each batch.
+
+        Returns:
+            The new generation id.
+        """
+        gen = uuid.uuid4().hex[:16]
+        total = len(ids_texts_metas)
+        with self.lock:
+            # Announce the write so that repair() in another process leaves these chunks alone.
+            self.manifest.upsert(
+                ids=[f"{_PENDING}{gen}"],
+                embeddings=[_DUMMY],
+                documents=[source_id],
+                metadatas=[{"pid": os.getpid(), "host": socket.gethostname(), "started": time.time(), "gen": gen}],
+            )
+            try:
+                for start in range(0, total, BATCH):
+                    batch = ids_texts_metas[start:start + BATCH]
+                    vecs = embeddings(embed_texts[start:start + BATCH])
+                    self.chunks.add(
+                        ids=[f"{source_id}:{gen}:{suffix}" for suffix, _, _ in batch],
+                        embeddings=[list(map(float, v)) for v in vecs],
+                        documents=[t for _, t, _ in batch],
+                        metadatas=[{**m, "gen": gen, "source_id": source_id} for _, _, m in batch],
+                    )
+                    if progress:
+                        progress(min(start + BATCH, total), total)
+                written = len(self.chunks.get(where={"gen": gen}, include=[])["ids"])
+                if written != total:
+                    raise RuntimeError(f"Chroma stored {written} of {total} chunks for {source_id}; not committing.")
+            except BaseException:
+                # Interrupted or failed before the commit: the new generation was never visible; drop it.
+                self.chunks.delete(where={"gen": gen})
+                self.manifest.delete(ids=[f"{_PENDING}{gen}"])
+                raise
+            meta = {**record, "gen": gen, "n_chunks": total, "ingested_at": time.time()}
+            self.manifest.upsert(ids=[source_id], embeddings=[_DUMMY], documents=[source_id], metadatas=[meta])
+            # Committed: the old generation is now invisible; remove it and the pending marker.
+            self.chunks.delete(where={"$and": [{"source_id": source_id}, {"gen": {"$ne": gen}}]})
+            self.manifest.delete(ids=[f"{_PENDING}{gen}"])
+        return gen
+
+    def remove_source(self, source_id: str) -> bool:
+        """Remove a source (manifest first, so readers stop seeing it at once). False if absent."""
+        with self.lock:
+            if not self.manifest.get(ids=[source_id], include=[])["ids"]:
+                return False
+            self.manifest.delete(ids=[source_id])
+            self.chunks.delete(where={"source_id": source_id})
+        return True
+
+    def repair(self) -> int:
+        """Delete chunks of generations that were never committed and whose writer is gone.
+
+        Returns:
+            How many chunks were removed.
+        """
+        with self.lock:
+            committed = set(self.committed_generations())
+            pending = self.manifest.get(where={"pid": {"$gte": 0}}, include=["metadatas"])
+            live: set[str] = set()
+            dead_markers: list[str] = []
+            host = socket.gethostname()
+            for rid, meta in zip(pending["ids"], pending["metadatas"] or [], strict=False):
+                meta = meta or {}
+                gone = (
+                    not _pid_alive(int(meta.get("pid", 0)))
+                    if meta.get("host") == host
+                    else time.time() - float(meta.get("started", 0)) > _STALE_PENDING_S
+                )
+                if gone:
+                    dead_markers.append(rid)
+                else:
+                    live.add(str(meta.get("gen", "")))
+            all_meta = self.chunks.get(include=["metadatas"])
+            orphans = [
+                cid
+                for cid, m in zip(all_meta["ids"], all_meta["metadatas"] or [], strict=False)
+                if (m or {}).get("gen") not in committed and (m or {}).get("gen") not in live
+            ]
+            for start in range(0, len(orphans), 1000):
+                self.chunks.delete(ids=orphans[start:start + 1000])
+            if dead_markers:
+                self.manifest.delete(ids=dead_markers)
+        return len(orphans)
+
+
+def _gen_filter(generations: Sequence[str]) -> dict[str, Any]:
+    gens = list(generations)
+    return {"gen": gens[0]} if len(gens) == 1 else {"gen": {"$in": gens}}
+
+
+def store_key(settings: Settings) -> tuple[str, ...]:
+    """Identifies the store a settings object points at (for caches)."""
+    if settings.chroma_host:
+        return ("http", settings.chroma_host, str(settings.chroma_port), settings.kb_collection)
+    return ("local", str(chroma_path(settings)), settings.kb_collection)
+
+
+def chroma_path(settings: Settings) -> Path:
+    """Folder of the local Chroma ``PersistentClient``."""
+    return settings.resolved_data_dir() / "chroma"
+
+
+def _make_client(settings: Settings):
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_host:
+        try:
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        except Exception as e:  # noqa: BLE001 - connection failures surface as several exception types
+            raise BackendUnavailable(
+                f"Could not reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} ({e}).",
+                hint="Start it with `chroma run --path DIR --port PORT`, or unset GALEN_CHROMA_HOST to use the local store.",
+            ) from e
+    path = chroma_path(settings)
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+_stores: dict[tuple[str, ...], KnowledgeStore] = {}
+_stores_lock = threading.Lock()
+
+
+def get_store(settings: Settings, *, ensure_corpus: bool = True) -> KnowledgeStore:
+    """The process-wide store for ``settings`` (opened once, repaired on open).
+
+    With ``settings.kb_auto_index`` (the default) the shipped corpus is indexed on first use; this
+    is a hash comparison per file when it is already indexed.
+    """
+    key = store_key(settings)
+    with _stores_lock:
+        store = _stores.get(key)
+        if store is None:
+            store = KnowledgeStore(settings)
+            store.repair()
+            _stores[key] = store
+    if ensure_corpus and settings.kb_auto_index and not store.corpus_checked:
+        from knowledge.ingest import index_corpus
+
+        with store.lock:
+            if not store.corpus_checked:
+                index_corpus(store)
+                store.corpus_checked = True
+    return store
+
+
+def forget_stores() -> None:
+    """Drop cached stores (tests that delete a data folder call this)."""
+    with _stores_lock:
+        _stores.clear()

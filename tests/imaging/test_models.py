@@ -1,0 +1,67 @@
+"""The shipped bundles meet relaxed versions of the targets on fresh phantoms, and load as bundles."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from specialists.imaging.bundle import CLS_BUNDLE, SEG_BUNDLE, clear_cache, load_bundle
+
+
+def test_bundles_are_complete_and_honest():
+    for b in (SEG_BUNDLE, CLS_BUNDLE):
+        assert (b / "configs" / "inference.json").is_file()
+        weights = b / "models" / "model.pt"
+        assert weights.is_file() and weights.stat().st_size < 10e6
+        card = json.loads((b / "metadata.json").read_text())
+        assert card["trained_on_synthetic_data"] is True and "synthetic" in card["data_source"].lower()
+        assert card["training_command"].startswith("galen train imaging-") and "held_out_metrics" in card
+
+
+def test_segmentation_relaxed_targets():
+    from specialists.imaging.evaluate import evaluate_segmentation
+
+    m = evaluate_segmentation(SEG_BUNDLE, n_volumes=3, start_seed=9700, shape=(40, 128, 128))
+    assert m["dice"] >= 0.75
+    assert m["missed_nodules_ge_6mm"] == 0
+    assert m["mean_diameter_abs_error_mm_median"] <= 1.5
+    assert m["volume_rel_error_median"] <= 0.25
+
+
+def test_characterisation_relaxed_targets():
+    from sklearn.metrics import roc_auc_score
+
+    from specialists.imaging.classify import calibrated, predict_logits
+    from specialists.imaging.pipeline import cls_bundle
+    from specialists.imaging.train_cls import lesion_patches
+
+    b = cls_bundle()
+    x, types, spic, _ = lesion_patches(range(9800, 9806), b.params, 1, np.random.default_rng(0), jitter=True)
+    p_type, p_spic = calibrated(predict_logits(b.network, x), b.params)
+    assert (p_type.argmax(1) == types).mean() >= 0.75
+    assert roc_auc_score(spic, p_spic) >= 0.75
+
+
+def test_user_bundle_folder_is_used(tmp_path):
+    user = tmp_path / "my_bundle"
+    shutil.copytree(SEG_BUNDLE, user)
+    cfg = json.loads((user / "configs" / "inference.json").read_text())
+    del cfg["galen"]  # a bundle from elsewhere has no Galen section: shipped parameters are assumed
+    (user / "configs" / "inference.json").write_text(json.dumps(cfg))
+    clear_cache()
+    b = load_bundle(user, SEG_BUNDLE)
+    assert b.path == user and b.params["slice_offsets"] == [-4, -2, 0, 2, 4]
+    assert any("no 'galen' section" in w for w in b.warnings)
+    clear_cache()
+
+
+def test_user_bundle_without_weights_is_a_clear_error(tmp_path):
+    from galen.errors import ModelUnavailable
+
+    user = tmp_path / "empty_bundle"
+    shutil.copytree(SEG_BUNDLE / "configs", user / "configs")
+    with pytest.raises(ModelUnavailable, match="no weights"):
+        load_bundle(user, SEG_BUNDLE)
