@@ -76,7 +76,7 @@ class AgentNodes:
             workdir=workdir,
             attachments=atts,
             findings=list(state.get("findings") or []),
-            question=state.get("question", ""),
+            question=state.get("facts_text") or state.get("question", ""),
         )
 
     # --- steps ------------------------------------------------------------------------------
@@ -91,6 +91,7 @@ class AgentNodes:
             "question": question,
             "attachments": new + earlier,  # newest first; follow-ups reuse earlier files
             "new_attachments": [],
+            "facts_text": "",
             "refusal": None,
             "planned": [],
             "calls": [],
@@ -119,6 +120,12 @@ class AgentNodes:
         if state.get("tool_rounds"):
             return {"planned": []}  # semantic and hybrid plan once per turn
         decision = self.router.route(state["question"])
+        awaited = self._awaited(state, decision)
+        if awaited:
+            names, text = awaited
+            info = {"policy": self.settings.routing_policy, "tools": names,
+                    "note_internal": "answer to a request for missing facts", "score": round(decision.score, 3)}
+            return self._plan_calls(state | {"facts_text": text}, names, info) | {"facts_text": text}
         info: dict[str, Any] = {
             "policy": self.settings.routing_policy,
             "nearest": decision.nearest,
@@ -139,6 +146,20 @@ class AgentNodes:
         info["tools"] = names
         return self._plan_calls(state, _order(names), info)
 
+    def _awaited(self, state: GalenState, decision: Any) -> tuple[list[str], str] | None:
+        """If the last turn asked for missing facts and this message supplies them, retry.
+
+        The new message counts as an answer when it routes to the same tool, to no tool, or
+        only weakly anywhere ("she is 64, solid, upper lobe" carries no request of its own).
+        """
+        awaiting = state.get("awaiting") or []
+        if not awaiting:
+            return None
+        names = _order([a["tool"] for a in awaiting])
+        if set(decision.tools) & set(names) or not decision.tools or decision.score < 0.55:
+            return names, f"{awaiting[0]['question']} {state['question']}"
+        return None
+
     def _plan_calls(self, state: GalenState, names: list[str], info: dict[str, Any]) -> dict[str, Any]:
         ctx = self._context(state)
         planned, failed = [], []
@@ -149,7 +170,7 @@ class AgentNodes:
                 failed.append(call | {"ok": False, "error": {"type": "ModelUnavailable", "message": status.reason, "kind": "model_unavailable"}, "result": None, "duration_s": 0.0})
                 continue
             try:
-                call["arguments"] = get_tool(name).extract_arguments(state["question"], ctx)
+                call["arguments"] = get_tool(name).extract_arguments(ctx.question, ctx)
             except MissingFacts as e:
                 if i > 0:  # an earlier tool in this plan may supply them (e.g. size from segmentation)
                     call["deferred"] = True
@@ -160,7 +181,8 @@ class AgentNodes:
                 failed.append(call | {"ok": False, "error": error_record(e), "result": None, "duration_s": 0.0})
                 continue
             planned.append(call)
-        update: dict[str, Any] = {"planned": planned, "calls": list(state.get("calls") or []) + failed, "route_info": info}
+        calls = list(state.get("calls") or []) + failed
+        update: dict[str, Any] = {"planned": planned, "calls": calls, "route_info": info, "awaiting": _awaiting(calls, ctx.question)}
         if planned:
             update["messages"] = [AIMessage(content="", tool_calls=[{"name": c["name"], "args": c["arguments"], "id": c["id"], "type": "tool_call"} for c in planned])]
         return update
@@ -218,7 +240,7 @@ class AgentNodes:
                 tool = get_tool(name)
                 raw = call.get("arguments") or {}
                 if call.get("deferred") or (not raw and self.settings.routing_policy != "llm"):
-                    raw = tool.extract_arguments(state["question"], ctx)
+                    raw = tool.extract_arguments(ctx.question, ctx)
                     record["arguments"] = raw
                 result = tool.run(tool.validate_arguments(raw), ctx)
                 record |= {"ok": True, "error": None, "result": result.model_dump(mode="json")}
@@ -235,6 +257,7 @@ class AgentNodes:
         return {
             "calls": calls,
             "planned": [],
+            "awaiting": _awaiting(calls, ctx.question),
             "findings": findings,
             "messages": messages,
             "tool_rounds": int(state.get("tool_rounds") or 0) + len(state.get("planned") or []),
@@ -339,6 +362,12 @@ class AgentNodes:
     def after_act(self, state: GalenState) -> Literal["route", "ground"]:
         # The llm policy goes back to the model, which may ask for more (bounded in route).
         return "route" if self.settings.routing_policy == "llm" else "ground"
+
+
+def _awaiting(calls: list[dict[str, Any]], question: str) -> list[dict[str, Any]]:
+    """Tools that stopped for missing facts this turn, to retry when the person supplies them."""
+    return [{"tool": c["name"], "question": question, "missing": (c.get("error") or {}).get("missing")}
+            for c in calls if not c.get("ok") and (c.get("error") or {}).get("missing")]
 
 
 def _incomplete(draft: str, state: GalenState) -> str | None:

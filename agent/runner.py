@@ -176,13 +176,23 @@ class Agent:
         thread_id: str | None = None,
         owner: str = "local",
     ) -> Iterator[tuple[str, Any]]:
-        """Yield ``("step", name)``, ``("call", record)`` and finally ``("result", TurnResult)``."""
+        """Run one turn, yielding events as they happen.
+
+        Events: ``("step", node_name)`` when a step finishes, ``("call", record)`` for each tool
+        call, ``("token", text)`` for each token the writer drafts (a draft the verifier may
+        still replace), and finally ``("result", TurnResult)``.
+        """
         thread_id = thread_id or uuid.uuid4().hex[:12]
         started = time.perf_counter()
         inputs = self._inputs(question, attachments, thread_id, owner)
         seen_calls = 0
-        for update in self.graph.stream(inputs, self._config(thread_id), stream_mode="updates"):
-            for node, delta in update.items():
+        for mode, payload in self.graph.stream(inputs, self._config(thread_id), stream_mode=["updates", "messages"]):
+            if mode == "messages":
+                chunk, meta = payload
+                if meta.get("langgraph_node") == "answer" and getattr(chunk, "content", ""):
+                    yield ("token", str(chunk.content))
+                continue
+            for node, delta in payload.items():
                 yield ("step", node)
                 calls = (delta or {}).get("calls") or []
                 for c in calls[seen_calls:]:

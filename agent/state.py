@@ -24,12 +24,14 @@ class GalenState(TypedDict, total=False):
     messages: Annotated[list[AnyMessage], add_messages]
     findings: Annotated[list[dict[str, Any]], _keep_recent]  # {"tool", "data", "turn"} of successful calls
     turn: int
+    awaiting: list[dict[str, Any]]  # {"tool", "question", "missing"}: asked for facts last turn
 
     # --- this turn (reset by intake) ---
     turn_id: str
     question: str
     new_attachments: list[dict[str, Any]]  # input: files stored for this turn (Attachment.to_dict())
     attachments: list[dict[str, Any]]  # this turn's files first, then the thread's earlier ones
+    facts_text: str  # the question plus the earlier one it answers, when it supplies missing facts
     refusal: dict[str, Any] | None  # set by the policy step: {"rule", "message", "alternative"}
     planned: list[dict[str, Any]]  # {"id", "name", "arguments"} waiting for act
     calls: list[dict[str, Any]]  # executed: {"id","name","arguments","ok","error","result","duration_s"}

@@ -10,6 +10,7 @@ llama.cpp context is not thread-safe); nothing per-conversation lives here.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import json
 import threading
@@ -42,6 +43,14 @@ PACKAGED_MODELS = {
 
 _cache_lock = threading.Lock()
 _models: dict[tuple[str, int, int | None], tuple[Any, threading.Lock]] = {}
+
+
+def _close_all() -> None:
+    """Free llama.cpp models before interpreter teardown (their __del__ fails once modules are gone)."""
+    with _cache_lock:
+        for llama, _ in _models.values():
+            llama.close()
+        _models.clear()
 
 
 def packaged_model_path(name: str) -> Path:
@@ -80,6 +89,8 @@ def load_llama(model_path: str, n_ctx: int, n_threads: int | None) -> tuple[Any,
                 verbose=False,
                 seed=0,
             )
+            if not _models:
+                atexit.register(_close_all)
             _models[key] = (llama, threading.Lock())
         return _models[key]
 

@@ -1,0 +1,185 @@
+"""Pure rendering for the chat UI: a turn result in, panel values out (no Gradio here).
+
+Each function takes a ``TurnResult`` (or its ``model_dump()`` dict) and returns plain values the
+Gradio wiring in ``ui/app.py`` hands to its components: Markdown strings, table rows, lists of
+image paths. Keeping them pure lets them be unit-tested without a browser.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from ui.i18n import t
+from ui.render import render_tool_step
+
+# Columns of the molecule table, in order: (key in data["molecules"], header).
+MOLECULE_COLUMNS: list[tuple[str, str]] = [
+    ("rank", "rank"), ("smiles", "SMILES"), ("score", "score"), ("mw", "MW"), ("logp", "logP"),
+    ("tpsa", "TPSA"), ("hbd", "HBD"), ("hba", "HBA"), ("rotatable_bonds", "RotB"), ("qed", "QED"),
+    ("sa_score", "SA"), ("similarity", "similarity"), ("logs", "logS"), ("bbb_probability", "BBB p"),
+    ("alerts", "alerts"),
+]
+MOLECULE_TOOLS = ("predict_properties", "design_molecules")
+
+
+def as_dict(result: Any) -> dict[str, Any]:
+    """A ``TurnResult`` (pydantic) or an already-dumped dict, as a dict."""
+    return result.model_dump() if hasattr(result, "model_dump") else dict(result or {})
+
+
+def _ok_calls(result: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for c in result.get("tool_calls") or [] if c.get("ok") and c.get("result")]
+
+
+def _cell(mol: dict[str, Any], key: str) -> Any:
+    learned = mol.get("learned") or {}
+    value = mol.get(key, learned.get(key))
+    if key == "alerts":
+        alerts = value or []
+        return ", ".join(f"{a.get('catalogue', '')}: {a.get('name', '')}" if isinstance(a, dict) else str(a) for a in alerts)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def molecule_table(result: Any) -> tuple[list[str], list[list[Any]]]:
+    """Headers and rows of every molecule the turn's molecule tools returned.
+
+    Only columns that at least one molecule has are kept, so a property lookup does not show an
+    empty "score" column. Numbers stay numbers so the table sorts numerically.
+    """
+    mols = [m for c in _ok_calls(as_dict(result)) if c["name"] in MOLECULE_TOOLS
+            for m in (c["result"].get("data") or {}).get("molecules") or [] if isinstance(m, dict)]
+    cols = [(k, h) for k, h in MOLECULE_COLUMNS if any(_cell(m, k) not in (None, "") for m in mols)]
+    return [h for _, h in cols], [[_cell(m, k) for k, _ in cols] for m in mols]
+
+
+def images(result: Any) -> list[tuple[str, str]]:
+    """``(path, label)`` of every image artifact that exists: overlays, Grad-CAM maps, grids."""
+    out = []
+    for a in as_dict(result).get("artifacts") or []:
+        if a.get("kind") == "image" and Path(a.get("path", "")).is_file():
+            out.append((a["path"], a.get("label", "")))
+    return out
+
+
+def molecule_grid(result: Any) -> str | None:
+    """The path of the molecule grid image a design turn produced, if any."""
+    for c in _ok_calls(as_dict(result)):
+        if c["name"] == "design_molecules":
+            for a in c["result"].get("artifacts") or []:
+                if a.get("kind") == "image" and Path(a["path"]).is_file():
+                    return a["path"]
+    return None
+
+
+def volume_images(result: Any) -> list[tuple[str, str]]:
+    """Imaging images (overlays, heat maps) shown one at a time under the slice slider."""
+    grid = molecule_grid(result)
+    return [(p, label) for p, label in images(result) if p != grid]
+
+
+def downloads(result: Any) -> list[str]:
+    """Paths of the files to offer for download (every artifact that is not just a picture)."""
+    return [a["path"] for a in as_dict(result).get("artifacts") or []
+            if a.get("kind") != "image" and Path(a.get("path", "")).is_file()]
+
+
+def citations_markdown(result: Any, lang: str = "en") -> str:
+    """The cited passages: number, source id, title, section and the passage text."""
+    cites = as_dict(result).get("citations") or []
+    if not cites:
+        return t(lang, "no_citations")
+    blocks = []
+    for c in cites:
+        link = f" — [{c['link']}]({c['link']})" if c.get("link") else ""
+        text = (c.get("text") or "").strip().replace("\n", "\n> ")
+        blocks.append(f"**[{c['n']}] `{c['source_id']}`** — {c.get('title', '')}  \n*{c.get('section', '')}*{link}\n\n> {text}")
+    return "\n\n".join(blocks)
+
+
+def steps_markdown(calls: list[Any], lang: str = "en") -> str:
+    """Each tool call as a collapsible block (name, arguments, duration, outcome)."""
+    dicts = [as_dict(c) for c in calls]
+    return "\n\n".join(render_tool_step(c) for c in dicts) if dicts else t(lang, "no_steps")
+
+
+def demo_badge(result: Any, lang: str = "en") -> str:
+    """A badge line when any result came from a model trained on synthetic data, else ''."""
+    return f"<span class='galen-demo'>⚠ {t(lang, 'demo_badge')}</span>" if as_dict(result).get("demo_model") else ""
+
+
+def answer_markdown(result: Any, lang: str = "en") -> str:
+    """The reply as shown in the chat: answer, refusal, warnings, demo badge."""
+    r = as_dict(result)
+    parts = []
+    if r.get("demo_model"):
+        parts.append(demo_badge(r, lang))
+    if r.get("refusal"):
+        ref = r["refusal"]
+        parts.append(f"**{t(lang, 'refusal')}.** {ref.get('message', '')} {ref.get('alternative') or ''}".strip())
+    if r.get("answer"):
+        parts.append(r["answer"])
+    if r.get("verified") is False:
+        parts.append(f"_{t(lang, 'unverified')}_")
+    failed = [c for c in r.get("tool_calls") or [] if c.get("ok") is False and c.get("error")]
+    for c in failed:
+        parts.append(f"⚠️ {c['error'].get('message', '')}")
+    if r.get("warnings"):
+        parts.append(f"**{t(lang, 'warnings')}:** " + "; ".join(dict.fromkeys(r["warnings"])))
+    return "\n\n".join(p for p in parts if p) or "…"
+
+
+def error_markdown(message: str, lang: str = "en") -> str:
+    """A failed turn as one clear sentence in the chat (never a traceback)."""
+    return f"⚠️ **{t(lang, 'error')}:** {message}"
+
+
+def header_markdown(backend: dict[str, str], statuses: list[Any], intended_use: str, lang: str = "en",
+                    username: str | None = None) -> str:
+    """The header: backend and model, tools on and off (with reasons), intended use."""
+    on = [s.name for s in statuses if s.available]
+    off = [f"{s.name} ({s.reason})" for s in statuses if not s.available]
+    lines = [f"### {t(lang, 'title')}",
+             f"**{t(lang, 'backend')}:** {backend.get('backend', '?')} · **{t(lang, 'model')}:** `{backend.get('model', '?')}`",
+             f"**{t(lang, 'tools_on')}:** " + (", ".join(f"`{n}`" for n in on) or "—")]
+    if off:
+        lines.append(f"**{t(lang, 'tools_off')}:** " + "; ".join(off))
+    if username:
+        lines.append(f"**{t(lang, 'signed_in')}:** {html.escape(username)}")
+    lines.append(f"<small>**{t(lang, 'intended_use')}:** {intended_use}</small>")
+    return "  \n".join(lines)
+
+
+def thread_choices(threads: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """``(label, thread_id)`` pairs for the threads list, newest first."""
+    return [(f"{(th.get('title') or th['thread_id'])[:60]}", th["thread_id"]) for th in threads]
+
+
+def case_report(question: str, attachments: list[str], result: Any, lang: str = "en") -> str:
+    """A self-contained Markdown case report of one turn (question, answer, steps, sources, files)."""
+    r = as_dict(result)
+    out = [f"# {t(lang, 'report_title')}", "",
+           f"{t(lang, 'thread')}: `{r.get('thread_id', '')}` · {r.get('latency_s', 0):.1f} s · "
+           f"verified: {r.get('verified')}", ""]
+    if r.get("demo_model"):
+        out += [f"**{t(lang, 'demo_badge')}**", ""]
+    out += [f"## {t(lang, 'question')}", "", question, ""]
+    if attachments:
+        out += [f"{t(lang, 'attached')}: " + ", ".join(Path(a).name for a in attachments), ""]
+    out += [f"## {t(lang, 'answer')}", "", r.get("answer") or "", ""]
+    if r.get("warnings"):
+        out += [f"## {t(lang, 'warnings')}", ""] + [f"- {w}" for w in dict.fromkeys(r["warnings"])] + [""]
+    out += [f"## {t(lang, 'tab_steps')}", ""]
+    for c in r.get("tool_calls") or []:
+        outcome = (c.get("result") or {}).get("summary", "") if c.get("ok") else (c.get("error") or {}).get("message", "")
+        out.append(f"- `{c['name']}` {json.dumps(c.get('arguments') or {}, ensure_ascii=False)[:300]} — {outcome}")
+    out += ["", f"## {t(lang, 'sources')}", ""]
+    out += [f"[{c['n']}] {c['source_id']} — {c.get('title', '')}, {c.get('section', '')}" for c in r.get("citations") or []]
+    files = [f"- {a.get('label', '')}: {Path(a['path']).name}" for a in r.get("artifacts") or []]
+    if files:
+        out += ["", f"## {t(lang, 'files')}", ""] + files
+    return "\n".join(out) + "\n"
