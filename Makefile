@@ -23,7 +23,7 @@ test: $(STAMP)
 	bash scripts/test.sh
 
 bench: $(STAMP)
-	$(PY) -m evals.bench
+	$(PY) scripts/bench.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check galen agent tools specialists knowledge ui evals tests

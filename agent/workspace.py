@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from galen.privacy import scrub
 from galen.errors import ModelUnavailable, UnreadableFile, UnsupportedFile
 from galen.settings import Settings
 from tools.base import Attachment
@@ -101,7 +102,9 @@ def store_attachment(path: Path, settings: Settings) -> Attachment:
             dest_dir.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             staging = Path(tempfile.mkdtemp(dir=dest_dir.parent, prefix=".staging-"))
             try:
-                deidentify_to(path, staging)
+                produced = deidentify_to(path, staging)
+                # a neutral name: original file names can carry identifiers
+                produced.rename(staging / f"attachment{_suffix(path) if path.is_file() else ''}")
                 staging.rename(dest_dir)
             except OSError:
                 if not dest_dir.is_dir():
@@ -113,10 +116,10 @@ def store_attachment(path: Path, settings: Settings) -> Attachment:
         kind, summary = info.kind, info.summary
     else:
         dest_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        stored_path = dest_dir / path.name
+        stored_path = dest_dir / f"attachment{_suffix(path)}"
         if not stored_path.exists():
             tmp = stored_path.with_name(stored_path.name + ".part")
             shutil.copyfile(path, tmp)
             tmp.rename(stored_path)
         summary = f"{kind.upper()} file {path.name}, {_size_mb(path) * 1000:.0f} kB"
-    return Attachment(path=stored_path, name=path.name, kind=kind, summary=summary, sha256=digest)
+    return Attachment(path=stored_path, name=scrub(path.name), kind=kind, summary=summary, sha256=digest)

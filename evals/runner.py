@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import time
 import traceback
 import uuid
 from collections.abc import Callable, Sequence
@@ -78,6 +79,7 @@ def run_case(agent: Any, case: dict[str, Any], *, dry_run: bool = False, run_tag
         "expect": case.get("expect") or {}, "thread_id": thread_id, "tool_calls": [], "answer": None, "citations": [], "verified": None,
         "refusal": None, "warnings": [], "error": None, "history_errors": [], "latency_s": None,
     }
+    started = time.perf_counter()
     try:
         for earlier in case.get("history") or []:
             try:
@@ -98,6 +100,9 @@ def run_case(agent: Any, case: dict[str, Any], *, dry_run: bool = False, run_tag
         outcome["error"] = _error_record(e, True)
     except Exception as e:  # noqa: BLE001 - the harness must survive any bug in the system under test
         outcome["error"] = _error_record(e, False)
+    outcome["wall_s"] = round(time.perf_counter() - started, 3)
+    if outcome["latency_s"] is None:  # failed turns still took time; count it
+        outcome["latency_s"] = outcome["wall_s"]
     try:
         outcome["checks"] = score_case(outcome, case)
     except Exception as e:  # noqa: BLE001 - a scoring bug marks this case, it does not end the run

@@ -247,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     _env_defaults()
+    os.umask(0o077)  # everything Galen writes (threads, audit, workspace, store) is owner-only
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

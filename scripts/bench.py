@@ -1,0 +1,174 @@
+"""Galen's benchmarks (`make bench`). Timings are noisy on a shared box: compare ratios measured
+in the same run, never absolute numbers across machines.
+
+Usage: python scripts/bench.py [--only agent,llm,kb,imaging,clinical,molecules,ui] [--repeats N]
+Writes runs/bench/<section>.json and prints a Markdown summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "runs" / "bench"
+PROPERTY_Q = "What is the logP of CC(=O)Oc1ccccc1C(=O)O?"
+
+
+def pcts(values: list[float]) -> dict[str, float]:
+    v = sorted(values)
+    p95 = v[min(len(v) - 1, int(round(0.95 * (len(v) - 1))))]
+    return {"p50": round(statistics.median(v), 4), "p95": round(p95, 4), "n": len(v)}
+
+
+def timed(fn: Callable[[], Any], repeats: int) -> list[float]:
+    out = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def bench_agent(repeats: int) -> dict[str, Any]:
+    """Dry-run latency per routing policy, and a full property turn, on the embedded backend (warm)."""
+    from agent.runner import Agent
+    from galen.settings import Settings
+
+    questions = [json.loads(x)["question"] for x in (ROOT / "evals/suites/routing.jsonl").read_text().splitlines()[:12]]
+    res: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as d:
+        for policy in ("semantic", "hybrid", "llm"):
+            agent = Agent(Settings(data_dir=Path(d) / policy, routing_policy=policy))
+            agent.plan(questions[0])  # warm: embedder, router, model
+            lat = [t for q in questions[: max(3, repeats)] for t in timed(lambda q=q: agent.plan(q), 1)]
+            res[f"dry_run_{policy}_s"] = pcts(lat)
+        agent = Agent(Settings(data_dir=Path(d) / "turn"))
+        agent.ask(PROPERTY_Q)
+        res["property_turn_embedded_s"] = pcts(timed(lambda: agent.ask(PROPERTY_Q), repeats))
+        res["property_turn_openai_s"] = _openai_turns(Path(d) / "openai", repeats)
+    return res
+
+
+def _openai_turns(data: Path, repeats: int) -> dict[str, Any]:
+    import httpx
+
+    from agent.llm.embedded import packaged_model_path
+    from agent.runner import Agent
+    from galen.settings import Settings
+
+    sys.path.insert(0, str(ROOT))
+    from tests.conftest import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(packaged_model_path("smollm2-135m-instruct")),
+                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/v1"
+        for _ in range(180):
+            try:
+                if httpx.get(url + "/models", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(1)
+        agent = Agent(Settings(data_dir=data, llm_backend="openai", openai_base_url=url, openai_model="smollm2"))
+        agent.ask(PROPERTY_Q)
+        return pcts(timed(lambda: agent.ask(PROPERTY_Q), repeats))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def bench_llm(repeats: int) -> dict[str, Any]:
+    """Tokens/s through Galen's chat-model wrapper vs raw llama-cpp-python, same prompt, same run."""
+    from langchain_core.messages import HumanMessage
+
+    from agent.llm import build_chat_model
+    from agent.llm.embedded import load_llama
+    from galen.settings import Settings
+
+    model = build_chat_model(Settings(answer_max_tokens=128, llm_temperature=0.0))
+    llama, lock = load_llama(model.model_path, model.n_ctx, model.n_threads)
+    prompt = "Write three sentences about the history of aspirin."
+    raw_tps, wrap_tps = [], []
+    for _ in range(repeats):
+        llama.reset()
+        t = time.perf_counter()
+        r = llama.create_chat_completion(messages=[{"role": "user", "content": prompt}], max_tokens=128, temperature=0.0)
+        raw_tps.append(r["usage"]["completion_tokens"] / (time.perf_counter() - t))
+        llama.reset()
+        t = time.perf_counter()
+        m = model.invoke([HumanMessage(content=prompt)])
+        wrap_tps.append(m.usage_metadata["output_tokens"] / (time.perf_counter() - t))
+    raw, wrap = statistics.median(raw_tps), statistics.median(wrap_tps)
+    return {"raw_tokens_per_s": round(raw, 1), "wrapper_tokens_per_s": round(wrap, 1), "overhead_ratio": round(raw / wrap, 3)}
+
+
+def bench_kb(repeats: int) -> dict[str, Any]:
+    from galen.settings import Settings
+    from knowledge.bench_retrieval import bench_store
+
+    with tempfile.TemporaryDirectory() as d:
+        return bench_store(Settings(data_dir=Path(d)))
+
+
+def bench_imaging(repeats: int) -> dict[str, Any]:
+    from specialists.imaging.bench import run_benchmarks
+
+    return run_benchmarks()
+
+
+def bench_clinical(repeats: int) -> dict[str, Any]:
+    from specialists.clinical.bench import run
+
+    return run()
+
+
+def bench_molecules(repeats: int) -> dict[str, Any]:
+    from specialists.molecules import benchmark
+
+    return benchmark.bench() if hasattr(benchmark, "bench") else {"note": "see specialists/molecules/benchmark.py main()"}
+
+
+def bench_ui(repeats: int) -> dict[str, Any]:
+    from ui.bench import run
+
+    return run(n=repeats)
+
+
+SECTIONS = {"agent": bench_agent, "llm": bench_llm, "kb": bench_kb, "imaging": bench_imaging,
+            "clinical": bench_clinical, "molecules": bench_molecules, "ui": bench_ui}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--only", default=",".join(SECTIONS))
+    p.add_argument("--repeats", type=int, default=5)
+    args = p.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    OUT.mkdir(parents=True, exist_ok=True)
+    summary = {}
+    for name in args.only.split(","):
+        started = time.time()
+        try:
+            result = SECTIONS[name](args.repeats)
+        except ImportError as e:
+            result = {"unavailable": f"{type(e).__name__}: {e}"}
+        result["_wall_s"] = round(time.time() - started, 1)
+        (OUT / f"{name}.json").write_text(json.dumps(result, indent=2))
+        summary[name] = result
+        print(f"## {name}\n```json\n{json.dumps(result, indent=2)}\n```", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
