@@ -63,6 +63,47 @@ class TurnResult(BaseModel):
     route: dict[str, Any] = Field(default_factory=dict)
 
 
+def _postgres(settings: Settings) -> tuple[Any, Any, str]:
+    """A psycopg connection, LangGraph's Postgres saver on it (tables created), and the placeholder."""
+    from galen.errors import BackendUnavailable, ConfigError
+
+    if settings.postgres_url is None:
+        raise ConfigError("checkpointer is 'postgres' but no postgres_url is set.", hint="Set GALEN_POSTGRES_URL.")
+    try:
+        import psycopg
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg.rows import dict_row
+    except ImportError as e:
+        raise ConfigError("The Postgres checkpointer needs psycopg and langgraph-checkpoint-postgres.") from e
+    try:
+        conn = psycopg.connect(settings.postgres_url.get_secret_value(), autocommit=True, prepare_threshold=0, row_factory=dict_row)
+    except psycopg.OperationalError as e:
+        raise BackendUnavailable("The PostgreSQL database for threads cannot be reached.", hint="Check GALEN_POSTGRES_URL.") from e
+    saver = PostgresSaver(conn)
+    saver.setup()
+    return _PgAdapter(conn), saver, "%s"
+
+
+class _PgAdapter:
+    """Gives a psycopg connection (dict rows) the tuple-row execute/commit surface ThreadIndex uses."""
+
+    def __init__(self, conn: Any) -> None:
+        self.raw = conn
+
+    def execute(self, sql: str, params: tuple = ()) -> Any:
+        from psycopg.rows import tuple_row
+
+        cur = self.raw.cursor(row_factory=tuple_row)
+        cur.execute(sql, params)
+        return cur
+
+    def commit(self) -> None:
+        pass  # autocommit
+
+    def close(self) -> None:
+        self.raw.close()
+
+
 def validate_question(question: str) -> str:
     text = (question or "").strip()
     if not text:
@@ -76,35 +117,41 @@ def validate_question(question: str) -> str:
 
 
 class ThreadIndex:
-    """Titles and owners of threads, beside the checkpointer in the same SQLite file."""
+    """Titles and owners of threads, beside the checkpointer in the same database.
 
-    def __init__(self, conn: sqlite3.Connection, lock: threading.Lock) -> None:
-        self.conn, self.lock = conn, lock
+    Works on a SQLite connection or a psycopg connection (``param`` is the placeholder style).
+    """
+
+    def __init__(self, conn: Any, lock: threading.Lock, param: str = "?") -> None:
+        self.conn, self.lock, self.p = conn, lock, param
         with self.lock:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS galen_threads (thread_id TEXT PRIMARY KEY, owner TEXT, title TEXT, "
-                "created REAL, updated REAL)"
+                "created DOUBLE PRECISION, updated DOUBLE PRECISION)"
             )
             conn.commit()
+
+    def _q(self, sql: str) -> str:
+        return sql.replace("?", self.p)
 
     def touch(self, thread_id: str, owner: str, title: str) -> None:
         now = time.time()
         with self.lock:
             self.conn.execute(
-                "INSERT INTO galen_threads VALUES (?, ?, ?, ?, ?) ON CONFLICT(thread_id) DO UPDATE SET updated=excluded.updated",
+                self._q("INSERT INTO galen_threads VALUES (?, ?, ?, ?, ?) ON CONFLICT(thread_id) DO UPDATE SET updated=excluded.updated"),
                 (thread_id, owner, title[:80], now, now),
             )
             self.conn.commit()
 
     def owner(self, thread_id: str) -> str | None:
         with self.lock:
-            row = self.conn.execute("SELECT owner FROM galen_threads WHERE thread_id=?", (thread_id,)).fetchone()
+            row = self.conn.execute(self._q("SELECT owner FROM galen_threads WHERE thread_id=?"), (thread_id,)).fetchone()
         return row[0] if row else None
 
     def list(self, owner: str) -> list[dict[str, Any]]:
         with self.lock:
             rows = self.conn.execute(
-                "SELECT thread_id, title, created, updated FROM galen_threads WHERE owner=? ORDER BY updated DESC", (owner,)
+                self._q("SELECT thread_id, title, created, updated FROM galen_threads WHERE owner=? ORDER BY updated DESC"), (owner,)
             ).fetchall()
         return [{"thread_id": r[0], "title": r[1], "created": r[2], "updated": r[3]} for r in rows]
 
@@ -124,17 +171,19 @@ class Agent:
 
         self.settings = settings or get_settings()
         self.nodes = AgentNodes(self.settings, chat_model=chat_model, router=router)
-        data = self.settings.resolved_data_dir()
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(data / "threads.sqlite", check_same_thread=False)
-        (data / "threads.sqlite").chmod(0o600)
-        if checkpointer is None:
+        if self.settings.checkpointer == "postgres":
+            self._conn, default_saver, param = _postgres(self.settings)
+        else:
+            data = self.settings.resolved_data_dir()
+            self._conn = sqlite3.connect(data / "threads.sqlite", check_same_thread=False)
+            (data / "threads.sqlite").chmod(0o600)
             from langgraph.checkpoint.sqlite import SqliteSaver
 
-            checkpointer = SqliteSaver(self._conn)
-        self.checkpointer = checkpointer
-        self.threads = ThreadIndex(self._conn, self._lock)
-        self.graph = build(self.nodes, checkpointer)
+            default_saver, param = SqliteSaver(self._conn), "?"
+        self.checkpointer = checkpointer or default_saver
+        self.threads = ThreadIndex(self._conn, self._lock, param)
+        self.graph = build(self.nodes, self.checkpointer)
 
     def close(self) -> None:
         self._conn.close()

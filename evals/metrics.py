@@ -52,7 +52,7 @@ def confusion(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
         for t in per_tool:
             key = ("tp" if t in act else "fn") if t in exp else ("fp" if t in act else "tn")
             per_tool[t][key] += 1
-    for t, c in per_tool.items():
+    for c in per_tool.values():
         c["precision"] = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else None
         c["recall"] = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else None
     return {"labels": labels, "matrix": m.tolist(), "per_tool": per_tool}

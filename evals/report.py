@@ -72,8 +72,11 @@ def plot_latency(latencies: list[float]) -> str | None:
     return _fig_png(fig)
 
 
-def plot_groups(groups: dict[str, dict[str, Any]], metric: str = "pass_rate") -> str | None:
-    """Bar chart of one metric per subgroup (fairness view)."""
+def plot_groups(groups: dict[str, dict[str, Any]], metric: str | None = None) -> str | None:
+    """Bar chart of one metric per subgroup (fairness view): pass rate, else C-index, else accuracy."""
+    if metric is None:
+        present = {k for m in groups.values() for k, v in m.items() if v is not None}
+        metric = next((k for k in ("pass_rate", "c_index", "type_accuracy") if k in present), "pass_rate")
     vals = {g: m.get(metric) for g, m in groups.items() if m.get(metric) is not None}
     if not vals:
         return None

@@ -91,6 +91,16 @@ class Settings(BaseSettings):
         description="Folder for threads (SQLite), the audit log, the case workspace and the local "
         "knowledge store.",
     )
+    checkpointer: Literal["sqlite", "postgres"] = Field(
+        "sqlite",
+        description="Where conversation threads are stored: `sqlite` (a file in the data directory) or "
+        "`postgres` (a shared PostgreSQL database, for several app replicas).",
+    )
+    postgres_url: SecretStr | None = Field(
+        None,
+        description="PostgreSQL connection URL for `checkpointer = postgres`, e.g. "
+        "`postgresql://galen:PASSWORD@db-host:5432/galen`.",
+    )
     device: Literal["cpu", "cuda"] = Field("cpu", description="Where specialist models run.")
 
     # --- Knowledge base --------------------------------------------------------------------

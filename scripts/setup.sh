@@ -38,6 +38,9 @@ if ! "$VENV/bin/python" -c "import llama_cpp" 2>/dev/null; then
   "$PIP" install -q "llama-cpp-python[server]==$LLAMA_VERSION" --find-links "$dir" --no-cache-dir --only-binary llama-cpp-python
 fi
 
+echo "==> system packages for the tests (PostgreSQL, Chromium)"
+bash scripts/install_services.sh
+
 echo "==> installing galen (editable)"
 "$PIP" install -q --no-deps -e .
 "$VENV/bin/python" -m pip check >/dev/null 2>&1 || true

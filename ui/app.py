@@ -8,6 +8,7 @@ reload resumes it); nothing per-person is kept on a module-level object.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import shutil
@@ -25,6 +26,7 @@ from galen.settings import Settings  # noqa: E402
 from ui import panels  # noqa: E402
 from ui.i18n import LANGUAGES, t  # noqa: E402
 
+log = logging.getLogger("galen.ui")
 CSS = """
 .galen-demo {background:#b45309;color:white;padding:2px 8px;border-radius:4px;font-weight:600}
 #galen-header {border-bottom:1px solid #ddd}
@@ -138,8 +140,8 @@ class Workspace:
                 None, "", [])
 
     def result_panels(self, result: Any, question: str, attachments: list[str], lang: str) -> tuple[Any, ...]:
-        shown = [list(x) for x in zip(_publish([p for p, _ in panels.volume_images(result)]),
-                                      [lab for _, lab in panels.volume_images(result)])]
+        vol = panels.volume_images(result)
+        shown = [[p, lab] for p, (_, lab) in zip(_publish([p for p, _ in vol]), vol, strict=True)]
         grid = panels.molecule_grid(result)
         headers, rows = panels.molecule_table(result)
         report = Path(_publish_text(panels.case_report(question, attachments, result, lang), "case_report.md"))
@@ -176,7 +178,10 @@ class Workspace:
         draft, calls = "", []
         try:
             for kind, payload in self.agent.stream(text, attachments=files, thread_id=thread_id, owner=owner):
-                if kind == "call":
+                if kind == "step" and not draft:
+                    chat[-1]["content"] = f"_{t(lang, 'working')}_ ({payload})"
+                    yield emit(gr.update(), session, gr.update(), keep[2:])
+                elif kind == "call":
                     calls.append(payload)
                     chat[-1]["content"] = f"_{t(lang, 'working')}_ ({payload['name']})"
                     yield emit(gr.update(), session, gr.update(),
@@ -191,8 +196,13 @@ class Workspace:
                     yield emit(gr.update(value=None, interactive=True), new_session,
                                self.threads_update(owner, payload.thread_id, lang),
                                self.result_panels(payload, text, files, lang))
-        except GalenError as e:
-            chat[-1]["content"] = panels.error_markdown(e.user_message(), lang)
+        except Exception as e:  # noqa: BLE001 - the UI boundary: the person gets a sentence, the log the traceback
+            if isinstance(e, GalenError):
+                message = e.user_message()
+            else:
+                log.exception("turn failed in thread %s", thread_id)
+                message = t(lang, "internal_error")
+            chat[-1]["content"] = panels.error_markdown(message, lang)
             yield emit(gr.update(value=None, interactive=True), session,
                        self.threads_update(owner, session.get("thread_id"), lang), self.empty_panels(lang))
 

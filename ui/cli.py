@@ -105,7 +105,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     versions = {}
     for mod in ("torch", "monai", "rdkit", "torch_geometric", "chromadb", "gradio", "langgraph", "langchain_core", "llama_cpp", "sklearn", "sksurv"):
         try:
-            versions[mod] = getattr(importlib.import_module(mod), "__version__", "?")
+            versions[mod] = getattr(importlib.import_module(mod), "__version__", None) or _dist_version(mod)
         except ImportError:
             versions[mod] = "not installed"
     report["versions"] = versions
@@ -118,6 +118,15 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print(f"  [{'on ' if t['on'] else 'off'}] {t['name']:<24} {t['reason']}")
     print("  " + ", ".join(f"{k} {v}" for k, v in versions.items()))
     return 0
+
+
+def _dist_version(module: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(module.replace("_", "-"))
+    except PackageNotFoundError:
+        return "?"
 
 
 def cmd_kb(args: argparse.Namespace) -> int:

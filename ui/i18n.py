@@ -48,6 +48,7 @@ EN: dict[str, str] = {
     "thread": "Conversation",
     "signed_in": "Signed in as",
     "empty_question": "Type a question first.",
+    "internal_error": "Something went wrong inside Galen while answering; the details are in the server log. Try again or start a new conversation.",
 }
 
 ZH: dict[str, str] = {
@@ -92,6 +93,7 @@ ZH: dict[str, str] = {
     "thread": "对话",
     "signed_in": "当前用户",
     "empty_question": "请先输入问题。",
+    "internal_error": "Galen 在回答时内部出错，详情见服务器日志。请重试或开始新对话。",
 }
 
 STRINGS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}

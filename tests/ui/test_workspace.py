@@ -74,8 +74,8 @@ def test_design_request_shows_grid_and_sdf(browser, app):
     screenshot(page, "3_design_grid")
     assert grid.count() >= 1 and "SMILES" in table
     show_tab(page, "downloads")
-    files = page.inner_text("#galen-files")
-    assert ".sdf" in files and "case_report.md" in files
+    links = [a.get_attribute("href") or "" for a in page.locator("#galen-files a").all()]
+    assert any(h.endswith(".sdf") for h in links) and any(h.endswith("case_report.md") for h in links), links
 
 
 def test_guideline_question_cites_fleischner(browser, app):
@@ -128,3 +128,12 @@ def test_reload_keeps_the_thread(browser, app):
     screenshot(page, "7_after_reload")
     assert "CC(C)Cc1ccc(cc1)C(C)C(=O)O" in page.inner_text("#galen-threads")
     assert "206." in chat_text(page)
+
+
+def test_language_switch_to_chinese(browser, app):
+    page = open_page(browser, app.url)
+    page.get_by_text("中文", exact=True).click()
+    page.wait_for_function("(document.querySelector('#galen-header')?.innerText || '').includes('病例工作台')",
+                           timeout=20_000)
+    screenshot(page, "9_chinese_interface")
+    assert "新对话" in page.inner_text("#galen-new") and "预期用途" in page.inner_text("#galen-header")
