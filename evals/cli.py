@@ -106,7 +106,8 @@ def run_suite_command(a: argparse.Namespace) -> int:
         from evals.benchmarks import run_benchmark
 
         summary, outcomes = run_benchmark(a.suite, limit=a.limit, seed=a.seed, progress=not a.json)
-        summary["provenance"] = provenance.run_record(settings, a.seed, {"name": a.suite, "kind": "benchmark"})
+        summary["provenance"] = provenance.run_record(settings, a.seed, {"name": a.suite, "kind": "benchmark", "limit": a.limit},
+                                                      {"model_versions": provenance.model_versions(outcomes)})
     else:
         from evals.metrics import summarise
         from evals.runner import run_cases

@@ -21,8 +21,8 @@ BENCHMARKS = ("imaging", "molecules", "clinical", "retrieval")
 
 
 def available_suites() -> list[str]:
-    """Names of the JSONL suites shipped in ``evals/suites``."""
-    return sorted(p.stem for p in SUITES_DIR.glob("*.jsonl"))
+    """Names of the JSONL suites shipped in ``evals/suites`` (``NAME.jsonl`` where a benchmark has the name)."""
+    return sorted(p.name if p.stem in BENCHMARKS else p.stem for p in SUITES_DIR.glob("*.jsonl"))
 
 
 def resolve_suite(name_or_path: str) -> Path:
@@ -38,10 +38,9 @@ def resolve_suite(name_or_path: str) -> Path:
     shipped = SUITES_DIR / f"{stem}.jsonl"
     if "/" not in name_or_path and shipped.is_file():
         return shipped
-    names = ", ".join(available_suites() + list(BENCHMARKS))
     raise InvalidInput(
         f"There is no evaluation suite called {name_or_path!r}.",
-        hint=f"Use one of: {names}, or the path of a .jsonl file.",
+        hint=f"Suites: {', '.join(available_suites())}; benchmarks: {', '.join(BENCHMARKS)}; or a .jsonl path.",
     )
 
 

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage
 
 from specialists.imaging.bundle import SEG_BUNDLE, read_config
 from specialists.imaging.phantom import WORKING_SPACING, make_phantom
@@ -66,14 +67,19 @@ def _cached_training_set() -> list[dict]:
 
 
 def sample_batch(items: list[dict], params: dict, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Random 2.5-D crops: two thirds centred near a nodule voxel, one third anywhere."""
+    """Random 2.5-D crops: two thirds near a nodule (nodules equally likely), one third anywhere."""
     xs, ys = [], []
     for _ in range(n):
         it = items[int(rng.integers(len(items)))]
         m = it["mask"]
         zdim, ydim, xdim = m.shape
         if rng.random() < 0.67 and m.any():
-            pts = it.setdefault("_pts", np.argwhere(m > 0))
+            if "_comps" not in it:
+                lab, n = ndimage.label(m > 0)
+                it["_comps"] = [np.argwhere(lab == i) for i in range(1, n + 1)]
+            # Pick a nodule first, then a voxel in it: sampling voxels would let the large nodules
+            # (volume ~ d³) crowd out the small ones the model most needs to see.
+            pts = it["_comps"][int(rng.integers(len(it["_comps"])))]
             z, cy, cx = pts[int(rng.integers(len(pts)))]
             cy += int(rng.integers(-CROP // 3, CROP // 3))
             cx += int(rng.integers(-CROP // 3, CROP // 3))

@@ -111,6 +111,23 @@ def run_suite(method: str = "ga", suite: Path = SUITE, time_budget_s: float = 45
     }
 
 
+def prediction_throughput(n: int = 200) -> dict[str, float]:
+    """Molecules per second for RDKit descriptors and for the learned logS+BBB ensembles (MOSES test set)."""
+    from specialists.molecules.generation_metrics import read_moses
+    from specialists.molecules.learned import predict_learned
+    from specialists.molecules.properties import compute_properties
+
+    smiles = read_moses("test.csv.gz")[:n]
+    predict_learned(smiles[:2])  # load weights and training fingerprints outside the timing
+    t0 = time.monotonic()
+    for s in smiles:
+        compute_properties(s)
+    t1 = time.monotonic()
+    predict_learned(smiles)
+    t2 = time.monotonic()
+    return {"descriptors_per_s": n / (t1 - t0), "learned_per_s": n / (t2 - t1)}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--method", choices=["ga", "reinvent", "both"], default="both")
@@ -129,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{m}: success {r['success_rate']:.3f} over {r['n_design_cases']} design cases; "
               f"seconds p50 {r['seconds_p50']:.1f} p95 {r['seconds_p95']:.1f}; "
               f"oracle calls p50 {r['oracle_calls_p50']:.0f} p95 {r['oracle_calls_p95']:.0f}", flush=True)
+    results["throughput"] = prediction_throughput()
+    print(f"property predictions per second: {results['throughput']}", flush=True)
     if a.out:
         a.out.write_text(json.dumps(results, indent=1))
     return 0

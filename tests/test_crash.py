@@ -1,0 +1,56 @@
+"""kill -9 in the middle of a turn leaves the thread, the audit chain and the knowledge base usable."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def test_kill_mid_turn(tmp_path) -> None:
+    from agent.audit import verify_chain
+    from agent.runner import Agent
+    from galen.settings import Settings
+
+    data = tmp_path / "d"
+    env = os.environ | {"GALEN_DATA_DIR": str(data), "GALEN_ANSWER_WRITER": "llm"}
+    done = subprocess.run([sys.executable, "-m", "ui.cli", "ask", "What is the logP of CCO?", "--thread", "k", "--json"],
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "ask", "What follow-up does Fleischner recommend for a 7 mm solid nodule in a high-risk patient?", "--thread", "k"],
+                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # wait until the turn is under way (its intermediate checkpoints are being written), then kill
+    deadline = time.time() + 300
+    import sqlite3
+
+    def steps() -> int:
+        try:
+            with sqlite3.connect(data / "threads.sqlite") as c:
+                return c.execute("select count(*) from checkpoints where thread_id='k'").fetchone()[0]
+        except sqlite3.Error:
+            return 0
+
+    base = steps()
+    while time.time() < deadline and steps() < base + 3 and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+
+    assert verify_chain(data / "audit.jsonl").ok
+    agent = Agent(Settings(data_dir=data, answer_writer="template"))
+    history = agent.history("k")
+    assert history[0]["content"] == "What is the logP of CCO?"
+    r = agent.ask("And the TPSA of CCO?", thread_id="k")
+    assert r.tool_calls and r.tool_calls[0].ok and r.verified
+    assert verify_chain(data / "audit.jsonl").ok
+    from knowledge.retrieval import search
+
+    assert search("Fleischner solid nodule follow-up", k=2, settings=Settings(data_dir=data))
