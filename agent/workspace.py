@@ -12,8 +12,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from galen.privacy import scrub
 from galen.errors import ModelUnavailable, UnreadableFile, UnsupportedFile
+from galen.privacy import scrub
 from galen.settings import Settings
 from tools.base import Attachment
 
@@ -92,7 +92,7 @@ def store_attachment(path: Path, settings: Settings) -> Attachment:
     imaging = kind in ("dicom", "dicom-folder", "dicom-zip", "nifti", "image")
     if imaging:
         try:
-            from specialists.imaging.intake import describe_attachment, deidentify_to
+            from specialists.imaging.intake import deidentify_to, describe_attachment
         except ImportError as e:
             raise ModelUnavailable(
                 "Imaging attachments need the imaging specialist, which is not installed in this version.",

@@ -15,8 +15,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "runs" / "bench"
@@ -49,7 +50,7 @@ def bench_agent(repeats: int) -> dict[str, Any]:
         for policy in ("semantic", "hybrid", "llm"):
             agent = Agent(Settings(data_dir=Path(d) / policy, routing_policy=policy))
             agent.plan(questions[0])  # warm: embedder, router, model
-            lat = [t for q in questions[: max(3, repeats)] for t in timed(lambda q=q: agent.plan(q), 1)]
+            lat = [t for q in questions[: max(3, repeats)] for t in timed(lambda q=q, a=agent: a.plan(q), 1)]
             res[f"dry_run_{policy}_s"] = pcts(lat)
         agent = Agent(Settings(data_dir=Path(d) / "turn"))
         agent.ask(PROPERTY_Q)

@@ -73,7 +73,7 @@ class Attachment:
         return {"path": str(self.path), "name": self.name, "kind": self.kind, "summary": self.summary, "sha256": self.sha256}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Attachment":
+    def from_dict(cls, d: dict[str, Any]) -> Attachment:
         return cls(path=Path(d["path"]), name=d["name"], kind=d.get("kind", "unknown"),
                    summary=d.get("summary", ""), sha256=d.get("sha256", ""))
 

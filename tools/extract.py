@@ -46,9 +46,9 @@ def _looks_like_smiles(tok: str) -> bool:
 
 def find_smiles(text: str) -> list[SmilesToken]:
     """SMILES-looking tokens in ``text`` in order, each marked valid (RDKit parses it) or not."""
-    from specialists.molecules.chem import quiet_rdkit
-
     from rdkit import Chem
+
+    from specialists.molecules.chem import quiet_rdkit
 
     out: list[SmilesToken] = []
     seen: set[str] = set()
