@@ -110,7 +110,10 @@ def failed_cleanly(outcome: dict[str, Any]) -> bool:
 
 
 def check_error(outcome: dict[str, Any], expect_error: bool) -> dict[str, Any]:
-    """``error: true`` must fail cleanly; ``error: false`` must run without error or refusal."""
+    """``error: true`` must fail cleanly; ``error: false`` must run without error or refusal.
+
+    A tool that reported missing facts does not count as an error for ``error: false``.
+    """
     err = outcome.get("error")
     if expect_error:
         ok = failed_cleanly(outcome)
@@ -121,8 +124,10 @@ def check_error(outcome: dict[str, Any], expect_error: bool) -> dict[str, Any]:
         problems.append(f"{err['type']}: {err['message'][:200]}")
     if outcome.get("refusal"):
         problems.append(f"refused ({outcome['refusal'].get('rule')})")
+    # Asking for missing facts is the designed behaviour, not an error (DESIGN.md: the agent asks
+    # instead of guessing); suites check the question it asks with answer_contains.
     problems += [f"{c['name']} failed: {(c.get('error') or {}).get('message', '')[:200]}" for c in outcome["tool_calls"]
-                 if c.get("ok") is False]
+                 if c.get("ok") is False and (c.get("error") or {}).get("kind") != "missing_facts"]
     return {"passed": not problems, "detail": "; ".join(problems)}
 
 

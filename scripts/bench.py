@@ -146,8 +146,15 @@ def bench_ui(repeats: int) -> dict[str, Any]:
     return run(n=repeats)
 
 
+def bench_load(repeats: int) -> dict[str, Any]:
+    """8 simulated users for 5 minutes against one app process (scripts/loadtest.py)."""
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "loadtest.py"), "--users", "8", "--seconds", "300"],
+                          capture_output=True, text=True, timeout=900, cwd=ROOT)
+    return json.loads((ROOT / "runs" / "bench" / "load.json").read_text()) if proc.returncode in (0, 1) else {"failed": proc.stderr[-500:]}
+
+
 SECTIONS = {"agent": bench_agent, "llm": bench_llm, "kb": bench_kb, "imaging": bench_imaging,
-            "clinical": bench_clinical, "molecules": bench_molecules, "ui": bench_ui}
+            "clinical": bench_clinical, "molecules": bench_molecules, "ui": bench_ui, "load": bench_load}
 
 
 def main(argv: list[str] | None = None) -> int:

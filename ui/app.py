@@ -119,9 +119,11 @@ class Workspace:
         owner = self.owner(session, request)
         return ({"owner": owner, "thread_id": ""}, [], self.threads_update(owner, None, lang), *self.empty_panels(lang))
 
-    def on_language(self, lang: str, request: gr.Request):
+    def on_language(self, lang: str, session: dict[str, str], request: gr.Request):
+        owner = self.owner(session, request)
+        threads = self.threads_update(owner, session.get("thread_id"), lang)
         return (self.header(lang, request), gr.update(label=t(lang, "message"), placeholder=t(lang, "placeholder")),
-                gr.update(label=t(lang, "threads")), gr.update(value=t(lang, "new_thread")),
+                {**threads, "label": t(lang, "threads")}, gr.update(value=t(lang, "new_thread")),
                 gr.update(label=t(lang, "chat")), gr.update(label=t(lang, "molecule_table")),
                 gr.update(label=t(lang, "downloads")), gr.update(label=t(lang, "slice")),
                 gr.update(label=t(lang, "tab_steps")),
@@ -271,7 +273,7 @@ def build_app(agent_or_settings: Any = None) -> gr.Blocks:
         box.submit(ws.on_submit, [box, chatbot, session, lang], [box, chatbot, session, threads, *panel_outputs])
         threads.input(ws.on_select, [threads, session, lang], [session, chatbot, *panel_outputs])
         new_btn.click(ws.on_new, [session, lang], [session, chatbot, threads, *panel_outputs])
-        lang.change(ws.on_language, [lang], [header, box, threads, new_btn, chatbot, table, files, slider,
+        lang.change(ws.on_language, [lang, session], [header, box, threads, new_btn, chatbot, table, files, slider,
                                                  steps_box, tab_images, tab_molecules, tab_citations, tab_downloads])
         slider.change(ws.on_slice, [slider, shown], [image])
     return app

@@ -34,9 +34,17 @@ def _ok_calls(result: dict[str, Any]) -> list[dict[str, Any]]:
     return [c for c in result.get("tool_calls") or [] if c.get("ok") and c.get("result")]
 
 
+_ALIASES = {"bbb_probability": "bbb"}  # design results name the BBB probability "bbb"
+
+
 def _cell(mol: dict[str, Any], key: str) -> Any:
-    learned = mol.get("learned") or {}
-    value = mol.get(key, learned.get(key))
+    # predict_properties puts values at the top level (learned ones under "learned"); design
+    # results nest them under "properties".
+    value = None
+    for src in (mol, mol.get("properties") or {}, mol.get("learned") or {}):
+        for k in (key, _ALIASES.get(key, key)):
+            if value is None and isinstance(src, dict):
+                value = src.get(k)
     if key == "alerts":
         alerts = value or []
         return ", ".join(f"{a.get('catalogue', '')}: {a.get('name', '')}" if isinstance(a, dict) else str(a) for a in alerts)
@@ -51,8 +59,13 @@ def molecule_table(result: Any) -> tuple[list[str], list[list[Any]]]:
     Only columns that at least one molecule has are kept, so a property lookup does not show an
     empty "score" column. Numbers stay numbers so the table sorts numerically.
     """
-    mols = [m for c in _ok_calls(as_dict(result)) if c["name"] in MOLECULE_TOOLS
-            for m in (c["result"].get("data") or {}).get("molecules") or [] if isinstance(m, dict)]
+    mols = []
+    for c in _ok_calls(as_dict(result)):
+        if c["name"] in MOLECULE_TOOLS:
+            found = [m for m in (c["result"].get("data") or {}).get("molecules") or [] if isinstance(m, dict)]
+            if c["name"] == "design_molecules":  # ranked best first: show the rank so it survives sorting
+                found = [{"rank": i, **m} for i, m in enumerate(found, start=1)]
+            mols += found
     cols = [(k, h) for k, h in MOLECULE_COLUMNS if any(_cell(m, k) not in (None, "") for m in mols)]
     return [h for _, h in cols], [[_cell(m, k) for k, _ in cols] for m in mols]
 

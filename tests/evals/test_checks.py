@@ -76,3 +76,9 @@ def test_robustness_suite_has_25_hostile_cases_with_fixtures() -> None:
 def test_metric_directions() -> None:
     assert lower_is_better("latency_p95_s") and lower_is_better("unexpected_errors")
     assert not lower_is_better("error_expectation_accuracy") and not lower_is_better("group/x/pass_rate")
+
+
+def test_missing_facts_is_not_an_error_when_none_is_expected() -> None:
+    ask = {"tool_calls": [{"name": "t", "ok": False, "error": {"kind": "missing_facts", "message": "needs age"}}],
+           "refusal": None, "error": None}
+    assert check_error(ask, False)["passed"] and check_error(ask, True)["passed"]

@@ -53,7 +53,8 @@ def test_images_grid_downloads_split_by_kind(files):
             {"path": str(files["overlay_coronal_1.png"]), "kind": "image", "label": "Segmentation overlay (coronal)"},
             {"path": str(files["mask.nii.gz"]), "kind": "nifti", "label": "mask"},
             {"path": "/nonexistent/gone.png", "kind": "image", "label": "missing"}]
-    design = ToolCallRecord(name="design_molecules", ok=True, result={"data": {"molecules": [{"rank": 1, "smiles": "CCO", "score": 0.9}]},
+    design = ToolCallRecord(name="design_molecules", ok=True, result={"data": {"molecules": [
+        {"smiles": "CCO", "score": 0.9, "properties": {"logp": -0.0, "bbb": 0.97}, "alerts": []}]},
                             "artifacts": [{"path": str(files["grid.png"]), "kind": "image", "label": "grid"},
                                           {"path": str(files["designed.sdf"]), "kind": "sdf", "label": "SDF"}]})
     r = _result(tool_calls=[design], artifacts=arts + design.result["artifacts"])
@@ -62,7 +63,7 @@ def test_images_grid_downloads_split_by_kind(files):
     assert [Path(p).name for p, _ in vol] == ["overlay_axial_1.png", "overlay_coronal_1.png"]
     assert {Path(p).name for p in panels.downloads(r)} == {"mask.nii.gz", "designed.sdf"}
     headers, rows = panels.molecule_table(r)
-    assert headers[:3] == ["rank", "SMILES", "score"] and rows == [[1, "CCO", 0.9]]
+    assert headers == ["rank", "SMILES", "score", "logP", "BBB p"] and rows == [[1, "CCO", 0.9, -0.0, 0.97]]
 
 
 def test_citations_show_source_section_and_passage():
