@@ -185,13 +185,26 @@ def run_cases(
             # spawn: torch, llama.cpp and SQLite handles must not be inherited through fork
             with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
                                      initargs=(settings, make_agent, seed)) as pool:
-                futures = [pool.submit(_worker_case, case, dry_run, run_tag) for case in cases]
+                futures = {pool.submit(_worker_case, case, dry_run, run_tag): case for case in cases}
                 for fut in as_completed(futures):
-                    outcomes.append(fut.result())
+                    try:
+                        outcomes.append(fut.result())
+                    except Exception as e:  # noqa: BLE001 - a dead worker (segfault, OOM) fails its cases only
+                        outcomes.append(_lost_case(futures[fut], e))
                     bar.update(1)
     finally:
         bar.close()
     return sorted(outcomes, key=lambda o: order[o["id"]])
+
+
+def _lost_case(case: dict[str, Any], e: BaseException) -> dict[str, Any]:
+    """The outcome of a case whose worker process died before it could answer."""
+    err = _error_record(e, False)
+    return {"id": case["id"], "group": case.get("group"), "question": case["question"][:_QUESTION_KEEP],
+            "expect": case.get("expect") or {}, "tool_calls": [], "answer": None, "citations": [], "verified": None,
+            "refusal": None, "error": err, "latency_s": None, "versions": {},
+            "checks": {"crash": {"passed": False, "detail": f"worker process failed: {err['type']}: {err['message']}"}},
+            "passed": False}
 
 
 def _prepare_shared_stores(settings: Settings) -> None:

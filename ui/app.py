@@ -289,8 +289,12 @@ def launch(settings: Settings | None = None, host: str | None = None, port: int 
         auth = make_checker(settings.ui_users_file) if settings.ui_users_file else None
     except (OSError, ValueError) as e:
         raise ConfigError(f"The users file {settings.ui_users_file} cannot be used: {e}") from e
+    host = host or settings.ui_host
+    if host not in ("127.0.0.1", "localhost", "::1") and auth is None:
+        log.warning("Galen's UI listens on %s without a users file: anyone who can reach it can use it. "
+                    "Set GALEN_UI_USERS_FILE for a shared deployment.", host)
     app = build_app(settings)
     app.queue(default_concurrency_limit=2)
-    app.launch(server_name=host or settings.ui_host, server_port=port or settings.ui_port, share=False,
+    app.launch(server_name=host, server_port=port or settings.ui_port, share=False,
                auth=auth, max_file_size=f"{settings.max_attachment_mb:g}mb", show_error=False, css=CSS,
                footer_links=[], quiet=False)

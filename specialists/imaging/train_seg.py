@@ -58,8 +58,10 @@ def _cached_training_set() -> list[dict]:
     if CACHE.is_file():
         with np.load(CACHE) as z:
             if str(z["key"]) == key:
-                return [{"image": z["images"][i], "mask": z["masks"][i].astype(np.float32), "seed": int(z["seeds"][i])}
-                        for i in range(len(z["seeds"]))]
+                # Read each member once: indexing z[...] repeatedly would re-read the whole array.
+                images, masks, seeds = z["images"], z["masks"], z["seeds"]
+                return [{"image": images[i].copy(), "mask": masks[i].astype(np.float32), "seed": int(seeds[i])}
+                        for i in range(len(seeds))]
     items = make_training_set(TRAIN_SEEDS)
     np.savez(CACHE, key=key, images=np.stack([it["image"] for it in items]),
              masks=np.stack([it["mask"] for it in items]).astype(np.uint8), seeds=[it["seed"] for it in items])

@@ -40,8 +40,11 @@ _WORDS = {
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
     "fifty": 50, "hundred": 100, "a hundred": 100, "a dozen": 12, "dozen": 12, "a thousand": 1000,
     "thousand": 1000, "a million": 1_000_000, "million": 1_000_000, "a billion": 1_000_000_000,
+    "a few": 5, "several": 5, "a couple of": 2, "a couple": 2, "some": 10,
 }
 _NOUNS = r"(?:new\s+|novel\s+|close\s+|distinct\s+|different\s+|more\s+)*(?:analogs?|analogues?|molecules?|compounds?|candidates?|structures?|derivatives?|variants?|ideas?)"
+# Up to three describing words between a count and its noun: "five soluble, BBB-penetrant analogs".
+_ADJ = r"(?:[a-z][a-z\-]*,?\s+){0,3}?"
 _REF_CUE = r"(?:analog(?:ue)?s? of|similar to|derivatives? of|variants? of|based on|like|related to|around|starting from)"
 _SOLUBLE_LOGS = -4.0  # logS ≥ −4 (≥ 0.1 mM) is the usual "soluble" cut-off
 _BBB_PROB = 0.5
@@ -59,14 +62,14 @@ def _f(s: str) -> float:
 
 def _find_count(text: str, notes: list[str]) -> int | None:
     t = text.lower()
-    m = re.search(r"\b(\d[\d,]*(?:\.\d+)?)\s*(k|thousand|million|billion)?\s+" + _NOUNS, t)
+    m = re.search(r"\b(\d[\d,]*(?:\.\d+)?)\s*(k|thousand|million|billion)?\s+" + _ADJ + _NOUNS, t)
     n: float | None = None
     if m:
         n = float(m.group(1).replace(",", ""))
         n *= {"k": 1e3, "thousand": 1e3, "million": 1e6, "billion": 1e9}.get(m.group(2) or "", 1)
     else:
         words = "|".join(sorted((re.escape(w) for w in _WORDS), key=len, reverse=True))
-        m = re.search(r"\b(" + words + r")\s+" + _NOUNS, t)
+        m = re.search(r"\b(" + words + r")\s+" + _ADJ + _NOUNS, t)
         if m:
             n = _WORDS[m.group(1)]
     if n is None:

@@ -21,6 +21,7 @@ def test_bundles_are_complete_and_honest():
         assert card["training_command"].startswith("galen train imaging-") and "held_out_metrics" in card
 
 
+@pytest.mark.slow
 def test_segmentation_relaxed_targets():
     from specialists.imaging.evaluate import evaluate_segmentation
 
@@ -31,6 +32,7 @@ def test_segmentation_relaxed_targets():
     assert m["volume_rel_error_median"] <= 0.25
 
 
+@pytest.mark.slow
 def test_characterisation_relaxed_targets():
     from sklearn.metrics import roc_auc_score
 

@@ -88,3 +88,17 @@ def test_invalid_and_oversized_smiles_are_refused() -> None:
 def test_request_without_any_target_asks_for_one() -> None:
     with pytest.raises(MissingFacts):
         parse_design_request("design some molecules please")
+
+
+@pytest.mark.parametrize(
+    "text, count",
+    [
+        ("Five soluble, BBB-penetrant molecules with MW under 350", 5),
+        ("Close analogs of aspirin, five of them", 5),
+        ("Give me a few analogs of aspirin", 5),
+        ("25 analogs of caffeine", 25),
+        ("analogs of caffeine", 10),
+    ],
+)
+def test_counts_in_words_and_digits(text: str, count: int) -> None:
+    assert parse_design_request(text).request.count == count

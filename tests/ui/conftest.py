@@ -7,6 +7,7 @@ Screenshots land in ``test-artifacts/ui/``.
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -69,6 +70,25 @@ class AppServer:
 def start_app(env_extra: dict[str, str] | None = None) -> tuple[AppServer, Path]:
     data = Path(tempfile.mkdtemp(prefix="galen-ui-"))
     return AppServer(data, env_extra), data
+
+
+LOGIN_PASSWORDS = {"alice": secrets.token_urlsafe(12), "bob": secrets.token_urlsafe(12)}
+
+
+@pytest.fixture(scope="session")
+def app_servers() -> Iterator[dict[str, AppServer]]:
+    """Both apps (open, and with a users file) started at once, so their slow start-ups overlap."""
+    from ui.auth import hash_password
+
+    users = Path(tempfile.mkdtemp(prefix="galen-ui-users-")) / "users.txt"
+    users.write_text("".join(f"{u}:{hash_password(p)}\n" for u, p in LOGIN_PASSWORDS.items()))
+    users.chmod(0o600)
+    servers = {"open": start_app()[0], "login": start_app({"GALEN_UI_USERS_FILE": str(users)})[0]}
+    try:
+        yield servers
+    finally:
+        for server in servers.values():
+            server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 
-from tests.ui.conftest import ask, screenshot, start_app
-from ui.auth import hash_password
+from tests.ui.conftest import LOGIN_PASSWORDS as PASSWORDS
+from tests.ui.conftest import ask, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-PASSWORDS = {"alice": secrets.token_urlsafe(12), "bob": secrets.token_urlsafe(12)}
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    users = tmp_path_factory.mktemp("users") / "users.txt"
-    users.write_text("".join(f"{u}:{hash_password(p)}\n" for u, p in PASSWORDS.items()))
-    users.chmod(0o600)
-    server, _ = start_app({"GALEN_UI_USERS_FILE": str(users)})
-    try:
-        server.wait()
-        yield server
-    finally:
-        server.stop()
+def app(app_servers):
+    app_servers["login"].wait()
+    return app_servers["login"]
 
 
 def _login(browser, url: str, user: str, password: str):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import ask, chat_text, open_page, screenshot, show_tab, start_app
+from tests.ui.conftest import ask, chat_text, open_page, screenshot, show_tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -23,13 +23,9 @@ def _tool_off(name: str) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def app():
-    server, data = start_app()
-    try:
-        server.wait()
-        yield server
-    finally:
-        server.stop()
+def app(app_servers):
+    app_servers["open"].wait()
+    return app_servers["open"]
 
 
 def test_property_question_shows_logp_in_table(browser, app):
