@@ -28,6 +28,8 @@ from galen.settings import Settings
 from tools.base import Attachment, ToolContext
 from tools.registry import CATALOGUE, get_tool, tool_status
 
+IMAGING_KINDS = {"dicom", "dicom-folder", "dicom-zip", "nifti", "image"}
+
 # Tools that produce findings others consume run first.
 RUN_ORDER = ["segment_image", "classify_image", "nodule_malignancy_risk", "clinical_risk",
              "treatment_benefit", "predict_properties", "design_molecules", "search_guidelines"]
@@ -134,6 +136,10 @@ class AgentNodes:
             "candidates": [[list(t), round(s, 3)] for t, s in decision.candidates[:4]],
         }
         names = list(decision.tools) if decision.score >= self.settings.routing_min_similarity else []
+        feasible = self._feasible_alternative(state, decision) if names else None
+        if feasible is not None:
+            info["replaced"] = {"tools": names, "why": feasible[1]}
+            names = list(feasible[0])
         if decision.score < self.settings.routing_min_similarity:
             info["note"] = "I could not tell which of my tools fits this request."
         if self.settings.routing_policy == "hybrid" and names:
@@ -145,6 +151,35 @@ class AgentNodes:
                                 f"{', '.join(alt) or 'a general question'}, say so.")
         info["tools"] = names
         return self._plan_calls(state, _order(names), info)
+
+    def _feasible_alternative(self, state: GalenState, decision: Any) -> tuple[tuple[str, ...], str] | None:
+        """A close runner-up when the top choice cannot work here (an imaging tool with no image in
+        the thread, a property lookup with no molecule named). When nothing close is feasible the
+        top choice stays, and its tool asks for what is missing."""
+        def problem(label: tuple[str, ...]) -> str | None:
+            if {"segment_image", "classify_image"} & set(label) and not any(
+                a.get("kind") in IMAGING_KINDS for a in state.get("attachments") or []
+            ):
+                return "no image is attached in this thread"
+            if "predict_properties" in label:
+                from tools.molecules import extract_molecules
+
+                try:
+                    extract_molecules(state["question"])
+                except GalenError:
+                    return "no molecule is named"
+            return None
+
+        why = problem(decision.tools)
+        if why is None:
+            return None
+        top = decision.candidates[0][1]
+        for label, score in decision.candidates[1:]:
+            if top - score > 0.2:
+                break
+            if label and problem(label) is None:
+                return label, why
+        return None
 
     def _awaited(self, state: GalenState, decision: Any) -> tuple[list[str], str] | None:
         """If the last turn asked for missing facts and this message supplies them, retry.

@@ -10,6 +10,7 @@ most 8/12; its one miss had a small margin, so a small margin is reported as unc
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -60,6 +61,22 @@ class Exemplars:
     digest: str
 
 
+@dataclass(frozen=True)
+class Cues:
+    """Lexical cues (regular expressions per tool) that nudge the vote."""
+
+    bonus: float
+    patterns: dict[str, tuple[re.Pattern[str], ...]]
+
+    def matched(self, text: str) -> set[str]:
+        return {tool for tool, pats in self.patterns.items() if any(p.search(text) for p in pats)}
+
+
+def load_cues() -> Cues:
+    raw = yaml.safe_load(resources.files("agent.data").joinpath("route_cues.yaml").read_text())
+    return Cues(float(raw["bonus"]), {t: tuple(re.compile(p, re.IGNORECASE) for p in ps) for t, ps in raw["cues"].items()})
+
+
 def load_exemplars(path: Path | None = None) -> Exemplars:
     """Exemplars from the YAML data file (the packaged one by default)."""
     raw = path.read_text() if path else resources.files("agent.data").joinpath(EXEMPLARS_FILE).read_text()
@@ -76,8 +93,9 @@ def load_exemplars(path: Path | None = None) -> Exemplars:
 class SemanticRouter:
     """kNN over exemplar embeddings; one instance per process is enough (it holds no user state)."""
 
-    def __init__(self, exemplars: Exemplars | None = None, k: int = 5) -> None:
+    def __init__(self, exemplars: Exemplars | None = None, k: int = 5, cues: Cues | None = None) -> None:
         self.exemplars = exemplars or load_exemplars()
+        self.cues = cues or load_cues()
         self.k = k
         self._vectors: np.ndarray | None = None
         self._lock = threading.Lock()
@@ -94,7 +112,8 @@ class SemanticRouter:
         """Vote among the ``k`` nearest exemplars (similarity-weighted); ties go to the nearest."""
         from knowledge.embeddings import embed
 
-        sims = self._matrix() @ embed([normalise(question)])[0]
+        text = normalise(question)
+        sims = self._matrix() @ embed([text])[0]
         nearest = np.argsort(-sims)[: self.k]
         votes: dict[tuple[str, ...], float] = {}
         best_i: dict[tuple[str, ...], int] = {}
@@ -102,6 +121,16 @@ class SemanticRouter:
             label = self.exemplars.labels[i]
             votes[label] = votes.get(label, 0.0) + float(sims[i])
             best_i.setdefault(label, int(i))
+        cue_tools = self.cues.matched(text)
+        if cue_tools:
+            for i in np.argsort(-sims)[: self.k * 4]:  # let cued labels just outside the top k compete
+                label = self.exemplars.labels[i]
+                if label not in votes and set(label) & cue_tools:
+                    votes[label] = float(sims[i])
+                    best_i[label] = int(i)
+            for label in votes:
+                # each cued tool in a set counts: "measure … and its malignancy risk" favours the pair
+                votes[label] += self.cues.bonus * self.k * len(set(label) & cue_tools)
         ranked = sorted(votes.items(), key=lambda kv: kv[1], reverse=True)
         top_label, top_votes = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0

@@ -194,6 +194,8 @@ class Workspace:
                     yield emit(gr.update(), session, gr.update(), keep[2:])
                 elif kind == "result":
                     new_session = {"owner": owner, "thread_id": payload.thread_id}
+                    if files:  # the stored study, summarised under the question ("CT, 1 series, 64 slices…")
+                        chat[-2]["content"] = text + "\n\n" + "\n".join(f"📎 {s}" for s in self._summaries(files))
                     chat[-1]["content"] = panels.answer_markdown(payload, lang)
                     yield emit(gr.update(value=None, interactive=True), new_session,
                                self.threads_update(owner, payload.thread_id, lang),
@@ -207,6 +209,18 @@ class Workspace:
             chat[-1]["content"] = panels.error_markdown(message, lang)
             yield emit(gr.update(value=None, interactive=True), session,
                        self.threads_update(owner, session.get("thread_id"), lang), self.empty_panels(lang))
+
+    def _summaries(self, files: list[str]) -> list[str]:
+        """One line per attachment as the workspace stored it (already stored: content-addressed, cheap)."""
+        from agent.workspace import store_attachment
+
+        out = []
+        for f in files:
+            try:
+                out.append(f"{Path(f).name}: {store_attachment(Path(f), self.settings).summary}")
+            except GalenError:
+                out.append(Path(f).name)
+        return out
 
     def _check_files(self, files: list[str], lang: str) -> str | None:
         limit = self.settings.max_attachment_mb

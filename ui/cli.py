@@ -258,7 +258,12 @@ def main(argv: list[str] | None = None) -> int:
     _env_defaults()
     os.umask(0o077)  # everything Galen writes (threads, audit, workspace, store) is owner-only
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "eval":
+        # the eval harness parses its own options (argparse's REMAINDER would reject "--suite")
+        args = argparse.Namespace(func=cmd_eval, eval_args=argv[1:])
+    else:
+        args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except GalenError as e:

@@ -40,7 +40,9 @@ def predict_probability(net: Any, image: np.ndarray, params: dict[str, Any], dev
 
     norm = normalise_hu(image, tuple(params["hu_window"]))
     offsets = list(params["slice_offsets"])
-    roi = tuple(int(r) for r in params["roi_size"])
+    # One window per slice when the slice fits in roi_size (sliding windows of a slice that fits
+    # would repeat work); larger slices are tiled with overlapping windows.
+    roi = tuple(min(int(r), int(np.ceil(d / 16) * 16)) for r, d in zip(params["roi_size"], image.shape[1:], strict=True))
     out = np.zeros(image.shape, np.float32)
     with torch.no_grad():
         for start in range(0, image.shape[0], chunk):

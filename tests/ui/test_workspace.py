@@ -54,6 +54,7 @@ def test_phantom_ct_shows_overlay_and_diameter(browser, app, tmp_path):
     img = page.locator("#galen-image img")
     screenshot(page, "2_phantom_overlay")
     assert "mm" in text and "diameter" in text.lower()
+    assert "phantom_ct.nii.gz: " in text  # the stored study, summarised under the question
     assert img.count() >= 1 and (img.first.get_attribute("src") or "")
     assert "DEMO MODEL" in text  # the segmentation bundle was trained on synthetic phantoms
 
