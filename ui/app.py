@@ -294,8 +294,14 @@ def build_app(agent_or_settings: Any = None) -> gr.Blocks:
 
 
 def launch(settings: Settings | None = None, host: str | None = None, port: int | None = None) -> None:
-    """Serve the workspace (blocking). Offline: no analytics, never shared; 127.0.0.1 by default."""
+    """Serve the workspace and its JSON API (blocking). Offline: no analytics, never shared;
+    127.0.0.1 by default."""
+    import uvicorn
+    from fastapi import FastAPI
+
+    from agent.runner import Agent
     from galen.settings import get_settings
+    from ui.api import build_router
     from ui.auth import make_checker
 
     settings = settings or get_settings()
@@ -304,11 +310,16 @@ def launch(settings: Settings | None = None, host: str | None = None, port: int 
     except (OSError, ValueError) as e:
         raise ConfigError(f"The users file {settings.ui_users_file} cannot be used: {e}") from e
     host = host or settings.ui_host
+    port = port or settings.ui_port
     if host not in ("127.0.0.1", "localhost", "::1") and auth is None:
-        log.warning("Galen's UI listens on %s without a users file: anyone who can reach it can use it. "
-                    "Set GALEN_UI_USERS_FILE for a shared deployment.", host)
-    app = build_app(settings)
-    app.queue(default_concurrency_limit=2)
-    app.launch(server_name=host, server_port=port or settings.ui_port, share=False,
-               auth=auth, max_file_size=f"{settings.max_attachment_mb:g}mb", show_error=False, css=CSS,
-               footer_links=[], quiet=False)
+        logging.getLogger(__name__).warning("Serving on %s without a users file: anyone who can reach it can use Galen.", host)
+    agent = Agent(settings)
+    blocks = build_app(agent)
+    blocks.queue(default_concurrency_limit=2)
+    server = FastAPI(title="Galen", docs_url=None, redoc_url=None, openapi_url=None)
+    server.include_router(build_router(agent, settings))
+    server = gr.mount_gradio_app(server, blocks, path="", server_name=host, server_port=port, auth=auth,
+                                 max_file_size=f"{settings.max_attachment_mb:g}mb", show_error=False, css=CSS,
+                                 footer_links=[])
+    print(f"Galen is running at http://{host}:{port}", flush=True)
+    uvicorn.run(server, host=host, port=port, log_level="warning")

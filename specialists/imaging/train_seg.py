@@ -68,20 +68,24 @@ def _cached_training_set() -> list[dict]:
     return items
 
 
-def sample_batch(items: list[dict], params: dict, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Random 2.5-D crops: two thirds near a nodule (nodules equally likely), one third anywhere."""
+def sample_batch(items: list[dict], params: dict, rng: np.random.Generator, n: int,
+                 balanced: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Random 2.5-D crops: two thirds near a nodule voxel (or nodule, if ``balanced``), one third anywhere."""
     xs, ys = [], []
     for _ in range(n):
         it = items[int(rng.integers(len(items)))]
         m = it["mask"]
         zdim, ydim, xdim = m.shape
         if rng.random() < 0.67 and m.any():
-            if "_comps" not in it:
-                lab, n = ndimage.label(m > 0)
-                it["_comps"] = [np.argwhere(lab == i) for i in range(1, n + 1)]
-            # Pick a nodule first, then a voxel in it: sampling voxels would let the large nodules
-            # (volume ~ d³) crowd out the small ones the model most needs to see.
-            pts = it["_comps"][int(rng.integers(len(it["_comps"])))]
+            if balanced:
+                # A nodule first, then a voxel in it, so large nodules (volume ~ d³) do not crowd out
+                # small ones. Tried: fewer small misses but more false positives (see the model card).
+                if "_comps" not in it:
+                    lab, n = ndimage.label(m > 0)
+                    it["_comps"] = [np.argwhere(lab == i) for i in range(1, n + 1)]
+                pts = it["_comps"][int(rng.integers(len(it["_comps"])))]
+            else:
+                pts = it.setdefault("_pts", np.argwhere(m > 0))
             z, cy, cx = pts[int(rng.integers(len(pts)))]
             cy += int(rng.integers(-CROP // 3, CROP // 3))
             cx += int(rng.integers(-CROP // 3, CROP // 3))
@@ -110,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--eval-only", action="store_true", help="only evaluate the existing weights")
-    ap.add_argument("--eval-volumes", type=int, default=12)
+    ap.add_argument("--eval-volumes", type=int, default=20)
+    ap.add_argument("--balanced", action="store_true", help="sample crops per nodule rather than per voxel")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
@@ -142,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             lr = 3e-3 * 0.5 * (1 + np.cos(np.pi * it / args.iters))
             for g in opt.param_groups:
                 g["lr"] = max(lr, 1e-4)
-            x, y = sample_batch(items, params, rng, 16)
+            x, y = sample_batch(items, params, rng, 16, args.balanced)
             net.train()
             loss = loss_fn(net(torch.from_numpy(x)), torch.from_numpy(y))
             opt.zero_grad()

@@ -211,7 +211,9 @@ def write_card() -> None:
                   f"- Training: `{r.get('command', '')}` — {r['members']} members × {r['epochs']} epochs, hidden "
                   f"{r.get('hidden', 128)}, AdamW 1e-3 cosine, seeds 11…, `torch.set_num_threads(1)`, "
                   f"{r['train_seconds']:.0f} s wall clock on a shared 2-core CPU.",
-                  f"- Held-out result: {res}. Target: {target}.", ""]
+                  f"- Held-out result: {res}. Target: {target} — "
+                  f"{'met' if (r.get('test_rmse', 9) <= 0.9 if key == 'logs' else r.get('test_roc_auc', 0) >= 0.88) else '**not met**'}.",
+                  ""]
     lines += ["## Intended use and limits", "",
               "Ranking and filtering candidate molecules in `design_molecules` and informational predictions in "
               "`predict_properties`. Not for decisions about patients or doses. logS is trained on ~1,000 mostly "
