@@ -143,7 +143,7 @@ class AgentNodes:
         if decision.score < self.settings.routing_min_similarity:
             info["note"] = "I could not tell which of my tools fits this request."
         if self.settings.routing_policy == "hybrid" and names:
-            names = self._hybrid_choice(state["question"], decision.ranked_tools()[: self.settings.routing_top_k], names)
+            names = self._hybrid_choice(state["question"], decision, names)
         elif names and decision.margin < self.settings.routing_confirm_margin:
             alt = decision.candidates[1][0] if len(decision.candidates) > 1 else ()
             if alt:
@@ -243,23 +243,23 @@ class AgentNodes:
             update["messages"] = [AIMessage(content="", tool_calls=[{"name": c["name"], "args": c["arguments"], "id": c["id"], "type": "tool_call"} for c in planned])]
         return update
 
-    def _hybrid_choice(self, question: str, candidates: list[str], fallback: list[str]) -> list[str]:
-        from pydantic import BaseModel, Field
-
-        names = tuple(candidates)
-
-        class Choice(BaseModel):
-            tools: list[str] = Field(description="Chosen tool names", json_schema_extra={"items": {"enum": list(names)}})
-
-        schema = {"type": "object", "properties": {"tools": {"type": "array", "items": {"type": "string", "enum": list(names)}, "maxItems": 3}}, "required": ["tools"]}
-        descr = "\n".join(f"- {n}: {get_tool(n).description[:160]}" for n in names if tool_status(n).available)
+    def _hybrid_choice(self, question: str, decision: Any, fallback: list[str]) -> list[str]:
+        """The LLM picks one of the router's top-k tool sets, by constrained decoding over their names."""
+        options = {"+".join(label): list(label) for label, _ in decision.candidates[: self.settings.routing_top_k] if label}
+        options["none"] = []
+        schema = {"type": "object", "properties": {"choice": {"type": "string", "enum": list(options)}}, "required": ["choice"]}
+        lines = []
+        for key, names in options.items():
+            desc = "; ".join(get_tool(n).description.split(".")[0] for n in names if tool_status(n).available) or "no tool fits"
+            lines.append(f"- {key}: {desc}")
         try:
-            chooser = self.chat_model.with_structured_output(schema)
-            out = chooser.invoke([HumanMessage(content=prompts.HYBRID_CHOOSER.format(question=question, candidates=descr))])
-            chosen = [t for t in (out.get("tools") if isinstance(out, dict) else []) if t in names]
+            out = self.chat_model.with_structured_output(schema).invoke(
+                [HumanMessage(content=prompts.HYBRID_CHOOSER.format(question=question, candidates="\n".join(lines)))]
+            )
+            choice = out.get("choice") if isinstance(out, dict) else None
         except (ValueError, json.JSONDecodeError):
-            chosen = []
-        return chosen or fallback
+            choice = None
+        return options[choice] if choice in options else fallback
 
     def act(self, state: GalenState) -> dict[str, Any]:
         """Run the planned calls; expected failures become messages, bugs propagate."""

@@ -25,7 +25,7 @@ HYBRID_CHOOSER = """Request: {question}
 Candidate tools:
 {candidates}
 
-Choose the tools (one or more of the candidates, or none) that answer the request."""
+Answer with the one option that answers the request."""
 
 INTENDED_USE = (
     "Galen supports clinicians and medicinal chemists with decision support: it measures images, "

@@ -84,6 +84,7 @@ def design(req: DesignRequest) -> DesignResult:
             constraints without their weights.
     """
     check_feasible(req)
+    _refuse_restricted_references(req)
     start = time.monotonic()
     deadline = start + req.time_budget_s
     target = req.count * _OVERSAMPLE
@@ -106,10 +107,14 @@ def design(req: DesignRequest) -> DesignResult:
         rng = random.Random(req.seed)
         stopped = run_ga(scorer, _seed_molecules(req, rng), rng, deadline, req.oracle_budget, target)
     passed = sorted((s for s in scorer.cache.values() if s.passed), key=lambda s: (-s.score, s.smiles))
+    passed, removed = _screen(passed)
     top = passed[: req.count]
     if scorer.learned is False and top:
         _add_learned(top)
     notes = []
+    if removed:
+        notes.append(f"{len(removed)} generated molecule(s) were removed because they belong to controlled-substance "
+                     f"or chemical-weapon classes ({', '.join(sorted(removed))}).")
     if len(top) < req.count:
         notes.append(
             f"Only {len(top)} of the {req.count} requested molecules passed every constraint within the budget "
@@ -117,6 +122,34 @@ def design(req: DesignRequest) -> DesignResult:
         )
     return DesignResult(top, scorer.calls, len(passed), req.count, req.method, stopped,
                         round(time.monotonic() - start, 2), versions=versions, notes=notes)
+
+
+def _screen(mols: list[Scored]) -> tuple[list[Scored], set[str]]:
+    """Drop molecules in restricted classes; returns the kept ones and the class labels removed."""
+    from specialists.molecules.screening import restricted_matches
+
+    kept, removed = [], set()
+    for m in mols:
+        hits = restricted_matches(m.smiles)
+        if hits:
+            removed.update(h.label for h in hits)
+        else:
+            kept.append(m)
+    return kept, removed
+
+
+def _refuse_restricted_references(req: DesignRequest) -> None:
+    from galen.errors import PolicyRefusal
+    from specialists.molecules.screening import restricted_matches
+
+    for ref in req.references + ([req.scaffold] if req.scaffold else []):
+        hits = restricted_matches(ref)
+        if hits:
+            raise PolicyRefusal(
+                f"Galen does not design analogs of controlled substances or chemical weapons ({hits[0].label}).",
+                alternative="It can predict properties or explain pharmacology instead.",
+                rule=hits[0].id,
+            )
 
 
 def _add_learned(mols: list[Scored]) -> None:
