@@ -197,6 +197,7 @@ class AgentNodes:
 
     def _plan_calls(self, state: GalenState, names: list[str], info: dict[str, Any]) -> dict[str, Any]:
         ctx = self._context(state)
+        names = self._add_image_measurements(names, ctx)
         planned, failed = [], []
         for i, name in enumerate(names):
             status = tool_status(name)
@@ -221,6 +222,29 @@ class AgentNodes:
         if planned:
             update["messages"] = [AIMessage(content="", tool_calls=[{"name": c["name"], "args": c["arguments"], "id": c["id"], "type": "tool_call"} for c in planned])]
         return update
+
+    @staticmethod
+    def _add_image_measurements(names: list[str], ctx: ToolContext) -> list[str]:
+        """Measure the attached image first when the risk model lacks nodule size or type.
+
+        "What is the risk of this nodule?" after a CT was attached should use the image's
+        measured size and type, and ask the person only for the clinical facts.
+        """
+        if "nodule_malignancy_risk" not in names or not any(a.kind in IMAGING_KINDS for a in ctx.attachments):
+            return names
+        try:
+            get_tool("nodule_malignancy_risk").extract_arguments(ctx.question, ctx)
+            return names
+        except MissingFacts as e:
+            missing = " ".join(e.missing).lower()
+        except GalenError:
+            return names
+        extra = []
+        if "size" in missing and ctx.latest_finding("segment_image") is None:
+            extra.append("segment_image")
+        if "type" in missing and ctx.latest_finding("classify_image") is None:
+            extra.append("classify_image")
+        return _order([n for n in extra if tool_status(n).available] + names)
 
     def _route_llm(self, state: GalenState) -> dict[str, Any]:
         from tools.langchain import as_langchain_tools

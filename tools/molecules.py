@@ -81,10 +81,7 @@ class PredictPropertiesTool(GalenTool):
         rows = []
         facts: list[str] = []
         for smi in args.smiles:
-            try:
-                p = compute_properties(smi)
-            except InvalidInput:
-                raise
+            p = compute_properties(smi)  # InvalidInput names the problem with this SMILES
             rows.append(p.to_dict())
             alerts = ", ".join(f"{a.catalogue}: {a.name}" for a in p.alerts) or "none"
             facts.append(
