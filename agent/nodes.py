@@ -269,8 +269,10 @@ class AgentNodes:
 
     def _hybrid_choice(self, question: str, decision: Any, fallback: list[str]) -> list[str]:
         """The LLM picks one of the router's top-k tool sets, by constrained decoding over their names."""
+        # The router already judged that a tool fits, so the choice is among its top sets only.
         options = {"+".join(label): list(label) for label, _ in decision.candidates[: self.settings.routing_top_k] if label}
-        options["none"] = []
+        if len(options) < 2:
+            return fallback
         schema = {"type": "object", "properties": {"choice": {"type": "string", "enum": list(options)}}, "required": ["choice"]}
         lines = []
         for key, names in options.items():

@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
             misses, lat = [], []
             for c in cases:
                 t = time.perf_counter()
-                plan = agent.plan(c["question"])
+                attach = [ROOT / "evals" / "suites" / a for a in c.get("attachments", [])]
+                plan = agent.plan(c["question"], attach)
                 lat.append(time.perf_counter() - t)
                 got = sorted({tc.name for tc in plan.tool_calls})
                 if got != sorted(c["expect"]["tools"]):

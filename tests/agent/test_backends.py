@@ -56,20 +56,23 @@ def test_embedded_structured_output_and_tool_binding(tmp_path) -> None:
 
 
 @pytest.fixture(scope="module")
-def llama_server():
+def llama_server(tmp_path_factory):
     from tests.conftest import free_port
 
     port = free_port()
+    # the server logs a lot: a file, not a pipe (a full pipe would block it before it is ready)
+    log = (tmp_path_factory.mktemp("llama-server") / "server.log").open("w+b")
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(packaged_model_path("smollm2-135m-instruct")),
          "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.time() + 180
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"llama.cpp server exited: {proc.stderr.read().decode()[-2000:]}")
+            log.seek(0)
+            raise RuntimeError(f"llama.cpp server exited: {log.read().decode(errors='replace')[-2000:]}")
         try:
             if httpx.get(url + "/models", timeout=2).status_code == 200:
                 break
