@@ -53,3 +53,15 @@ def test_brock_with_factor_breakdown_and_citation(tmp_path) -> None:
     assert re.search(rf"{percent:.1f}|{data['probability']:.3f}", r.answer)
     assert r.citations and r.verified is not None
     assert any(c.source_id in ("bts-2015", "fleischner-2017", "lung-rads-2022") for c in r.citations)
+
+
+def test_fleischner_question_answers_with_intervals_and_citation(tmp_path) -> None:
+    need("search_guidelines")
+    agent = Agent(Settings(data_dir=tmp_path / "d", answer_writer="llm"))
+    r = agent.ask("What follow-up does Fleischner recommend for a single 7 mm solid nodule in a high-risk patient?")
+    assert [c.name for c in r.tool_calls] == ["search_guidelines"]
+    text = r.answer.replace("–", "-")
+    assert "6-12 months" in text and "18-24 months" in text
+    cited = {r.citations[n - 1].source_id for n in map(int, re.findall(r"\[(\d+)\]", r.answer))}
+    assert "fleischner-2017" in cited
+    assert r.verification["ok"] or r.verification.get("template_ok")  # what is shown is grounded
