@@ -166,8 +166,10 @@ class AgentNodes:
 
                 try:
                     extract_molecules(state["question"])
-                except GalenError:
+                except MissingFacts:
                     return "no molecule is named"
+                except GalenError:
+                    return None  # a molecule was named but is invalid: the tool will say what is wrong
             return None
 
         why = problem(decision.tools)
