@@ -41,8 +41,10 @@ def test_held_out_predictions_match_reference(name: str) -> None:
         assert m["test_rmse"] <= 0.9
         assert float(np.sqrt(np.mean((mean - np.array(ref["y"])) ** 2))) < 1.2  # this slice of the test set
     else:
-        # Issue target 0.88 is not met (0.873 on the balanced scaffold split): recorded value, see the card.
-        assert m["test_roc_auc"] >= 0.87
+        # Balanced scaffold split (see the card): 3 GNNs + Morgan-count forest, recorded 0.886; GNNs alone 0.873.
+        assert m["test_roc_auc"] >= 0.88
+        assert m["test_roc_auc"] > m["gnn_only_test_roc_auc"]
+        assert len(ens.forests) == 1 and len(ens.members) == 3 and "+rf" in ens.version
 
 
 @needs_weights
