@@ -101,15 +101,26 @@ def bench_llm(repeats: int) -> dict[str, Any]:
     llama, lock = load_llama(model.model_path, model.n_ctx, model.n_threads)
     prompt = "Write three sentences about the history of aspirin."
     raw_tps, wrap_tps = [], []
-    for _ in range(repeats):
+
+    def raw() -> None:
         llama.reset()
         t = time.perf_counter()
-        r = llama.create_chat_completion(messages=[{"role": "user", "content": prompt}], max_tokens=128, temperature=0.0)
+        with lock:
+            r = llama.create_chat_completion(messages=[{"role": "user", "content": prompt}], max_tokens=128, temperature=0.0)
         raw_tps.append(r["usage"]["completion_tokens"] / (time.perf_counter() - t))
+
+    def wrapped() -> None:
         llama.reset()
         t = time.perf_counter()
         m = model.invoke([HumanMessage(content=prompt)])
         wrap_tps.append(m.usage_metadata["output_tokens"] / (time.perf_counter() - t))
+
+    raw()  # warm-up, not counted
+    raw_tps.clear()
+    for i in range(max(repeats, 5)):
+        # alternate the order so drift in machine load hits both sides alike
+        for fn in ((raw, wrapped) if i % 2 == 0 else (wrapped, raw)):
+            fn()
     raw, wrap = statistics.median(raw_tps), statistics.median(wrap_tps)
     return {"raw_tokens_per_s": round(raw, 1), "wrapper_tokens_per_s": round(wrap, 1), "overhead_ratio": round(raw / wrap, 3)}
 
