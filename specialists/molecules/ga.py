@@ -10,10 +10,9 @@ RDKit; children that fail are dropped.
 from __future__ import annotations
 
 import random
-import time
 
 from specialists.molecules.chem import quiet_rdkit
-from specialists.molecules.scoring import Scored, Scorer
+from specialists.molecules.scoring import Scored, Scorer, stop_reason
 
 _NEW_ATOMS = ["C", "C", "C", "C", "N", "N", "O", "O", "F", "Cl", "S"]
 _GROUPS = ["*C", "*O", "*N", "*F", "*Cl", "*C(=O)N", "*C#N", "*OC", "*C(F)(F)F", "*c1ccccc1", "*c1ccncc1",
@@ -188,12 +187,9 @@ def run_ga(scorer: Scorer, seeds: list, rng: random.Random, deadline: float, bud
         return "no valid seed molecules"
     stale = 0
     while True:
-        if sum(1 for s in scorer.cache.values() if s.passed) >= target:
-            return "target reached"
-        if scorer.calls >= budget:
-            return "oracle budget"
-        if time.monotonic() > deadline:
-            return "time budget"
+        reason = stop_reason(scorer, target, budget, deadline)
+        if reason:
+            return reason
         weights = [max(s.score, 0.01) for s, _ in pop]
         children = []
         for _ in range(offspring):

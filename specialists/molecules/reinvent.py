@@ -18,7 +18,7 @@ import torch
 from specialists.molecules.assets import torch_single_thread
 from specialists.molecules.chem import quiet_rdkit
 from specialists.molecules.prior import Prior
-from specialists.molecules.scoring import Scorer
+from specialists.molecules.scoring import Scorer, stop_reason
 
 
 def _encode(prior: Prior, smiles: list[str], variants: int, seed: int) -> torch.Tensor | None:
@@ -87,12 +87,9 @@ def _run(scorer: Scorer, prior: Prior, seed: int, deadline: float, budget: int, 
     seen: set[str] = set()
     stale = 0
     while True:
-        if sum(1 for s in scorer.cache.values() if s.passed) >= target:
-            return "target reached"
-        if scorer.calls >= budget:
-            return "oracle budget"
-        if time.monotonic() > deadline:
-            return "time budget"
+        reason = stop_reason(scorer, target, budget, deadline)
+        if reason:
+            return reason
         smiles, ids, _ = agent.sample(batch, generator=gen)
         before = scorer.calls
         scored = scorer.score_smiles(smiles)

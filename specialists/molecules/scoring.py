@@ -181,3 +181,19 @@ class Scorer:
             properties=props, constraints=constraints, similarity=None if sim is None else round(sim, 3),
             alerts=alerts, uncertainty=unc,
         )
+
+
+def stop_reason(scorer: Scorer, target: int, budget: int, deadline: float) -> str | None:
+    """Why a search should stop now (enough passing molecules, oracle budget, time), or None.
+
+    Shared by both search methods so every run ends for the same stated reasons.
+    """
+    import time
+
+    if sum(1 for s in scorer.cache.values() if s.passed) >= target:
+        return "target reached"
+    if scorer.calls >= budget:
+        return "oracle budget"
+    if time.monotonic() > deadline:
+        return "time budget"
+    return None
