@@ -138,3 +138,33 @@ def verify_chain(path: Path) -> ChainReport:
                 problems.append(f"line {n}: content changed after it was written")
             prev = rec.get("hash", "")
     return ChainReport(not problems, n, problems)
+
+
+def turn_record(state: dict[str, Any], thread: str, versions: dict[str, str]) -> dict[str, Any]:
+    """The audit line of one turn: what ran, with which arguments and versions, what was cited,
+    whether the answer passed verification, and how long it took. Scrubbed when appended."""
+    import time
+
+    calls = state.get("calls") or []
+    return {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "thread": thread,
+        "turn": state.get("turn"),
+        "turn_id": state.get("turn_id"),
+        "question": state.get("question", ""),
+        "attachments": [{"kind": a["kind"], "sha256": a["sha256"]} for a in state.get("attachments") or []],
+        "refusal": (state.get("refusal") or {}).get("rule"),
+        "route": state.get("route_info") or {},
+        "tools": [
+            {"name": c["name"], "arguments": c.get("arguments"), "ok": c.get("ok"),
+             "error": (c.get("error") or {}).get("message"), "duration_s": c.get("duration_s"),
+             "versions": (c.get("result") or {}).get("versions", {})}
+            for c in calls
+        ],
+        "citations": [{"source_id": p.get("source_id"), "section": p.get("section"), "chunk_id": p.get("chunk_id")}
+                      for p in state.get("passages") or []],
+        "verified": state.get("verified"),
+        "verification": state.get("verification") or {},
+        "versions": versions,
+        "latency_s": round(time.time() - float(state.get("started_at") or time.time()), 3),
+    }

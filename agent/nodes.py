@@ -21,7 +21,7 @@ from agent.audit import AuditLog
 from agent.compose import template_answer, writer_prompt
 from agent.policy import check_request
 from agent.state import GalenState
-from agent.verify import verify_answer
+from agent.verify import incompleteness, verify_answer
 from galen import __version__
 from galen.errors import GalenError, MissingFacts
 from galen.settings import Settings
@@ -370,7 +370,7 @@ class AgentNodes:
         check = verify_answer(draft, question=state["question"], tool_evidence=evidence + errors, passages=passages)
         result = check.to_dict()
         if check.ok and draft != state.get("template"):
-            problem = _incomplete(draft, state)
+            problem = incompleteness(draft, state)
             if problem:
                 result = result | {"ok": False, "reason": problem}
         result["writer"] = "template" if draft == state.get("template") else "llm"
@@ -386,31 +386,12 @@ class AgentNodes:
 
     def audit(self, state: GalenState, config: RunnableConfig) -> dict[str, Any]:
         """Append one line for the turn (scrubbed of identifiers)."""
+        from agent.audit import turn_record
         from agent.llm import describe_backend
 
-        calls = state.get("calls") or []
-        record = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "thread": (config.get("configurable") or {}).get("thread_id", ""),
-            "turn": state.get("turn"),
-            "turn_id": state.get("turn_id"),
-            "question": state.get("question", ""),
-            "attachments": [{"kind": a["kind"], "sha256": a["sha256"]} for a in state.get("attachments") or []],
-            "refusal": (state.get("refusal") or {}).get("rule"),
-            "route": state.get("route_info") or {},
-            "tools": [
-                {"name": c["name"], "arguments": c.get("arguments"), "ok": c.get("ok"),
-                 "error": (c.get("error") or {}).get("message"), "duration_s": c.get("duration_s"),
-                 "versions": (c.get("result") or {}).get("versions", {})}
-                for c in calls
-            ],
-            "citations": [{"source_id": p.get("source_id"), "section": p.get("section"), "chunk_id": p.get("chunk_id")} for p in state.get("passages") or []],
-            "verified": state.get("verified"),
-            "verification": state.get("verification") or {},
-            "versions": {"galen": __version__, **describe_backend(self.settings), "routing": self.settings.routing_policy},
-            "latency_s": round(time.time() - float(state.get("started_at") or time.time()), 3),
-        }
-        self.audit_log.append(record)
+        thread = (config.get("configurable") or {}).get("thread_id", "")
+        versions = {"galen": __version__, **describe_backend(self.settings), "routing": self.settings.routing_policy}
+        self.audit_log.append(turn_record(state, thread, versions))
         return {}
 
     # --- routing functions --------------------------------------------------------------------
@@ -431,34 +412,3 @@ def _awaiting(calls: list[dict[str, Any]], question: str) -> list[dict[str, Any]
     """Tools that stopped for missing facts this turn, to retry when the person supplies them."""
     return [{"tool": c["name"], "question": question, "missing": (c.get("error") or {}).get("missing")}
             for c in calls if not c.get("ok") and (c.get("error") or {}).get("missing")]
-
-
-def _incomplete(draft: str, state: GalenState) -> str | None:
-    """Why a grounded draft still may not be shown: it leaves out the findings, ignores the
-    passages it was given, or degenerates into repetition. None when it is complete."""
-    import re
-
-    from agent.compose import key_sentences
-    from agent.verify import citations_in, numbers_in
-
-    stated = set(numbers_in(draft))
-    missing = []
-    for c in state.get("calls") or []:
-        if not c.get("ok") or c["name"] == "search_guidelines":
-            continue
-        nums = {n for f in (c["result"].get("facts") or []) for n in numbers_in(f)}
-        if nums and not (nums & stated):
-            missing.append(c["name"])
-    if missing:
-        return f"the reply omits the findings of {', '.join(missing)}"
-    passages = state.get("passages") or []
-    if passages and not any(c.get("ok") and c["name"] != "search_guidelines" for c in state.get("calls") or []):
-        if not citations_in(draft):
-            return "the reply cites none of the guideline passages it was given"
-        key_numbers = {n for s, _ in key_sentences(state["question"], passages) for n in numbers_in(s)}
-        if key_numbers and len(key_numbers & stated) < (len(key_numbers) + 1) // 2:
-            return "the reply leaves out the recommendation's numbers (intervals, thresholds)"
-    sentences = [x.strip().lower() for x in re.split(r"(?<=[.!?])\s+", draft) if len(x.strip()) > 20]
-    if len(sentences) != len(set(sentences)):
-        return "the reply repeats itself"
-    return None

@@ -133,3 +133,33 @@ def verify_answer(answer: str, *, question: str, tool_evidence: list[Any], passa
     if ungrounded:
         reasons.append(f"numbers not found in the question, tool results or cited passages: {', '.join(dict.fromkeys(ungrounded))}")
     return Verification(not reasons, list(dict.fromkeys(ungrounded)), bad, cited, "; ".join(reasons))
+
+
+def incompleteness(draft: str, state: dict[str, Any]) -> str | None:
+    """Why a grounded draft still may not be shown: it leaves out the findings, ignores the
+    passages it was given, or degenerates into repetition. None when it is complete."""
+    import re
+
+    from agent.compose import key_sentences
+
+    stated = set(numbers_in(draft))
+    missing = []
+    for c in state.get("calls") or []:
+        if not c.get("ok") or c["name"] == "search_guidelines":
+            continue
+        nums = {n for f in (c["result"].get("facts") or []) for n in numbers_in(f)}
+        if nums and not (nums & stated):
+            missing.append(c["name"])
+    if missing:
+        return f"the reply omits the findings of {', '.join(missing)}"
+    passages = state.get("passages") or []
+    if passages and not any(c.get("ok") and c["name"] != "search_guidelines" for c in state.get("calls") or []):
+        if not citations_in(draft):
+            return "the reply cites none of the guideline passages it was given"
+        key_numbers = {n for s, _ in key_sentences(state["question"], passages) for n in numbers_in(s)}
+        if key_numbers and len(key_numbers & stated) < (len(key_numbers) + 1) // 2:
+            return "the reply leaves out the recommendation's numbers (intervals, thresholds)"
+    sentences = [x.strip().lower() for x in re.split(r"(?<=[.!?])\s+", draft) if len(x.strip()) > 20]
+    if len(sentences) != len(set(sentences)):
+        return "the reply repeats itself"
+    return None
