@@ -75,25 +75,25 @@ def _postgres(settings: Settings) -> tuple[Any, Any, str]:
         from psycopg.rows import dict_row
     except ImportError as e:
         raise ConfigError("The Postgres checkpointer needs psycopg and langgraph-checkpoint-postgres.") from e
+    url = settings.postgres_url.get_secret_value()
     try:
-        conn = psycopg.connect(settings.postgres_url.get_secret_value(), autocommit=True, prepare_threshold=0, row_factory=dict_row)
+        saver_conn = psycopg.connect(url, autocommit=True, prepare_threshold=0, row_factory=dict_row)
+        index_conn = psycopg.connect(url, autocommit=True)
     except psycopg.OperationalError as e:
         raise BackendUnavailable("The PostgreSQL database for threads cannot be reached.", hint="Check GALEN_POSTGRES_URL.") from e
-    saver = PostgresSaver(conn)
+    saver = PostgresSaver(saver_conn)
     saver.setup()
-    return _PgAdapter(conn), saver, "%s"
+    return _PgAdapter(index_conn), saver, "%s"
 
 
 class _PgAdapter:
-    """Gives a psycopg connection (dict rows) the tuple-row execute/commit surface ThreadIndex uses."""
+    """Gives a psycopg connection the execute/commit surface ThreadIndex uses (autocommit)."""
 
     def __init__(self, conn: Any) -> None:
         self.raw = conn
 
     def execute(self, sql: str, params: tuple = ()) -> Any:
-        from psycopg.rows import tuple_row
-
-        cur = self.raw.cursor(row_factory=tuple_row)
+        cur = self.raw.cursor()
         cur.execute(sql, params)
         return cur
 
@@ -175,18 +175,24 @@ class Agent:
         if self.settings.checkpointer == "postgres":
             self._conn, default_saver, param = _postgres(self.settings)
         else:
-            data = self.settings.resolved_data_dir()
-            self._conn = sqlite3.connect(data / "threads.sqlite", check_same_thread=False)
-            (data / "threads.sqlite").chmod(0o600)
+            path = self.settings.resolved_data_dir() / "threads.sqlite"
+            # Two connections: the saver serialises its own use of one; the thread index has the
+            # other. Sharing one across both locks let their transactions interleave under load.
+            self._saver_conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+            self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+            path.chmod(0o600)
             from langgraph.checkpoint.sqlite import SqliteSaver
 
-            default_saver, param = SqliteSaver(self._conn), "?"
+            default_saver, param = SqliteSaver(self._saver_conn), "?"
         self.checkpointer = checkpointer or default_saver
         self.threads = ThreadIndex(self._conn, self._lock, param)
         self.graph = build(self.nodes, self.checkpointer)
 
     def close(self) -> None:
         self._conn.close()
+        saver_conn = getattr(self, "_saver_conn", None)
+        if saver_conn is not None:
+            saver_conn.close()
 
     # --- turns ------------------------------------------------------------------------------
     def _inputs(self, question: str, attachments: Sequence[Path | str], thread_id: str, owner: str) -> dict[str, Any]:

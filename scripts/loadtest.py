@@ -45,8 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     data = Path(tempfile.mkdtemp(prefix="galen-load-"))
     env = os.environ | {"GALEN_DATA_DIR": str(data), "GALEN_ANSWER_WRITER": "llm" if args.llm else "template",
                         "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    (ROOT / "runs" / "bench").mkdir(parents=True, exist_ok=True)
+    app_log = (ROOT / "runs" / "bench" / "load-app.log").open("wb")
     app = subprocess.Popen([sys.executable, "-m", "ui.cli", "chat", "--port", str(port)], env=env, cwd=ROOT,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                           stdout=app_log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):

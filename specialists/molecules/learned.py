@@ -11,6 +11,7 @@ applicability domain is judged by the Tanimoto similarity of the nearest trainin
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -60,6 +61,26 @@ def forest_path(path: Path) -> Path:
     return path.with_name(path.stem.replace("_gnn", "") + "_forest.joblib")
 
 
+_PYG_LOCK = threading.Lock()
+_pyg_ready = False
+
+
+def ensure_pyg() -> None:
+    """Import torch-geometric once, under a lock: its first import is not safe when several
+    threads (concurrent users of one app process) start it at the same time, and a failed
+    partial import would break every later call in the process."""
+    global _pyg_ready
+    if _pyg_ready:
+        return
+    with _PYG_LOCK:
+        if not _pyg_ready:
+            import torch_geometric.loader  # noqa: F401
+            import torch_geometric.nn  # noqa: F401
+            import torch_geometric.utils  # noqa: F401
+
+            _pyg_ready = True
+
+
 def graph_of(smiles: str, y: float | None = None):
     """A PyG ``Data`` for a SMILES validated by RDKit first (``from_smiles`` makes empty graphs silently).
 
@@ -67,6 +88,8 @@ def graph_of(smiles: str, y: float | None = None):
         InvalidInput: the SMILES does not parse.
     """
     from rdkit import Chem
+
+    ensure_pyg()
     from torch_geometric.utils import from_smiles
 
     mol = parse_smiles(smiles)
@@ -188,6 +211,7 @@ class Ensemble:
 @lru_cache(maxsize=2)
 def load_ensemble(name: str) -> Ensemble:
     """The shipped ensemble ``"logs"`` or ``"bbb"``, loaded once per process."""
+    ensure_pyg()
     return Ensemble.load(MODEL_PATHS[name])
 
 
