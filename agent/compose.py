@@ -30,6 +30,14 @@ def key_sentences(question: str, passages: list[dict[str, Any]], limit: int = 3)
     return pick(question, passages[:4], limit=limit)
 
 
+def grounding_text(state: dict[str, Any]) -> str:
+    """The question plus the tools' findings as retrieval text ("solid nodule 9.2 mm …"), so the
+    quoted guideline sentences match the measured size, not only the words of the question."""
+    queries = [c["result"].get("grounding_query") for c in state.get("calls") or []
+               if c.get("ok") and c.get("result") and c["result"].get("grounding_query")]
+    return " ".join([state.get("question", ""), *queries])
+
+
 def template_answer(state: dict[str, Any]) -> str:
     """The templated answer: only tool facts, error explanations and quoted passages."""
     from agent.policy import refusal_text
@@ -38,7 +46,6 @@ def template_answer(state: dict[str, Any]) -> str:
         return refusal_text(state["refusal"])
     calls = state.get("calls") or []
     passages = state.get("passages") or []
-    question = state.get("question", "")
     lines: list[str] = []
     route = state.get("route_info") or {}
     for call in calls:
@@ -59,7 +66,7 @@ def template_answer(state: dict[str, Any]) -> str:
             else:
                 lines.append(f"**{title}** could not run: {err.get('message', 'unknown error')}")
     if passages:
-        quoted = key_sentences(question, passages)
+        quoted = key_sentences(grounding_text(state), passages)
         if quoted:
             lines.append("**Guideline context**")
             lines.extend(f"- {s} [{n}]" for s, n in quoted)

@@ -18,7 +18,7 @@ from langchain_core.runnables import RunnableConfig
 
 from agent import prompts
 from agent.audit import AuditLog
-from agent.compose import template_answer, writer_prompt
+from agent.compose import grounding_text, template_answer, writer_prompt
 from agent.policy import check_request
 from agent.state import GalenState
 from agent.verify import incompleteness, verify_answer
@@ -337,10 +337,9 @@ class AgentNodes:
             return {"passages": tool_passages[: max(self.settings.kb_top_k, 4)]}
         if not calls:
             return {"passages": []}  # greetings and questions about Galen need no guideline
-        queries = [c["result"].get("grounding_query") for c in ok if c["result"].get("grounding_query")]
-        if not queries:
+        if not any(c["result"].get("grounding_query") for c in ok):
             return {"passages": []}
-        query = " ".join([state["question"]] + queries)
+        query = grounding_text(state)
         try:
             from knowledge.retrieval import search
         except ImportError:

@@ -140,7 +140,7 @@ def incompleteness(draft: str, state: dict[str, Any]) -> str | None:
     passages it was given, or degenerates into repetition. None when it is complete."""
     import re
 
-    from agent.compose import key_sentences
+    from agent.compose import grounding_text, key_sentences
 
     stated = set(numbers_in(draft))
     missing = []
@@ -156,7 +156,7 @@ def incompleteness(draft: str, state: dict[str, Any]) -> str | None:
     if passages and not any(c.get("ok") and c["name"] != "search_guidelines" for c in state.get("calls") or []):
         if not citations_in(draft):
             return "the reply cites none of the guideline passages it was given"
-        key_numbers = {n for s, _ in key_sentences(state["question"], passages) for n in numbers_in(s)}
+        key_numbers = {n for s, _ in key_sentences(grounding_text(state), passages) for n in numbers_in(s)}
         if key_numbers and len(key_numbers & stated) < (len(key_numbers) + 1) // 2:
             return "the reply leaves out the recommendation's numbers (intervals, thresholds)"
     sentences = [x.strip().lower() for x in re.split(r"(?<=[.!?])\s+", draft) if len(x.strip()) > 20]

@@ -117,8 +117,7 @@ class SegmentImageTool(GalenTool):
         else:
             summary = f"No {args.target} was found in the {st.summary}."
             grounding = None
-        artifacts = [Artifact(path=str(p), kind="image", label=f"Segmentation overlay ({p.stem.split('_')[-2]})")
-                     for p in rep.overlays]
+        artifacts = [Artifact(path=str(p), kind="image", label=_overlay_label(p)) for p in rep.overlays]
         if rep.mask_path:
             artifacts.append(Artifact(path=str(rep.mask_path), kind="nifti", label="Lesion mask (NIfTI, labels = ids)"))
         return ToolResult(
@@ -185,3 +184,11 @@ class ClassifyImageTool(GalenTool):
             versions={"classify_image": VERSION, "cls_bundle": rep.bundle.version,
                       "seg_bundle": rep.segmentation.bundle.version},
             warnings=_ood_warning(st.ood) + _common_warnings(rep.bundle), grounding_query=grounding)
+
+
+def _overlay_label(path) -> str:
+    """'Segmentation overlay (lesion2)' or, for the slice stack, 'Slice 12 through the largest lesion'."""
+    part = path.stem.split("_")[-2]
+    if part.startswith("stack"):
+        return f"Slice {int(part[5:])} through the largest lesion"
+    return f"Segmentation overlay ({part})"

@@ -130,6 +130,16 @@ def _save_mask(labels: np.ndarray, study: ImagingStudy, path: Path) -> Path:
     return path
 
 
+def _slice_stack(study, seg, les, outdir: Path, stem: str, half: int = 4, step: int = 2) -> list[Path]:
+    """Overlays on the slices around the largest lesion, in anatomical order, for a slice slider."""
+    z0 = les.working_slice
+    out = []
+    for z in range(max(0, z0 - half), min(study.image.shape[0], z0 + half + 1), step):
+        caption = f"lesion {les.id}, working slice {z} ({(z - z0) * study.spacing[0]:+.1f} mm from its centre)"
+        out.append(_overlay_png(study.image[z], seg.labels[z], les.id, outdir / f"{stem}_stack{z:03d}_overlay.png", caption))
+    return out
+
+
 def segment_file(path: Path, outdir: Path, bundle_path: Path | None = None, device: str = "cpu",
                  max_overlays: int = 3) -> SegmentationReport:
     """Segment and measure lesions in an imaging attachment; write overlays and the mask NIfTI.
@@ -158,6 +168,8 @@ def segment_file(path: Path, outdir: Path, bundle_path: Path | None = None, devi
         mid = study.image.shape[0] // 2
         overlays.append(_overlay_png(study.image[mid], seg.labels[mid], 0, Path(outdir) / f"{stem}_no_lesion.png",
                                      "no lesion found"))
+    elif not study.volume.is_2d:
+        overlays.extend(_slice_stack(study, seg, max(seg.lesions, key=lambda les: les.volume_mm3), Path(outdir), stem))
     mask_path = _save_mask(seg.labels, study, Path(outdir) / f"{stem}_lesion_mask.nii.gz")
     return SegmentationReport(study, seg.lesions, seg.labels, overlays, mask_path, b)
 
