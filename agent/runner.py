@@ -184,6 +184,9 @@ class Agent:
             from langgraph.checkpoint.sqlite import SqliteSaver
 
             default_saver, param = SqliteSaver(self._saver_conn), "?"
+            # Create the tables and switch to WAL now, single-threaded: done lazily, the first
+            # turns of several users race for the exclusive lock it needs ("database is locked").
+            default_saver.setup()
         self.checkpointer = checkpointer or default_saver
         self.threads = ThreadIndex(self._conn, self._lock, param)
         self.graph = build(self.nodes, self.checkpointer)
