@@ -14,8 +14,7 @@ Facts from Galen's tools:
 Guideline passages:
 {passages}
 
-Write a short answer (at most 5 sentences) to the question using only these facts and passages.
-Answer in the language the question is written in."""
+Write a short answer (at most 5 sentences) to the question using only these facts and passages."""
 
 ROUTER_SYSTEM = (
     "You are Galen's router. Choose the tool that answers the user's request, or none if no tool fits."
