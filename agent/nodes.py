@@ -355,10 +355,25 @@ class AgentNodes:
         template = template_answer(state)
         draft = template
         prompt = writer_prompt(state) if self.settings.answer_writer == "llm" else None
+        update: dict[str, Any] = {}
         if prompt:
-            msg = self.chat_model.invoke([SystemMessage(content=prompts.SYSTEM), HumanMessage(content=prompt)])
-            draft = str(msg.content).strip() or template
-        return {"template": template, "draft": draft}
+            try:
+                msg = self.chat_model.invoke([SystemMessage(content=prompts.SYSTEM), HumanMessage(content=prompt)])
+                draft = str(msg.content).strip() or template
+            except self._backend_errors() as e:
+                # the facts are already in hand: a slow or failed LLM server costs the phrasing only
+                update["warnings"] = list(state.get("warnings") or []) + [
+                    f"The language model did not answer ({type(e).__name__}); the templated answer is shown."]
+        return update | {"template": template, "draft": draft}
+
+    def _backend_errors(self) -> tuple[type[BaseException], ...]:
+        """Failures of a remote LLM server (timeouts, refused connections, HTTP errors)."""
+        if self.settings.llm_backend != "openai":
+            return ()
+        import httpx
+        import openai
+
+        return (openai.APIError, httpx.HTTPError)
 
     def verify(self, state: GalenState) -> dict[str, Any]:
         """Keep the draft only if every number and citation in it is grounded and it states the findings."""

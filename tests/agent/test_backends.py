@@ -90,7 +90,8 @@ def llama_server(tmp_path_factory):
 
 
 def test_openai_backend_full_turn(tmp_path, llama_server) -> None:
-    settings = Settings(data_dir=tmp_path / "d", llm_backend="openai", openai_base_url=llama_server, openai_model="smollm2", answer_writer="llm")
+    settings = Settings(data_dir=tmp_path / "d", llm_backend="openai", openai_base_url=llama_server, openai_model="smollm2", answer_writer="llm",
+                        openai_timeout_s=300)
     check_backend(settings)
     r = Agent(settings).ask(QUESTION)
     _assert_property_turn(r)
@@ -102,3 +103,13 @@ def test_openai_backend_down_is_a_clear_error(tmp_path) -> None:
     settings = Settings(data_dir=tmp_path, llm_backend="openai", openai_base_url=f"http://127.0.0.1:{free_port()}/v1")
     with pytest.raises(BackendUnavailable, match="cannot be reached"):
         check_backend(settings)
+
+
+def test_llm_server_failure_mid_turn_falls_back_to_template(tmp_path) -> None:
+    from tests.conftest import free_port
+
+    settings = Settings(data_dir=tmp_path / "d", llm_backend="openai", openai_base_url=f"http://127.0.0.1:{free_port()}/v1",
+                        openai_timeout_s=5, answer_writer="llm")
+    r = Agent(settings).ask(QUESTION)
+    assert r.tool_calls[0].ok and "1.31" in r.answer
+    assert any("did not answer" in w for w in r.warnings)
