@@ -6,7 +6,6 @@ chat model, router, audit log). Per-conversation data lives only in the graph st
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from functools import cached_property
@@ -20,6 +19,15 @@ from agent import prompts
 from agent.audit import AuditLog
 from agent.compose import grounding_text, template_answer, writer_prompt
 from agent.policy import check_request
+from agent.routing import (
+    add_image_measurements,
+    awaited,
+    awaiting_facts,
+    error_record,
+    feasible_alternative,
+    hybrid_choice,
+    order,
+)
 from agent.state import GalenState
 from agent.verify import incompleteness, verify_answer
 from galen import __version__
@@ -27,20 +35,6 @@ from galen.errors import GalenError, MissingFacts
 from galen.settings import Settings
 from tools.base import Attachment, ToolContext
 from tools.registry import CATALOGUE, get_tool, tool_status
-
-IMAGING_KINDS = {"dicom", "dicom-folder", "dicom-zip", "nifti", "image"}
-
-# Tools that produce findings others consume run first.
-RUN_ORDER = ["segment_image", "classify_image", "nodule_malignancy_risk", "clinical_risk",
-             "treatment_benefit", "predict_properties", "design_molecules", "search_guidelines"]
-
-
-def _order(names: list[str]) -> list[str]:
-    return sorted(dict.fromkeys(names), key=lambda n: RUN_ORDER.index(n) if n in RUN_ORDER else 99)
-
-
-def error_record(e: GalenError) -> dict[str, Any]:
-    return e.to_dict() | {"kind": e.kind}
 
 
 class AgentNodes:
@@ -79,7 +73,12 @@ class AgentNodes:
             attachments=atts,
             findings=list(state.get("findings") or []),
             question=state.get("facts_text") or state.get("question", ""),
+            fill=self._fill,
         )
+
+    def _fill(self, prompt: str, schema: dict[str, Any]) -> Any:
+        """A schema-constrained LLM call for tools that let the model read what their rules could not."""
+        return self.chat_model.with_structured_output(schema).invoke([HumanMessage(content=prompt)])
 
     # --- steps ------------------------------------------------------------------------------
     def intake(self, state: GalenState) -> dict[str, Any]:
@@ -122,9 +121,9 @@ class AgentNodes:
         if state.get("tool_rounds"):
             return {"planned": []}  # semantic and hybrid plan once per turn
         decision = self.router.route(state["question"])
-        awaited = self._awaited(state, decision)
-        if awaited:
-            names, text = awaited
+        answer = awaited(state, decision)
+        if answer:
+            names, text = answer
             info = {"policy": self.settings.routing_policy, "tools": names,
                     "note_internal": "answer to a request for missing facts", "score": round(decision.score, 3)}
             return self._plan_calls(state | {"facts_text": text}, names, info) | {"facts_text": text}
@@ -136,70 +135,25 @@ class AgentNodes:
             "candidates": [[list(t), round(s, 3)] for t, s in decision.candidates[:4]],
         }
         names = list(decision.tools) if decision.score >= self.settings.routing_min_similarity else []
-        feasible = self._feasible_alternative(state, decision) if names else None
+        feasible = feasible_alternative(state, decision) if names else None
         if feasible is not None:
             info["replaced"] = {"tools": names, "why": feasible[1]}
             names = list(feasible[0])
         if decision.score < self.settings.routing_min_similarity:
             info["note"] = "I could not tell which of my tools fits this request."
         if self.settings.routing_policy == "hybrid" and names:
-            names = self._hybrid_choice(state["question"], decision, names)
+            names = hybrid_choice(self.chat_model, self.settings.routing_top_k, state["question"], decision, names)
         elif names and decision.margin < self.settings.routing_confirm_margin:
             alt = decision.candidates[1][0] if len(decision.candidates) > 1 else ()
             if alt:
                 info["note"] = (f"I read this as a request for {', '.join(names)}; if you meant "
                                 f"{', '.join(alt) or 'a general question'}, say so.")
         info["tools"] = names
-        return self._plan_calls(state, _order(names), info)
-
-    def _feasible_alternative(self, state: GalenState, decision: Any) -> tuple[tuple[str, ...], str] | None:
-        """A close runner-up when the top choice cannot work here (an imaging tool with no image in
-        the thread, a property lookup with no molecule named). When nothing close is feasible the
-        top choice stays, and its tool asks for what is missing."""
-        def problem(label: tuple[str, ...]) -> str | None:
-            if {"segment_image", "classify_image"} & set(label) and not any(
-                a.get("kind") in IMAGING_KINDS for a in state.get("attachments") or []
-            ):
-                return "no image is attached in this thread"
-            if "predict_properties" in label:
-                from tools.molecules import extract_molecules
-
-                try:
-                    extract_molecules(state["question"])
-                except MissingFacts:
-                    return "no molecule is named"
-                except GalenError:
-                    return None  # a molecule was named but is invalid: the tool will say what is wrong
-            return None
-
-        why = problem(decision.tools)
-        if why is None:
-            return None
-        top = decision.candidates[0][1]
-        for label, score in decision.candidates[1:]:
-            if top - score > 0.2:
-                break
-            if label and problem(label) is None:
-                return label, why
-        return None
-
-    def _awaited(self, state: GalenState, decision: Any) -> tuple[list[str], str] | None:
-        """If the last turn asked for missing facts and this message supplies them, retry.
-
-        The new message counts as an answer when it routes to the same tool, to no tool, or
-        only weakly anywhere ("she is 64, solid, upper lobe" carries no request of its own).
-        """
-        awaiting = state.get("awaiting") or []
-        if not awaiting:
-            return None
-        names = _order([a["tool"] for a in awaiting])
-        if set(decision.tools) & set(names) or not decision.tools or decision.score < 0.55:
-            return names, f"{awaiting[0]['question']} {state['question']}"
-        return None
+        return self._plan_calls(state, order(names), info)
 
     def _plan_calls(self, state: GalenState, names: list[str], info: dict[str, Any]) -> dict[str, Any]:
         ctx = self._context(state)
-        names = self._add_image_measurements(names, ctx)
+        names = add_image_measurements(names, ctx)
         planned, failed = [], []
         for i, name in enumerate(names):
             status = tool_status(name)
@@ -220,33 +174,10 @@ class AgentNodes:
                 continue
             planned.append(call)
         calls = list(state.get("calls") or []) + failed
-        update: dict[str, Any] = {"planned": planned, "calls": calls, "route_info": info, "awaiting": _awaiting(calls, ctx.question)}
+        update: dict[str, Any] = {"planned": planned, "calls": calls, "route_info": info, "awaiting": awaiting_facts(calls, ctx.question)}
         if planned:
             update["messages"] = [AIMessage(content="", tool_calls=[{"name": c["name"], "args": c["arguments"], "id": c["id"], "type": "tool_call"} for c in planned])]
         return update
-
-    @staticmethod
-    def _add_image_measurements(names: list[str], ctx: ToolContext) -> list[str]:
-        """Measure the attached image first when the risk model lacks nodule size or type.
-
-        "What is the risk of this nodule?" after a CT was attached should use the image's
-        measured size and type, and ask the person only for the clinical facts.
-        """
-        if "nodule_malignancy_risk" not in names or not any(a.kind in IMAGING_KINDS for a in ctx.attachments):
-            return names
-        try:
-            get_tool("nodule_malignancy_risk").extract_arguments(ctx.question, ctx)
-            return names
-        except MissingFacts as e:
-            missing = " ".join(e.missing).lower()
-        except GalenError:
-            return names
-        extra = []
-        if "size" in missing and ctx.latest_finding("segment_image") is None:
-            extra.append("segment_image")
-        if "type" in missing and ctx.latest_finding("classify_image") is None:
-            extra.append("classify_image")
-        return _order([n for n in extra if tool_status(n).available] + names)
 
     def _route_llm(self, state: GalenState) -> dict[str, Any]:
         from tools.langchain import as_langchain_tools
@@ -268,26 +199,6 @@ class AgentNodes:
         if planned:
             update["messages"] = [AIMessage(content="", tool_calls=[{"name": c["name"], "args": c["arguments"], "id": c["id"], "type": "tool_call"} for c in planned])]
         return update
-
-    def _hybrid_choice(self, question: str, decision: Any, fallback: list[str]) -> list[str]:
-        """The LLM picks one of the router's top-k tool sets, by constrained decoding over their names."""
-        # The router already judged that a tool fits, so the choice is among its top sets only.
-        options = {"+".join(label): list(label) for label, _ in decision.candidates[: self.settings.routing_top_k] if label}
-        if len(options) < 2:
-            return fallback
-        schema = {"type": "object", "properties": {"choice": {"type": "string", "enum": list(options)}}, "required": ["choice"]}
-        lines = []
-        for key, names in options.items():
-            desc = "; ".join(get_tool(n).description.split(".")[0] for n in names if tool_status(n).available) or "no tool fits"
-            lines.append(f"- {key}: {desc}")
-        try:
-            out = self.chat_model.with_structured_output(schema).invoke(
-                [HumanMessage(content=prompts.HYBRID_CHOOSER.format(question=question, candidates="\n".join(lines)))]
-            )
-            choice = out.get("choice") if isinstance(out, dict) else None
-        except (ValueError, json.JSONDecodeError):
-            choice = None
-        return options[choice] if choice in options else fallback
 
     def act(self, state: GalenState) -> dict[str, Any]:
         """Run the planned calls; expected failures become messages, bugs propagate."""
@@ -320,7 +231,7 @@ class AgentNodes:
         return {
             "calls": calls,
             "planned": [],
-            "awaiting": _awaiting(calls, ctx.question),
+            "awaiting": awaiting_facts(calls, ctx.question),
             "findings": findings,
             "messages": messages,
             "tool_rounds": int(state.get("tool_rounds") or 0) + len(state.get("planned") or []),
@@ -420,9 +331,3 @@ class AgentNodes:
     def after_act(self, state: GalenState) -> Literal["route", "ground"]:
         # The llm policy goes back to the model, which may ask for more (bounded in route).
         return "route" if self.settings.routing_policy == "llm" else "ground"
-
-
-def _awaiting(calls: list[dict[str, Any]], question: str) -> list[dict[str, Any]]:
-    """Tools that stopped for missing facts this turn, to retry when the person supplies them."""
-    return [{"tool": c["name"], "question": question, "missing": (c.get("error") or {}).get("missing")}
-            for c in calls if not c.get("ok") and (c.get("error") or {}).get("missing")]

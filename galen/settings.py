@@ -140,6 +140,12 @@ class Settings(BaseSettings):
     design_oracle_budget: int = Field(
         4000, ge=10, le=100000, description="Most candidate molecules one design search may score."
     )
+    design_llm_fill: bool = Field(
+        True,
+        description="Let the LLM read the parts of a design request the rule-based parser could not "
+        "(schema-constrained; each value must be written in the request and its property named there; "
+        "what it read is echoed back, what stays unread is reported as not applied).",
+    )
 
     # --- UI --------------------------------------------------------------------------------
     ui_host: str = Field("127.0.0.1", description="Address the chat UI binds to.")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -92,6 +93,9 @@ class ToolContext:
     attachments: list[Attachment] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
     question: str = ""
+    #: ``fill(prompt, json_schema) -> object``: a schema-constrained LLM call the agent supplies for
+    #: tools that let a language model read what their rules could not (None: no LLM available).
+    fill: Callable[[str, dict[str, Any]], Any] | None = None
 
     def latest_finding(self, tool: str) -> dict[str, Any] | None:
         for f in reversed(self.findings):

@@ -178,7 +178,8 @@ class DesignMoleculesTool(GalenTool):
 
         s = ctx.settings
         parsed = parse_design_request(
-            question, method=s.design_method, time_budget_s=s.design_time_budget_s, oracle_budget=s.design_oracle_budget
+            question, fill=ctx.fill if s.design_llm_fill else None,
+            method=s.design_method, time_budget_s=s.design_time_budget_s, oracle_budget=s.design_oracle_budget,
         )
         return {"request": parsed.request.model_dump(), "notes": parsed.notes}
 

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m specialists.imaging.train_seg [--minutes 12] [--out DIR] [--seed 0]
+    python -m specialists.imaging.train_seg [--stages voxel:2000:3e-3,mixed:1200:1e-3] [--init W] [--out DIR]
 
 Writes ``models/model.pt`` into the bundle folder, evaluates on held-out phantoms made with
 other seeds and writes the numbers into ``metadata.json`` (the model card).
@@ -29,6 +29,8 @@ log = logging.getLogger("galen.train.imaging-seg")
 TRAIN_SEEDS = range(1000, 1090)
 VAL_SEEDS = range(5000, 5004)
 CROP = 64
+#: Stage 1 learns nodules (crops near nodule voxels); stage 2 adds small nodules and hard negatives.
+DEFAULT_STAGES = "voxel:2000:3e-3,mixed:1200:1e-3"
 CACHE = Path(tempfile.gettempdir()) / "galen-imaging-seg-train.npz"
 
 
@@ -68,24 +70,46 @@ def _cached_training_set() -> list[dict]:
     return items
 
 
+#: Crop-centre mix of each sampling scheme: (near a nodule voxel, near a nodule chosen uniformly,
+#: on a hard negative — a bright voxel in dark surroundings such as a vessel or the pleura —, anywhere).
+SAMPLING = {"voxel": (0.67, 0.0, 0.0, 0.33), "nodule": (0.0, 0.67, 0.0, 0.33), "mixed": (0.3, 0.3, 0.25, 0.15)}
+
+
+def _hard_negatives(it: dict) -> np.ndarray:
+    """Voxels that look like a small nodule on one slice but are not one: vessels and lung borders."""
+    if "_neg" not in it:
+        img = ndimage.gaussian_filter(it["image"], 1.0)
+        dark = ndimage.minimum_filter(img, size=(1, 9, 9)) < -700
+        it["_neg"] = np.argwhere((img > -450) & dark & (it["mask"] == 0))
+    return it["_neg"]
+
+
 def sample_batch(items: list[dict], params: dict, rng: np.random.Generator, n: int,
-                 balanced: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Random 2.5-D crops: two thirds near a nodule voxel (or nodule, if ``balanced``), one third anywhere."""
+                 sampling: str = "voxel") -> tuple[np.ndarray, np.ndarray]:
+    """Random 2.5-D crops centred as the ``sampling`` scheme says (see :data:`SAMPLING`).
+
+    ``voxel`` favours large nodules (volume ~ d³); ``nodule`` picks a nodule first so small ones
+    are seen as often as large ones; ``mixed`` adds hard negatives so that the extra attention to
+    small bright blobs does not turn vessels into false positives.
+    """
+    weights = np.array(SAMPLING[sampling])
     xs, ys = [], []
     for _ in range(n):
         it = items[int(rng.integers(len(items)))]
         m = it["mask"]
         zdim, ydim, xdim = m.shape
-        if rng.random() < 0.67 and m.any():
-            if balanced:
-                # A nodule first, then a voxel in it, so large nodules (volume ~ d³) do not crowd out
-                # small ones. Tried: fewer small misses but more false positives (see the model card).
-                if "_comps" not in it:
-                    lab, n = ndimage.label(m > 0)
-                    it["_comps"] = [np.argwhere(lab == i) for i in range(1, n + 1)]
-                pts = it["_comps"][int(rng.integers(len(it["_comps"])))]
-            else:
-                pts = it.setdefault("_pts", np.argwhere(m > 0))
+        kind = int(rng.choice(4, p=weights / weights.sum()))
+        pts = None
+        if kind == 0 and m.any():
+            pts = it.setdefault("_pts", np.argwhere(m > 0))
+        elif kind == 1 and m.any():
+            if "_comps" not in it:
+                lab, k = ndimage.label(m > 0)
+                it["_comps"] = [np.argwhere(lab == i) for i in range(1, k + 1)]
+            pts = it["_comps"][int(rng.integers(len(it["_comps"])))]
+        elif kind == 2 and len(_hard_negatives(it)):
+            pts = it["_neg"]
+        if pts is not None:
             z, cy, cx = pts[int(rng.integers(len(pts)))]
             cy += int(rng.integers(-CROP // 3, CROP // 3))
             cx += int(rng.integers(-CROP // 3, CROP // 3))
@@ -105,17 +129,29 @@ def sample_batch(items: list[dict], params: dict, rng: np.random.Generator, n: i
     return np.stack(xs), np.stack(ys)
 
 
+def parse_stages(text: str) -> list[tuple[str, int, float]]:
+    """``"voxel:2000:3e-3,mixed:1200:1e-3"`` → [(sampling, iterations, peak learning rate), …]."""
+    stages = []
+    for part in text.split(","):
+        name, iters, lr = (part.split(":") + ["3e-3"])[:3]
+        if name not in SAMPLING:
+            raise SystemExit(f"unknown sampling '{name}' in --stages; use one of {sorted(SAMPLING)}")
+        stages.append((name, int(iters), float(lr)))
+    return stages
+
+
 def main(argv: list[str] | None = None) -> int:
     """Train (unless ``--eval-only``), save the weights and write the model card."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=SEG_BUNDLE, help="bundle folder to write")
-    ap.add_argument("--iters", type=int, default=2000, help="training iterations (batch 16)")
-    ap.add_argument("--minutes", type=float, default=40.0, help="wall-clock safety cap on training")
+    ap.add_argument("--stages", default=DEFAULT_STAGES,
+                    help="training stages 'sampling:iterations:peak_lr,…' (batch 16, cosine schedule each)")
+    ap.add_argument("--init", type=Path, help="start from these weights (e.g. to run only a later stage)")
+    ap.add_argument("--minutes", type=float, default=60.0, help="wall-clock safety cap on training")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--eval-only", action="store_true", help="only evaluate the existing weights")
     ap.add_argument("--eval-volumes", type=int, default=20)
-    ap.add_argument("--balanced", action="store_true", help="sample crops per nodule rather than per voxel")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
@@ -138,28 +174,36 @@ def main(argv: list[str] | None = None) -> int:
         provenance["data_sha256_16"] = data_hash(items)
         log.info("generated %d phantoms in %.0f s (hash %s)", len(items), time.time() - t0, provenance["data_sha256_16"])
         net = ConfigParser(cfg).get_parsed_content("network_def")
-        opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-4)
+        if args.init:
+            net.load_state_dict(torch.load(args.init, map_location="cpu", weights_only=True))
+            provenance["init"] = f"{args.init.name} sha256 {hashlib.sha256(args.init.read_bytes()).hexdigest()[:16]}"
         loss_fn = DiceCELoss(sigmoid=True, batch=True)
         rng = np.random.default_rng(args.seed)
         t0, it, losses = time.time(), 0, []
         budget = args.minutes * 60
-        while it < args.iters and time.time() - t0 < budget:
-            lr = 3e-3 * 0.5 * (1 + np.cos(np.pi * it / args.iters))
-            for g in opt.param_groups:
-                g["lr"] = max(lr, 1e-4)
-            x, y = sample_batch(items, params, rng, 16, args.balanced)
-            net.train()
-            loss = loss_fn(net(torch.from_numpy(x)), torch.from_numpy(y))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(float(loss.detach()))
-            it += 1
-            if it % 250 == 0:  # checkpoint, so an interrupted run still leaves usable weights
-                weights.parent.mkdir(parents=True, exist_ok=True)
-                torch.save(net.state_dict(), weights)
-            if it % 100 == 0:
-                log.info("iter %d loss %.4f (%.0f s)", it, float(np.mean(losses[-100:])), time.time() - t0)
+        stages = parse_stages(args.stages)
+        provenance["stages"] = args.stages
+        for sampling, n_iters, peak in stages:
+            opt = torch.optim.AdamW(net.parameters(), lr=peak, weight_decay=1e-4)
+            for i in range(n_iters):
+                if time.time() - t0 >= budget:
+                    log.warning("time cap reached in stage %s after %d iterations", sampling, i)
+                    break
+                for g in opt.param_groups:
+                    g["lr"] = max(peak * 0.5 * (1 + np.cos(np.pi * i / n_iters)), 1e-4)
+                x, y = sample_batch(items, params, rng, 16, sampling)
+                net.train()
+                loss = loss_fn(net(torch.from_numpy(x)), torch.from_numpy(y))
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                losses.append(float(loss.detach()))
+                it += 1
+                if it % 250 == 0:  # checkpoint, so an interrupted run still leaves usable weights
+                    weights.parent.mkdir(parents=True, exist_ok=True)
+                    torch.save(net.state_dict(), weights)
+                if it % 100 == 0:
+                    log.info("%s iter %d loss %.4f (%.0f s)", sampling, it, float(np.mean(losses[-100:])), time.time() - t0)
         weights.parent.mkdir(parents=True, exist_ok=True)
         torch.save(net.state_dict(), weights)
         provenance.update(iterations=it, train_seconds=round(time.time() - t0), final_loss=float(np.mean(losses[-100:])))

@@ -10,10 +10,19 @@ qualitative goals ("soluble", "BBB-penetrant"). Unresolved names are reported, n
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from galen.errors import InvalidInput, MissingFacts
-from specialists.molecules.request import MAX_COUNT, DesignRequest, Range, check_feasible, check_reference
+from specialists.molecules.request import (
+    MAX_COUNT,
+    PROPERTIES,
+    DesignRequest,
+    Range,
+    check_feasible,
+    check_reference,
+)
 
 _NUM = r"([-+−]?\d+(?:\.\d+)?)"
 _UNIT = r"(?:\s*(?:da\b|daltons?\b|g/mol\b|å²|å\^?2|a\^?2\b|angstroms?(?:\s*squared|\^?2)?))?"
@@ -44,7 +53,7 @@ _WORDS = {
 }
 _NOUNS = r"(?:new\s+|novel\s+|close\s+|distinct\s+|different\s+|more\s+)*(?:analogs?|analogues?|molecules?|compounds?|candidates?|structures?|derivatives?|variants?|ideas?)"
 # Up to three describing words between a count and its noun: "five soluble, BBB-penetrant analogs".
-_ADJ = r"(?:[a-z][a-z\-]*,?\s+){0,3}?"
+_ADJ = r"(?:[a-z][a-z0-9\-]*,?\s+){0,3}?"
 _REF_CUE = r"(?:analog(?:ue)?s? of|similar to|derivatives? of|variants? of|based on|like|related to|around|starting from)"
 _SOLUBLE_LOGS = -4.0  # logS ≥ −4 (≥ 0.1 mM) is the usual "soluble" cut-off
 _BBB_PROB = 0.5
@@ -52,15 +61,27 @@ _BBB_PROB = 0.5
 
 @dataclass
 class ParsedDesign:
+    """The request, how it was read, and the parts of the text that set no constraint.
+
+    ``unread`` holds clauses that look like constraints (a number or a property name) but were
+    not understood; they are reported back to the chemist, never silently dropped.
+    """
+
     request: DesignRequest
     notes: list[str] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)
+
+
+#: ``fill(prompt, json_schema) -> object``: a schema-constrained language-model call, supplied by
+#: the caller (the agent); this module never imports an LLM library.
+Fill = Callable[[str, dict[str, Any]], Any]
 
 
 def _f(s: str) -> float:
     return float(s.replace("−", "-"))
 
 
-def _find_count(text: str, notes: list[str]) -> int | None:
+def _find_count(text: str, notes: list[str], used: list[tuple[int, int]]) -> int | None:
     t = text.lower()
     m = re.search(r"\b(\d[\d,]*(?:\.\d+)?)\s*(k|thousand|million|billion)?\s+" + _ADJ + _NOUNS, t)
     n: float | None = None
@@ -78,6 +99,7 @@ def _find_count(text: str, notes: list[str]) -> int | None:
             n = int(m.group(1)) if m.group(1).isdigit() else _WORDS[m.group(1)]
     if n is None:
         return None
+    used.append(m.span())
     n = int(n)
     if n > MAX_COUNT:
         notes.append(f"{n:,} molecules were asked for; one request returns at most {MAX_COUNT}, so the count was capped at {MAX_COUNT}.")
@@ -87,42 +109,53 @@ def _find_count(text: str, notes: list[str]) -> int | None:
     return n
 
 
-def _find_ranges(text: str) -> dict[str, Range]:
+def _find_ranges(text: str, used: list[tuple[int, int]]) -> dict[str, Range]:
     t = text.replace("−", "-")
     out: dict[str, Range] = {}
+    spans: list[re.Match] = []
 
     def put(key: str, low: float | None, high: float | None) -> None:
+        used.append(spans[-1].span())
         old = out.get(key, Range())
         out[key] = Range(low=low if low is not None else old.low, high=high if high is not None else old.high)
 
     for key, alts in _NAMES.items():
         name = "(?:" + "|".join(alts) + ")"
         for m in re.finditer(name + _BRIDGE + r"between\s*" + _NUM + _UNIT + r"\s*(?:and|to|-)\s*" + _NUM, t, re.I):
+            spans.append(m)
             a, b = _f(m.group(1)), _f(m.group(2))
             put(key, min(a, b), max(a, b))
         for m in re.finditer(name + _BRIDGE + _NUM + _UNIT + r"\s*(?:-|–|to)\s*" + _NUM + r"(?!\s*%)", t, re.I):
+            spans.append(m)
             a, b = _f(m.group(1)), _f(m.group(2))
             if a <= b:
                 put(key, a, b)
         for m in re.finditer(name + _BRIDGE + _HIGH + r"\s*" + _NUM, t, re.I):
+            spans.append(m)
             put(key, None, _f(m.group(1)))
         for m in re.finditer(name + _BRIDGE + _LOW + r"\s*" + _NUM, t, re.I):
+            spans.append(m)
             put(key, _f(m.group(1)), None)
         for m in re.finditer(name + _BRIDGE + _NUM + _UNIT + r"\s*or (less|fewer|lower|below|more|higher|greater|above)", t, re.I):
+            spans.append(m)
             v = _f(m.group(1))
             put(key, None, v) if m.group(2).lower() in ("less", "fewer", "lower", "below") else put(key, v, None)
         # comparator before the name: "at most 2 H-bond donors", "no more than 8 rotatable bonds"
         for m in re.finditer(_HIGH + r"\s*" + _NUM + r"\s*" + name, t, re.I):
+            spans.append(m)
             put(key, None, _f(m.group(1)))
         for m in re.finditer(_LOW + r"\s*" + _NUM + r"\s*" + name, t, re.I):
+            spans.append(m)
             put(key, _f(m.group(1)), None)
     # A bare weight with its unit ("under 400 Da") is a molecular-weight window.
     if "mw" not in out:
         m = re.search(_HIGH + r"\s*" + _NUM + r"\s*(?:da\b|daltons?\b|g/mol)", t, re.I)
         if m:
+            spans.append(m)
             put("mw", None, _f(m.group(1)))
         m = re.search(_LOW + r"\s*" + _NUM + r"\s*(?:da\b|daltons?\b|g/mol)", t, re.I)
         if m:
+            spans.append(m)
             put("mw", _f(m.group(1)), None)
     return out
 
@@ -148,10 +181,11 @@ def _find_qualitative(text: str, ranges: dict[str, Range], notes: list[str]) -> 
         notes.append("'Lipinski / rule of five' was read as MW ≤ 500, logP ≤ 5, HBD ≤ 5, HBA ≤ 10 (all four).")
 
 
-def _find_similarity(text: str) -> float | None:
+def _find_similarity(text: str, used: list[tuple[int, int]]) -> float | None:
     t = text.lower()
     m = re.search(r"(?:similarity|tanimoto)" + _BRIDGE + r"(?:to the reference\s*)?" + _LOW + r"?\s*" + _NUM, t)
     if m:
+        used.append(m.span())
         return _f(m.group(1))
     if re.search(r"\b(?:close|closely related|very similar)\b", t):
         return 0.55
@@ -187,11 +221,18 @@ def _unresolved_reference(text: str, names_found: list[str], smiles_tokens: list
     return None
 
 
-def parse_design_request(text: str, **overrides) -> ParsedDesign:
+def parse_design_request(text: str, fill: Fill | None = None, **overrides) -> ParsedDesign:
     """Read a plain-language design request.
+
+    Rules read everything they can. What looks like a constraint but was not read (a number or a
+    property name outside any understood phrase) goes to ``fill``, a schema-constrained language
+    model, when one is given; each value it returns must be a number written in that clause and
+    its property must be named there, and what it read is echoed in the notes. Whatever is still
+    unread is listed in ``unread`` and in the notes as not applied.
 
     Args:
         text: the chemist's words, e.g. "ten analogs of celecoxib with MW under 400, no PAINS".
+        fill: optional ``fill(prompt, json_schema) -> object`` language-model call.
         **overrides: fields of :class:`DesignRequest` to set directly (``method``, budgets, seed…).
 
     Raises:
@@ -235,13 +276,20 @@ def parse_design_request(text: str, **overrides) -> ParsedDesign:
         if can not in refs:
             refs.append(can)
             ref_names.append(name)
-    ranges = _find_ranges(text)
+    used: list[tuple[int, int]] = []
+    ranges = _find_ranges(text, used)
     _find_qualitative(text, ranges, notes)
     fields: dict = {"references": refs, "reference_names": ref_names, "ranges": ranges}
-    count = _find_count(text, notes)
+    count = _find_count(text, notes, used)
     if count is not None:
         fields["count"] = count
-    sim = _find_similarity(text)
+    sim = _find_similarity(text, used)
+    unread = _unread_clauses(text, used, smiles_tokens + bad, ranges)
+    if unread and fill is not None:
+        unread = _fill_unread(unread, ranges, fill, notes)
+    for clause in unread:
+        notes.append(f"Not applied: '{clause}' was not understood as a constraint, so the molecules were not "
+                     "checked against it. Rephrase it with a property and a comparator, e.g. 'logP under 3'.")
     if sim is not None:
         fields["min_similarity"] = sim
     elif refs:
@@ -271,7 +319,7 @@ def parse_design_request(text: str, **overrides) -> ParsedDesign:
     except ValueError as e:
         raise InvalidInput(f"The design request is not valid: {e}") from e
     check_feasible(req)
-    return ParsedDesign(req, notes)
+    return ParsedDesign(req, notes, unread)
 
 
 _SMILES_CHARS = re.compile(r"^[A-Za-z0-9@+\-\[\]\(\)=#%/\\\.\*:]+$")
@@ -304,3 +352,139 @@ def _smiles_tokens(text: str) -> tuple[list[str], list[str]]:
             mol = Chem.MolFromSmiles(tok)
         (valid if mol is not None and mol.GetNumAtoms() > 0 else bad).append(tok)
     return list(dict.fromkeys(valid)), list(dict.fromkeys(bad))
+
+
+# A token that is a number, perhaps with a comparator, unit or punctuation attached ("≤400Da,"),
+# but not a label such as "COX-2", "5-HT2A" or a SMILES ring closure.
+_NUMERIC_TOKEN = re.compile(
+    r"^[<>≤≥=~(\[]*[-+−]?(\d+(?:\.\d+)?)(?:%|da|kda|daltons?|g/mol|å²|å\^?2|a\^?2)?[)\].,;:!?]*$", re.I)
+_CLAUSE_BREAK = re.compile(r";|,(?!\d)|\.(?=\s|$)|\b(?:with|but|while|whereas)\b|\band\b(?!\s*[-+−]?\d)", re.I)
+
+
+def _unread_clauses(text: str, used: list[tuple[int, int]], skip: list[str], ranges: dict[str, Range]) -> list[str]:
+    """Clauses holding a number, or naming a property, that no rule read."""
+    def inside(a: int, b: int) -> bool:
+        return any(u0 <= a and b <= u1 for u0, u1 in used)
+
+    hits: list[int] = []
+    for m in re.finditer(r"\S+", text):
+        tok = m.group(0).strip("\"'`«»“”‘’")
+        if tok in skip or tok.rstrip(".,;:!?") in skip:
+            continue
+        n = _NUMERIC_TOKEN.match(tok)
+        if n:
+            a = m.start() + m.group(0).find(n.group(1))
+            if not inside(a, a + len(n.group(1))):
+                hits.append(a)
+    for key, alts in _NAMES.items():
+        if key in ranges:
+            continue
+        for m in re.finditer("(?:" + "|".join(alts) + ")", text, re.I):
+            if not inside(*m.span()):
+                hits.append(m.start())
+    breaks = [m.span() for m in _CLAUSE_BREAK.finditer(text)]
+    clauses: list[str] = []
+    for pos in sorted(set(hits)):
+        lo = max([e for _, e in breaks if e <= pos], default=0)
+        hi = min([b for b, _ in breaks if b > pos], default=len(text))
+        clause = text[lo:hi].strip(" .,;:")
+        if clause and clause not in clauses:
+            clauses.append(clause)
+    return clauses
+
+
+FILL_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"constraints": {"type": "array", "maxItems": 12, "items": {
+        "type": "object",
+        "properties": {
+            "clause": {"type": "integer", "minimum": 1, "maximum": 20},
+            "property": {"type": "string", "enum": [*PROPERTIES, "none"]},
+            "comparator": {"type": "string", "enum": ["at_most", "at_least", "between", "exactly"]},
+            "value": {"type": "number"},
+            "value2": {"type": "number"},
+        },
+        "required": ["clause", "property", "comparator", "value"],
+    }}},
+    "required": ["constraints"],
+}
+_FILL_PROMPT = """A chemist's molecule-design request contains these parts that a rule-based reader could not read:
+{clauses}
+
+For each part that limits one of these properties, give the limit:
+{properties}
+Use only numbers written in that part. comparator: at_most, at_least, between (value and value2) or exactly.
+Leave out parts that limit nothing on the list. Answer with JSON only."""
+# Comparator words beyond the rules' own, used only to check the direction the model chose.
+_HIGH_CUE = _HIGH + r"|\bnot (?:to )?(?:exceed|go|rise|climb|pass)\w*|\bbeneath\b|\bcap(?:ped)? at\b|\bsouth of\b"
+_LOW_CUE = _LOW + r"|(?<!not )(?<!not to )\bexceed\w*|\bnorth of\b"
+_INTEGER_PROPS = {"hbd", "hba", "rotatable_bonds", "heavy_atoms"}
+
+
+def _numbers_in(clause: str) -> set[float]:
+    return {_f(m.group(1)) for tok in clause.split() if (m := _NUMERIC_TOKEN.match(tok))}
+
+
+def _fill_unread(unread: list[str], ranges: dict[str, Range], fill: Fill, notes: list[str]) -> list[str]:
+    """Let the language model read ``unread`` clauses; keep only what the clause's own words support.
+
+    Returns:
+        the clauses still unread.
+    """
+    clauses = unread[:20]
+    prompt = _FILL_PROMPT.format(
+        clauses="\n".join(f"{i}. {c}" for i, c in enumerate(clauses, start=1)),
+        properties="\n".join(f"- {k}: {label}{f' ({unit})' if unit else ''}" for k, (label, unit, _, _) in PROPERTIES.items()),
+    )
+    try:
+        out = fill(prompt, FILL_SCHEMA)
+    except Exception as e:  # any failure of the model leaves the clauses unread, and says so
+        notes.append(f"The language model could not read the rest of the request ({type(e).__name__}).")
+        return unread
+    items = out.get("constraints") if isinstance(out, dict) else None
+    read: set[int] = set()
+    for item in items if isinstance(items, list) else []:
+        accepted = _accept(item, clauses, ranges)
+        if accepted is None:
+            continue
+        i, key, rng = accepted
+        ranges[key] = rng
+        read.add(i)
+        label, unit, _, _ = PROPERTIES[key]
+        notes.append(f"Read by the language model (please check): '{clauses[i]}' as {label} {rng.text(unit)}.")
+    return [c for i, c in enumerate(clauses) if i not in read] + unread[20:]
+
+
+def _accept(item: Any, clauses: list[str], ranges: dict[str, Range]) -> tuple[int, str, Range] | None:
+    """A model-read constraint, if its clause names the property and holds its numbers."""
+    if not isinstance(item, dict):
+        return None
+    try:
+        i = int(item["clause"]) - 1
+        key, comp, v = str(item["property"]), str(item["comparator"]), float(item["value"])
+        v2 = float(item["value2"]) if item.get("value2") is not None else None
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not 0 <= i < len(clauses) or key not in PROPERTIES or key in ranges:
+        return None
+    clause = clauses[i]
+    if not re.search("(?:" + "|".join(_NAMES[key]) + ")", clause, re.I):
+        return None  # the property is not named in the clause: a guess
+    numbers = _numbers_in(clause)
+    if v not in numbers or (comp == "between" and (v2 is None or v2 not in numbers)):
+        return None  # a number the chemist did not write
+    says_high = re.search(_HIGH_CUE, clause, re.I) and not re.search(_LOW_CUE, clause, re.I)
+    says_low = re.search(_LOW_CUE, clause, re.I) and not re.search(_HIGH_CUE, clause, re.I)
+    if (comp == "at_least" and says_high) or (comp == "at_most" and says_low):
+        return None  # the direction contradicts the clause's own comparator word
+    if comp == "at_most":
+        rng = Range(high=v)
+    elif comp == "at_least":
+        rng = Range(low=v)
+    elif comp == "between":
+        rng = Range(low=min(v, v2), high=max(v, v2))
+    elif comp == "exactly" and key in _INTEGER_PROPS:
+        rng = Range(low=v, high=v)
+    else:
+        return None
+    return i, key, rng

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import ConfigDict, Field
 
 
@@ -31,6 +32,10 @@ class ScriptedChatModel(BaseChatModel):
 
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Runnable:
         return self.bind(tools=list(tools), **kwargs)
+
+    def with_structured_output(self, schema: Any, **kwargs: Any) -> Runnable:
+        """The scripted reply's content, read as JSON (as the real backends' constrained output)."""
+        return self.bind(json_schema=schema) | RunnableLambda(lambda m: json.loads(str(m.content)))
 
 
 def tool_call(name: str, **args: Any) -> AIMessage:

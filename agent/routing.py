@@ -1,0 +1,129 @@
+"""Routing helpers of the semantic and hybrid policies: which tools, in which order, and when.
+
+Functions over the graph state and the router's decision, used by :mod:`agent.nodes`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage
+
+from agent import prompts
+from agent.state import GalenState
+from galen.errors import GalenError, MissingFacts
+from tools.base import ToolContext
+from tools.registry import get_tool, tool_status
+
+IMAGING_KINDS = {"dicom", "dicom-folder", "dicom-zip", "nifti", "image"}
+
+# Tools that produce findings others consume run first.
+RUN_ORDER = ["segment_image", "classify_image", "nodule_malignancy_risk", "clinical_risk",
+             "treatment_benefit", "predict_properties", "design_molecules", "search_guidelines"]
+
+
+def order(names: list[str]) -> list[str]:
+    return sorted(dict.fromkeys(names), key=lambda n: RUN_ORDER.index(n) if n in RUN_ORDER else 99)
+
+
+def error_record(e: GalenError) -> dict[str, Any]:
+    return e.to_dict() | {"kind": e.kind}
+
+
+def feasible_alternative(state: GalenState, decision: Any) -> tuple[tuple[str, ...], str] | None:
+    """A close runner-up when the top choice cannot work here (an imaging tool with no image in
+    the thread, a property lookup with no molecule named). When nothing close is feasible the
+    top choice stays, and its tool asks for what is missing."""
+    def problem(label: tuple[str, ...]) -> str | None:
+        if {"segment_image", "classify_image"} & set(label) and not any(
+            a.get("kind") in IMAGING_KINDS for a in state.get("attachments") or []
+        ):
+            return "no image is attached in this thread"
+        if "predict_properties" in label:
+            from tools.molecules import extract_molecules
+
+            try:
+                extract_molecules(state["question"])
+            except MissingFacts:
+                return "no molecule is named"
+            except GalenError:
+                return None  # a molecule was named but is invalid: the tool will say what is wrong
+        return None
+
+    why = problem(decision.tools)
+    if why is None:
+        return None
+    top = decision.candidates[0][1]
+    for label, score in decision.candidates[1:]:
+        if top - score > 0.2:
+            break
+        if label and problem(label) is None:
+            return label, why
+    return None
+
+
+def awaited(state: GalenState, decision: Any) -> tuple[list[str], str] | None:
+    """If the last turn asked for missing facts and this message supplies them, retry.
+
+    The new message counts as an answer when it routes to the same tool, to no tool, or
+    only weakly anywhere ("she is 64, solid, upper lobe" carries no request of its own).
+    """
+    awaiting = state.get("awaiting") or []
+    if not awaiting:
+        return None
+    names = order([a["tool"] for a in awaiting])
+    if set(decision.tools) & set(names) or not decision.tools or decision.score < 0.55:
+        return names, f"{awaiting[0]['question']} {state['question']}"
+    return None
+
+
+def add_image_measurements(names: list[str], ctx: ToolContext) -> list[str]:
+    """Measure the attached image first when the risk model lacks nodule size or type.
+
+    "What is the risk of this nodule?" after a CT was attached should use the image's
+    measured size and type, and ask the person only for the clinical facts.
+    """
+    if "nodule_malignancy_risk" not in names or not any(a.kind in IMAGING_KINDS for a in ctx.attachments):
+        return names
+    try:
+        get_tool("nodule_malignancy_risk").extract_arguments(ctx.question, ctx)
+        return names
+    except MissingFacts as e:
+        missing = " ".join(e.missing).lower()
+    except GalenError:
+        return names
+    extra = []
+    if "size" in missing and ctx.latest_finding("segment_image") is None:
+        extra.append("segment_image")
+    if "type" in missing and ctx.latest_finding("classify_image") is None:
+        extra.append("classify_image")
+    return order([n for n in extra if tool_status(n).available] + names)
+
+
+def hybrid_choice(chat_model: BaseChatModel, top_k: int, question: str, decision: Any, fallback: list[str]) -> list[str]:
+    """The LLM picks one of the router's top-k tool sets, by constrained decoding over their names."""
+    # The router already judged that a tool fits, so the choice is among its top sets only.
+    options = {"+".join(label): list(label) for label, _ in decision.candidates[: top_k] if label}
+    if len(options) < 2:
+        return fallback
+    schema = {"type": "object", "properties": {"choice": {"type": "string", "enum": list(options)}}, "required": ["choice"]}
+    lines = []
+    for key, names in options.items():
+        desc = "; ".join(get_tool(n).description.split(".")[0] for n in names if tool_status(n).available) or "no tool fits"
+        lines.append(f"- {key}: {desc}")
+    try:
+        out = chat_model.with_structured_output(schema).invoke(
+            [HumanMessage(content=prompts.HYBRID_CHOOSER.format(question=question, candidates="\n".join(lines)))]
+        )
+        choice = out.get("choice") if isinstance(out, dict) else None
+    except (ValueError, json.JSONDecodeError):
+        choice = None
+    return options[choice] if choice in options else fallback
+
+
+def awaiting_facts(calls: list[dict[str, Any]], question: str) -> list[dict[str, Any]]:
+    """Tools that stopped for missing facts this turn, to retry when the person supplies them."""
+    return [{"tool": c["name"], "question": question, "missing": (c.get("error") or {}).get("missing")}
+            for c in calls if not c.get("ok") and (c.get("error") or {}).get("missing")]
