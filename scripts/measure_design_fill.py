@@ -25,7 +25,7 @@ CASES: list[tuple[str, dict[str, tuple[float | None, float | None]]]] = [
     ("analogs of celecoxib, heavy atoms limited to 28", {"heavy_atoms": (None, 28)}),
     ("analogs of fluoxetine with TPSA staying beneath 60 and logP kept to 4", {"tpsa": (None, 60), "logp": (None, 4)}),
     ("analogs of diazepam whose SA score stays south of 3", {"sa_score": (None, 3)}),
-    ("analogs of metformin with exactly 2 H-bond donors", {"hbd": (2, 2)}),
+    ("analogs of metformin with the donor count held at 2", {"hbd": (2, 2)}),
     ("analogs of ibuprofen with weight topping out at 320 Da", {"mw": (None, 320)}),
     ("analogs of aspirin with rotatable bonds capped at 3", {"rotatable_bonds": (None, 3)}),
 ]

@@ -72,7 +72,10 @@ def _cached_training_set() -> list[dict]:
 
 #: Crop-centre mix of each sampling scheme: (near a nodule voxel, near a nodule chosen uniformly,
 #: on a hard negative — a bright voxel in dark surroundings such as a vessel or the pleura —, anywhere).
-SAMPLING = {"voxel": (0.67, 0.0, 0.0, 0.33), "nodule": (0.0, 0.67, 0.0, 0.33), "mixed": (0.3, 0.3, 0.25, 0.15)}
+SAMPLING = {"voxel": (0.67, 0.0, 0.0, 0.33), "nodule": (0.0, 0.67, 0.0, 0.33), "mixed": (0.3, 0.3, 0.25, 0.15),
+            "small": (0.15, 0.45, 0.25, 0.15)}
+#: In the ``small`` scheme a nodule is chosen with weight ∝ 1/d² (small ones, the misses, most often).
+_SMALL_FIRST = {"small"}
 
 
 def _hard_negatives(it: dict) -> np.ndarray:
@@ -106,7 +109,11 @@ def sample_batch(items: list[dict], params: dict, rng: np.random.Generator, n: i
             if "_comps" not in it:
                 lab, k = ndimage.label(m > 0)
                 it["_comps"] = [np.argwhere(lab == i) for i in range(1, k + 1)]
-            pts = it["_comps"][int(rng.integers(len(it["_comps"])))]
+                w = np.array([len(c) ** (-2 / 3) for c in it["_comps"]])
+                it["_small_w"] = w / w.sum()
+            comps = it["_comps"]
+            pick = rng.choice(len(comps), p=it["_small_w"]) if sampling in _SMALL_FIRST else rng.integers(len(comps))
+            pts = comps[int(pick)]
         elif kind == 2 and len(_hard_negatives(it)):
             pts = it["_neg"]
         if pts is not None:

@@ -140,6 +140,10 @@ def _find_ranges(text: str, used: list[tuple[int, int]]) -> dict[str, Range]:
             spans.append(m)
             v = _f(m.group(1))
             put(key, None, v) if m.group(2).lower() in ("less", "fewer", "lower", "below") else put(key, v, None)
+        if key in _INTEGER_PROPS:  # "exactly 2 H-bond donors"
+            for m in re.finditer(r"(?:exactly|precisely)\s*" + _NUM + r"\s*" + name, t, re.I):
+                spans.append(m)
+                put(key, _f(m.group(1)), _f(m.group(1)))
         # comparator before the name: "at most 2 H-bond donors", "no more than 8 rotatable bonds"
         for m in re.finditer(_HIGH + r"\s*" + _NUM + r"\s*" + name, t, re.I):
             spans.append(m)
@@ -284,11 +288,12 @@ def parse_design_request(text: str, fill: Fill | None = None, **overrides) -> Pa
     if count is not None:
         fields["count"] = count
     sim = _find_similarity(text, used)
-    unread = _unread_clauses(text, used, smiles_tokens + bad, ranges)
-    if unread and fill is not None:
-        unread = _fill_unread(unread, ranges, fill, notes)
-    for clause in unread:
-        notes.append(f"Not applied: '{clause}' was not understood as a constraint, so the molecules were not "
+    pending = _unread_clauses(text, used, smiles_tokens + bad, ranges)
+    if pending and fill is not None:
+        pending = _fill_unread(pending, ranges, fill, notes)
+    unread = [clause for clause, _ in pending]
+    for clause in reversed(unread):  # first among the notes: the chemist must see it
+        notes.insert(0, f"Not applied: '{clause}' was not understood as a constraint, so the molecules were not "
                      "checked against it. Rephrase it with a property and a comparator, e.g. 'logP under 3'.")
     if sim is not None:
         fields["min_similarity"] = sim
@@ -361,11 +366,13 @@ _NUMERIC_TOKEN = re.compile(
 _CLAUSE_BREAK = re.compile(r";|,(?!\d)|\.(?=\s|$)|\b(?:with|but|while|whereas)\b|\band\b(?!\s*[-+−]?\d)", re.I)
 
 
-def _unread_clauses(text: str, used: list[tuple[int, int]], skip: list[str], ranges: dict[str, Range]) -> list[str]:
-    """Clauses holding a number, or naming a property, that no rule read."""
+def _unread_clauses(text: str, used: list[tuple[int, int]], skip: list[str],
+                    ranges: dict[str, Range]) -> list[tuple[str, list[float]]]:
+    """Clauses holding a number, or naming a property, that no rule read; with their unread numbers."""
     def inside(a: int, b: int) -> bool:
         return any(u0 <= a and b <= u1 for u0, u1 in used)
 
+    free: list[tuple[int, float]] = []  # (position, value) of numbers no rule read
     hits: list[int] = []
     for m in re.finditer(r"\S+", text):
         tok = m.group(0).strip("\"'`«»“”‘’")
@@ -376,6 +383,7 @@ def _unread_clauses(text: str, used: list[tuple[int, int]], skip: list[str], ran
             a = m.start() + m.group(0).find(n.group(1))
             if not inside(a, a + len(n.group(1))):
                 hits.append(a)
+                free.append((a, _f(n.group(1))))
     for key, alts in _NAMES.items():
         if key in ranges:
             continue
@@ -383,108 +391,112 @@ def _unread_clauses(text: str, used: list[tuple[int, int]], skip: list[str], ran
             if not inside(*m.span()):
                 hits.append(m.start())
     breaks = [m.span() for m in _CLAUSE_BREAK.finditer(text)]
-    clauses: list[str] = []
+    clauses: dict[str, list[float]] = {}
     for pos in sorted(set(hits)):
         lo = max([e for _, e in breaks if e <= pos], default=0)
         hi = min([b for b, _ in breaks if b > pos], default=len(text))
         clause = text[lo:hi].strip(" .,;:")
         if clause and clause not in clauses:
-            clauses.append(clause)
-    return clauses
+            clauses[clause] = list(dict.fromkeys(v for a, v in free if lo <= a < hi))
+    return list(clauses.items())
 
 
-FILL_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {"constraints": {"type": "array", "maxItems": 12, "items": {
-        "type": "object",
-        "properties": {
-            "clause": {"type": "integer", "minimum": 1, "maximum": 20},
-            "property": {"type": "string", "enum": [*PROPERTIES, "none"]},
-            "comparator": {"type": "string", "enum": ["at_most", "at_least", "between", "exactly"]},
-            "value": {"type": "number"},
-            "value2": {"type": "number"},
-        },
-        "required": ["clause", "property", "comparator", "value"],
-    }}},
-    "required": ["constraints"],
-}
-_FILL_PROMPT = """A chemist's molecule-design request contains these parts that a rule-based reader could not read:
-{clauses}
-
-For each part that limits one of these properties, give the limit:
-{properties}
-Use only numbers written in that part. comparator: at_most, at_least, between (value and value2) or exactly.
-Leave out parts that limit nothing on the list. Answer with JSON only."""
+COMPARATORS = ["at_most", "at_least", "between", "exactly", "none"]
+_FILL_PROMPT = """Part of a chemist's molecule-design request: "{clause}"
+What limit does this part set on {label}? Answer in JSON with
+- comparator: at_most, at_least, between, exactly, or none if it sets no limit on {label};
+- value (and value2 for between): numbers written in the part."""
 # Comparator words beyond the rules' own, used only to check the direction the model chose.
 _HIGH_CUE = _HIGH + r"|\bnot (?:to )?(?:exceed|go|rise|climb|pass)\w*|\bbeneath\b|\bcap(?:ped)? at\b|\bsouth of\b"
 _LOW_CUE = _LOW + r"|(?<!not )(?<!not to )\bexceed\w*|\bnorth of\b"
+_EXACT_CUE = r"\b(?:exactly|precisely|held at|fixed at|equal to)\b"
 _INTEGER_PROPS = {"hbd", "hba", "rotatable_bonds", "heavy_atoms"}
 
 
-def _numbers_in(clause: str) -> set[float]:
-    return {_f(m.group(1)) for tok in clause.split() if (m := _NUMERIC_TOKEN.match(tok))}
+def fill_schema(numbers: list[float]) -> dict[str, Any]:
+    """The JSON schema of one fill question: a comparator and values drawn from ``numbers`` only."""
+    nums = {"enum": numbers}
+    return {"type": "object",
+            "properties": {"comparator": {"type": "string", "enum": COMPARATORS}, "value": nums, "value2": nums},
+            "required": ["comparator", "value"]}
 
 
-def _fill_unread(unread: list[str], ranges: dict[str, Range], fill: Fill, notes: list[str]) -> list[str]:
-    """Let the language model read ``unread`` clauses; keep only what the clause's own words support.
+def _named(clause: str, ranges: dict[str, Range]) -> list[str]:
+    """Properties named in ``clause`` that no rule has set yet."""
+    return [k for k, alts in _NAMES.items()
+            if k not in ranges and re.search("(?:" + "|".join(alts) + ")", clause, re.I)]
+
+
+def _fill_unread(unread: list[tuple[str, list[float]]], ranges: dict[str, Range], fill: Fill,
+                 notes: list[str]) -> list[tuple[str, list[float]]]:
+    """Ask the language model what each unread clause sets on each property it names.
+
+    The model only chooses: the property comes from the clause's own words, and the schema lets
+    it pick the clause's unread numbers and nothing else. Its comparator must not contradict a
+    comparator word in the clause. A clause counts as read when every property it names is read
+    and every unread number in it is used.
 
     Returns:
-        the clauses still unread.
+        the clauses still unread, with their numbers.
     """
-    clauses = unread[:20]
-    prompt = _FILL_PROMPT.format(
-        clauses="\n".join(f"{i}. {c}" for i, c in enumerate(clauses, start=1)),
-        properties="\n".join(f"- {k}: {label}{f' ({unit})' if unit else ''}" for k, (label, unit, _, _) in PROPERTIES.items()),
-    )
-    try:
-        out = fill(prompt, FILL_SCHEMA)
-    except Exception as e:  # any failure of the model leaves the clauses unread, and says so
-        notes.append(f"The language model could not read the rest of the request ({type(e).__name__}).")
-        return unread
-    items = out.get("constraints") if isinstance(out, dict) else None
-    read: set[int] = set()
-    for item in items if isinstance(items, list) else []:
-        accepted = _accept(item, clauses, ranges)
-        if accepted is None:
+    still: list[tuple[str, list[float]]] = []
+    for clause, numbers in unread[:20]:
+        keys = _named(clause, ranges)
+        if not keys or not numbers:
+            still.append((clause, numbers))  # nothing the model could fill without guessing
             continue
-        i, key, rng = accepted
-        ranges[key] = rng
-        read.add(i)
-        label, unit, _, _ = PROPERTIES[key]
-        notes.append(f"Read by the language model (please check): '{clauses[i]}' as {label} {rng.text(unit)}.")
-    return [c for i, c in enumerate(clauses) if i not in read] + unread[20:]
+        got: dict[str, Range] = {}
+        taken: set[float] = set()
+        for key in keys:
+            label, unit, _, _ = PROPERTIES[key]
+            prompt = _FILL_PROMPT.format(clause=clause, label=label)
+            try:
+                out = fill(prompt, fill_schema(numbers))
+            except Exception as e:  # any failure of the model leaves the clause unread, and says so
+                notes.append(f"The language model could not read '{clause}' ({type(e).__name__}).")
+                break
+            rng = _accept(out, key, clause, numbers)
+            values = {v for v in (rng.low, rng.high) if v is not None} if rng else set()
+            if rng is None or values & taken:
+                break  # unsupported, or one number read for two properties
+            got[key] = rng
+            taken |= values
+        if len(got) < len(keys) or taken != set(numbers):
+            still.append((clause, numbers))  # a property or a number left unexplained
+            continue
+        for key, rng in got.items():
+            ranges[key] = rng
+            label, unit, _, _ = PROPERTIES[key]
+            notes.append(f"Read by the language model (please check): '{clause}' as {label} {rng.text(unit)}.")
+    return still + unread[20:]
 
 
-def _accept(item: Any, clauses: list[str], ranges: dict[str, Range]) -> tuple[int, str, Range] | None:
-    """A model-read constraint, if its clause names the property and holds its numbers."""
-    if not isinstance(item, dict):
+def _accept(out: Any, key: str, clause: str, numbers: list[float]) -> Range | None:
+    """The model's answer as a window, if the clause's own words support it."""
+    if not isinstance(out, dict):
         return None
     try:
-        i = int(item["clause"]) - 1
-        key, comp, v = str(item["property"]), str(item["comparator"]), float(item["value"])
-        v2 = float(item["value2"]) if item.get("value2") is not None else None
+        comp, v = str(out["comparator"]), float(out["value"])
+        v2 = float(out["value2"]) if out.get("value2") is not None else None
     except (KeyError, TypeError, ValueError):
         return None
-    if not 0 <= i < len(clauses) or key not in PROPERTIES or key in ranges:
-        return None
-    clause = clauses[i]
-    if not re.search("(?:" + "|".join(_NAMES[key]) + ")", clause, re.I):
-        return None  # the property is not named in the clause: a guess
-    numbers = _numbers_in(clause)
-    if v not in numbers or (comp == "between" and (v2 is None or v2 not in numbers)):
+    if v not in numbers or (comp == "between" and (v2 is None or v2 not in numbers or v2 == v)):
         return None  # a number the chemist did not write
+    _, _, lowest, highest = PROPERTIES[key]
+    if not all(lowest <= x <= highest for x in (v, v2) if x is not None):
+        return None  # impossible for this property (e.g. a weight read as a logP)
     says_high = re.search(_HIGH_CUE, clause, re.I) and not re.search(_LOW_CUE, clause, re.I)
     says_low = re.search(_LOW_CUE, clause, re.I) and not re.search(_HIGH_CUE, clause, re.I)
     if (comp == "at_least" and says_high) or (comp == "at_most" and says_low):
         return None  # the direction contradicts the clause's own comparator word
-    if comp == "at_most":
-        rng = Range(high=v)
-    elif comp == "at_least":
-        rng = Range(low=v)
-    elif comp == "between":
-        rng = Range(low=min(v, v2), high=max(v, v2))
-    elif comp == "exactly" and key in _INTEGER_PROPS:
-        rng = Range(low=v, high=v)
-    else:
+    if re.search(_EXACT_CUE, clause, re.I) and comp != "exactly":
         return None
-    return i, key, rng
+    if comp == "at_most":
+        return Range(high=v)
+    if comp == "at_least":
+        return Range(low=v)
+    if comp == "between":
+        return Range(low=min(v, v2), high=max(v, v2))
+    if comp == "exactly" and key in _INTEGER_PROPS:
+        return Range(low=v, high=v)
+    return None  # "none", or an exact value of a continuous property

@@ -92,18 +92,18 @@ def test_missing_molecule_is_asked_for(tmp_path) -> None:
 
 def test_design_request_rest_is_read_by_the_agents_model(tmp_path) -> None:
     """What the design parser's rules cannot read goes to the agent's LLM, as checked JSON."""
-    read = {"constraints": [{"clause": 2, "property": "logp", "comparator": "at_most", "value": 3},
-                            {"clause": 1, "property": "mw", "comparator": "at_most", "value": 280}]}
-    model = ScriptedChatModel(script=[AIMessage(content=json.dumps(read))])
+    # first question: molecular weight ("at least 300" contradicts "below"); second: logP
+    model = ScriptedChatModel(script=[AIMessage(content=json.dumps({"comparator": "at_least", "value": 300})),
+                                      AIMessage(content=json.dumps({"comparator": "at_most", "value": 3}))])
     settings = Settings(data_dir=tmp_path / "d", routing_policy="semantic", answer_writer="template")
     r = Agent(settings, chat_model=model).plan(
         "Design analogs of ibuprofen whose molecular weight should stay below 300 and logP not exceeding 3")
     (call,) = r.tool_calls
     assert call.name == "design_molecules"
-    assert call.arguments["request"]["ranges"] == {"logp": {"low": None, "high": 3.0}}  # 280 was never written
+    assert call.arguments["request"]["ranges"] == {"logp": {"low": None, "high": 3.0}}
     assert any(n.startswith("Read by the language model") and "logP ≤ 3" in n for n in call.arguments["notes"])
     assert any(n.startswith("Not applied") and "molecular weight" in n for n in call.arguments["notes"])
-    assert "2. logP not exceeding 3" in model.calls[0]["messages"][0].content
+    assert '"logP not exceeding 3"' in model.calls[1]["messages"][0].content
 
 
 def test_dry_run_plans_without_running(tmp_path) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from galen.settings import Settings
-from specialists.molecules.parse import FILL_SCHEMA, parse_design_request
+from specialists.molecules.parse import COMPARATORS, parse_design_request
 from specialists.molecules.request import Range
 from tools.base import ToolContext
 from tools.molecules import DesignMoleculesTool
@@ -17,25 +17,24 @@ _Q = "analogs of ibuprofen whose molecular weight should stay below 300 and logP
 
 
 class FakeModel:
-    """Answers with fixed constraints and records what it was asked."""
+    """Answers each fill question from ``answers`` (property label → JSON) and records the questions."""
 
-    def __init__(self, constraints: list[dict[str, Any]] | Exception) -> None:
-        self.constraints = constraints
+    def __init__(self, answers: dict[str, dict[str, Any]] | Exception) -> None:
+        self.answers = answers
         self.prompts: list[str] = []
+        self.schemas: list[dict[str, Any]] = []
 
     def __call__(self, prompt: str, schema: dict[str, Any]) -> Any:
-        assert schema == FILL_SCHEMA
         self.prompts.append(prompt)
-        if isinstance(self.constraints, Exception):
-            raise self.constraints
-        return {"constraints": self.constraints}
+        self.schemas.append(schema)
+        if isinstance(self.answers, Exception):
+            raise self.answers
+        label = prompt.split("What limit does this part set on ")[1].split("?")[0]
+        return self.answers.get(label, {"comparator": "none", "value": schema["properties"]["value"]["enum"][0]})
 
 
-def _c(clause: int, prop: str, comp: str, value: float, value2: float | None = None) -> dict[str, Any]:
-    d: dict[str, Any] = {"clause": clause, "property": prop, "comparator": comp, "value": value}
-    if value2 is not None:
-        d["value2"] = value2
-    return d
+def _c(comp: str, value: float, value2: float | None = None) -> dict[str, Any]:
+    return {"comparator": comp, "value": value} | ({"value2": value2} if value2 is not None else {})
 
 
 def test_unread_constraints_are_reported_not_dropped() -> None:
@@ -61,41 +60,71 @@ def test_labels_with_digits_are_not_numbers_and_count_reads_through_them() -> No
 
 
 def test_model_fill_is_accepted_when_the_clause_supports_it() -> None:
-    model = FakeModel([_c(1, "mw", "at_most", 300), _c(2, "logp", "at_most", 3)])
+    model = FakeModel({"molecular weight": _c("at_most", 300), "logP": _c("at_most", 3)})
     parsed = parse_design_request(_Q, fill=model)
     assert parsed.request.ranges == {"mw": Range(high=300), "logp": Range(high=3)}
     assert parsed.unread == []
     echoed = [n for n in parsed.notes if n.startswith("Read by the language model")]
     assert len(echoed) == 2 and "molecular weight ≤ 300 Da" in echoed[0]
-    assert "1. analogs of ibuprofen whose molecular weight should stay below 300" in model.prompts[0]
+    # one question per property, and the schema offers only the clause's own numbers
+    assert model.prompts[0].startswith('Part of a chemist\'s molecule-design request: "analogs of ibuprofen whose')
+    assert [sch["properties"]["value"]["enum"] for sch in model.schemas] == [[300.0], [3.0]]
+    assert model.schemas[0]["properties"]["comparator"]["enum"] == COMPARATORS
 
 
 @pytest.mark.parametrize(
     "bad",
     [
-        _c(2, "logp", "at_most", 2.5),  # a number the chemist did not write
-        _c(2, "tpsa", "at_most", 3),  # a property the clause does not name
-        _c(2, "logp", "at_least", 3),  # against the clause's own comparator ("not exceeding" is at most)
-        _c(2, "logp", "between", 3),  # a window without its second number
-        _c(7, "logp", "at_most", 3),  # no such clause
-        _c(2, "logp", "exactly", 3),  # an exact value of a continuous property
-        {"clause": "two", "property": "logp"},  # malformed
+        _c("at_most", 2.5),  # a number the chemist did not write
+        _c("at_least", 3),  # against the clause's own comparator ("not exceeding" is at most)
+        _c("between", 3),  # a window without its second number
+        _c("exactly", 3),  # an exact value of a continuous property
+        _c("none", 3),  # the model says the clause sets no limit
+        {"comparator": "at_most"},  # malformed
+        "at most 3",  # not an object
     ],
 )
-def test_model_fill_that_the_words_do_not_support_is_rejected(bad: dict[str, Any]) -> None:
-    parsed = parse_design_request(_Q, fill=FakeModel([bad]))
+def test_model_fill_that_the_words_do_not_support_is_rejected(bad: Any) -> None:
+    parsed = parse_design_request(_Q, fill=FakeModel({"logP": bad}))
     assert "logp" not in parsed.request.ranges
     assert "logP not exceeding 3" in parsed.unread
 
 
+def test_every_number_of_a_clause_must_be_explained() -> None:
+    q = "analogs of paracetamol with logP somewhere from 1 up to 2"
+    parsed = parse_design_request(q, fill=FakeModel({"logP": _c("at_most", 1)}))
+    assert "logp" not in parsed.request.ranges and parsed.unread == ["logP somewhere from 1 up to 2"]
+    parsed = parse_design_request(q, fill=FakeModel({"logP": _c("between", 2, 1)}))
+    assert parsed.request.ranges["logp"] == Range(low=1, high=2)
+    q = "analogs of metformin with H-bond donors precisely at 2"
+    assert parse_design_request(q, fill=FakeModel({"H-bond donors": _c("at_most", 2)})).unread
+    assert parse_design_request(q, fill=FakeModel({"H-bond donors": _c("exactly", 2)})).request.ranges["hbd"] == Range(low=2, high=2)
+    assert parse_design_request("analogs of metformin with exactly 2 H-bond donors").request.ranges["hbd"] == Range(low=2, high=2)
+
+
+def test_one_number_cannot_serve_two_properties_and_clauses_without_names_are_not_asked() -> None:
+    q = "analogs of aspirin with QED plus logP kept to 3"
+    model = FakeModel({"QED": _c("at_most", 3), "logP": _c("at_most", 3)})
+    parsed = parse_design_request(q, fill=model)
+    assert parsed.request.ranges == {} and parsed.unread == ["QED plus logP kept to 3"]
+    # a number impossible for the property is not taken either
+    parsed = parse_design_request("analogs of aspirin, logP kept to 300", fill=FakeModel({"logP": _c("at_most", 300)}))
+    assert parsed.request.ranges == {} and parsed.unread == ["logP kept to 300"]
+    model = FakeModel({})
+    parsed = parse_design_request("analogs of aspirin with fewer than 3 aromatic rings", fill=model)
+    assert model.prompts == [] and parsed.unread == ["fewer than 3 aromatic rings"]
+
+
 def test_rules_win_over_the_model_and_a_failing_model_is_reported() -> None:
     q = "analogs of aspirin with logP under 2 and MW that must not go past 250"
-    parsed = parse_design_request(q, fill=FakeModel([_c(1, "logp", "at_most", 250), _c(1, "mw", "at_most", 250)]))
+    model = FakeModel({"logP": _c("at_most", 250), "molecular weight": _c("at_most", 250)})
+    parsed = parse_design_request(q, fill=model)
     assert parsed.request.ranges["logp"] == Range(high=2)
     assert parsed.request.ranges["mw"] == Range(high=250)
+    assert len(model.prompts) == 1  # logP was read by the rules: the model is not asked about it
     parsed = parse_design_request(q, fill=FakeModel(TimeoutError("server")))
     assert "mw" not in parsed.request.ranges and parsed.unread == ["MW that must not go past 250"]
-    assert any("could not read the rest" in n and "TimeoutError" in n for n in parsed.notes)
+    assert any("could not read" in n and "TimeoutError" in n for n in parsed.notes)
 
 
 def test_filled_constraints_are_checked_for_contradictions() -> None:
@@ -103,16 +132,16 @@ def test_filled_constraints_are_checked_for_contradictions() -> None:
     from galen.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="contradict"):
-        parse_design_request(q, fill=FakeModel([_c(1, "tpsa", "at_least", 200)]))
+        parse_design_request(q, fill=FakeModel({"TPSA": _c("at_least", 200)}))
 
 
 def test_design_tool_passes_the_agents_model_only_when_enabled(tmp_path: Path) -> None:
     tool = DesignMoleculesTool()
-    model = FakeModel([_c(2, "logp", "at_most", 3)])
+    model = FakeModel({"logP": _c("at_most", 3)})
     ctx = ToolContext(settings=Settings(), workdir=tmp_path, fill=model)
     args = tool.extract_arguments(_Q, ctx)
     assert args["request"]["ranges"]["logp"] == {"low": None, "high": 3.0}
     assert any("not applied" in n.lower() and "molecular weight" in n for n in args["notes"])
     off = ToolContext(settings=Settings(design_llm_fill=False), workdir=tmp_path, fill=model)
     args = tool.extract_arguments(_Q, off)
-    assert args["request"]["ranges"] == {} and len(model.prompts) == 1
+    assert args["request"]["ranges"] == {} and len(model.prompts) == 2  # the first call asked about MW and logP
