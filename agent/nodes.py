@@ -265,7 +265,7 @@ class AgentNodes:
         """Write the reply: the LLM phrases the facts (checked next), the template is the fallback."""
         template = template_answer(state)
         draft = template
-        prompt = writer_prompt(state) if self.settings.answer_writer == "llm" else None
+        prompt = writer_prompt(state) if self.settings.writes_with_llm() else None
         update: dict[str, Any] = {}
         if prompt:
             try:

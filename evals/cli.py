@@ -3,7 +3,7 @@
 ::
 
     galen eval --suite NAME|PATH [--policy llm|semantic|hybrid] [--backend embedded|openai]
-               [--writer llm|template] [--workers N] [--out DIR] [--json] [--limit N]
+               [--writer auto|llm|template] [--workers N] [--out DIR] [--json] [--limit N]
                [--dry-run] [--seed N] [--data-dir DIR]
     galen eval compare RUN_A RUN_B [--tolerance X] [--latency-tolerance R] [--json]
     galen eval list
@@ -35,7 +35,7 @@ def _run_parser() -> _Parser:
                    "clinical.jsonl, ...), a benchmark (imaging, molecules, clinical, retrieval) or a .jsonl path")
     p.add_argument("--policy", choices=["llm", "semantic", "hybrid"], help="routing policy")
     p.add_argument("--backend", choices=["embedded", "openai"], help="LLM backend")
-    p.add_argument("--writer", choices=["llm", "template"], help="answer writer (template = no LLM phrasing)")
+    p.add_argument("--writer", choices=["auto", "llm", "template"], help="answer writer (template = no LLM phrasing)")
     p.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
     p.add_argument("--out", type=Path, help="output folder (default <data dir>/eval-runs/<suite>-<time>)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")

@@ -60,11 +60,18 @@ class Settings(BaseSettings):
     openai_timeout_s: float = Field(60.0, gt=0, description="Seconds to wait for the OpenAI-compatible server.")
     llm_temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature for every LLM call.")
     answer_max_tokens: int = Field(256, ge=16, le=4096, description="Most tokens the LLM may write for one answer.")
-    answer_writer: Literal["llm", "template"] = Field(
-        "llm",
-        description="Who phrases the answer: `llm` (checked by the verifier, template fallback) or "
-        "`template` (always the fixed, fully grounded template).",
+    answer_writer: Literal["auto", "llm", "template"] = Field(
+        "auto",
+        description="Who phrases the answer: `llm` (checked by the verifier, template fallback), "
+        "`template` (always the fixed, fully grounded template) or `auto` (`llm` on the `openai` backend, "
+        "`template` on `embedded`, whose 135M model's drafts almost never pass the verifier).",
     )
+
+    def writes_with_llm(self) -> bool:
+        """Whether the answer step asks the LLM for a draft (see ``answer_writer``)."""
+        if self.answer_writer == "auto":
+            return self.llm_backend == "openai"
+        return self.answer_writer == "llm"
 
     # --- Agent -----------------------------------------------------------------------------
     routing_policy: Literal["llm", "semantic", "hybrid"] = Field(

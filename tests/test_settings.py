@@ -32,3 +32,12 @@ def test_unknown_and_invalid_settings_are_refused() -> None:
         Settings(no_such_setting=1)
     with pytest.raises(ValidationError):
         Settings(llm_backend="gpt-9")
+
+
+def test_auto_writer_drafts_only_on_a_served_model() -> None:
+    from galen.settings import Settings
+
+    assert Settings().writes_with_llm() is False  # embedded SmolLM2: the template is shown directly
+    assert Settings(llm_backend="openai").writes_with_llm() is True
+    assert Settings(answer_writer="llm").writes_with_llm() is True
+    assert Settings(llm_backend="openai", answer_writer="template").writes_with_llm() is False

@@ -27,6 +27,10 @@ from specialists.imaging.segment import normalise_hu, stack_slices
 
 log = logging.getLogger("galen.train.imaging-seg")
 TRAIN_SEEDS = range(1000, 1090)
+#: Extra phantoms whose nodules are all small (3–8 mm): small solid nodules, which look like vessel
+#: cross-sections on one slice, were the misses of a model trained on TRAIN_SEEDS alone.
+SMALL_SEEDS = range(2000, 2150)
+SMALL_RANGE_MM = (3.0, 8.0)
 VAL_SEEDS = range(5000, 5004)
 CROP = 64
 #: Stage 1 learns nodules (crops near nodule voxels); stage 2 adds small nodules and hard negatives.
@@ -34,14 +38,14 @@ DEFAULT_STAGES = "voxel:2000:3e-3,mixed:1200:1e-3"
 CACHE = Path(tempfile.gettempdir()) / "galen-imaging-seg-train.npz"
 
 
-def make_training_set(seeds: range, shape=(40, 160, 160)) -> list[dict]:
-    """Phantoms for training: normalised image, binary mask, and the slices holding nodules."""
+def make_training_set(seeds: range, shape=(40, 160, 160), size_range_mm=(3.0, 30.0)) -> list[dict]:
+    """Phantoms for training: HU image and binary mask."""
     out = []
     for s in seeds:
         rng = np.random.default_rng(s)
         ph = make_phantom(s, shape=shape, spacing=WORKING_SPACING, n_nodules=int(rng.integers(2, 6)),
                           noise_hu=float(rng.uniform(10, 30)),
-                          n_vessels=int(rng.integers(6, 16)))
+                          n_vessels=int(rng.integers(6, 16)), size_range_mm=size_range_mm)
         out.append({"image": ph.image, "mask": (ph.mask > 0).astype(np.float32), "seed": s})
     return out
 
@@ -56,7 +60,7 @@ def data_hash(items: list[dict]) -> str:
 
 def _cached_training_set() -> list[dict]:
     """The training phantoms, reused from a temp-folder cache when they were made before (same seeds)."""
-    key = f"{TRAIN_SEEDS.start}-{TRAIN_SEEDS.stop}"
+    key = f"{TRAIN_SEEDS.start}-{TRAIN_SEEDS.stop}+{SMALL_SEEDS.start}-{SMALL_SEEDS.stop}@{SMALL_RANGE_MM}"
     if CACHE.is_file():
         with np.load(CACHE) as z:
             if str(z["key"]) == key:
@@ -64,7 +68,7 @@ def _cached_training_set() -> list[dict]:
                 images, masks, seeds = z["images"], z["masks"], z["seeds"]
                 return [{"image": images[i].copy(), "mask": masks[i].astype(np.float32), "seed": int(seeds[i])}
                         for i in range(len(seeds))]
-    items = make_training_set(TRAIN_SEEDS)
+    items = make_training_set(TRAIN_SEEDS) + make_training_set(SMALL_SEEDS, size_range_mm=SMALL_RANGE_MM)
     np.savez(CACHE, key=key, images=np.stack([it["image"] for it in items]),
              masks=np.stack([it["mask"] for it in items]).astype(np.uint8), seeds=[it["seed"] for it in items])
     return items
@@ -174,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     params = cfg["galen"]
     weights = args.out / "models" / "model.pt"
     provenance: dict = {"torch": torch.__version__, "monai": monai.__version__, "numpy": np.__version__,
-                        "seed": args.seed, "train_seeds": [TRAIN_SEEDS.start, TRAIN_SEEDS.stop]}
+                        "seed": args.seed, "train_seeds": [TRAIN_SEEDS.start, TRAIN_SEEDS.stop],
+                        "small_nodule_seeds": [SMALL_SEEDS.start, SMALL_SEEDS.stop], "small_range_mm": SMALL_RANGE_MM}
     if not args.eval_only:
         t0 = time.time()
         items = _cached_training_set()
