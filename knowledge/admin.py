@@ -39,8 +39,8 @@ def list_sources(settings: Settings) -> list[SourceRecord]:
 def remove_source(source_id: str, settings: Settings) -> SourceRecord:
     """``galen kb remove SOURCE``: delete a source and all its chunks.
 
-    A removed shipped-corpus source is indexed again on the next start while
-    ``kb_auto_index`` is on.
+    A removed shipped-corpus source stays removed across restarts (``kb ingest`` of its file
+    brings it back).
 
     Returns:
         The record that was removed.

@@ -162,17 +162,20 @@ def index_corpus(store) -> list[IngestReport]:
     """Index the shipped corpus into ``store``: quick hash checks when it is already there.
 
     A shipped file that changed (a new Galen version) replaces the older shipped version; a
-    source the person ingested under the same id is left alone.
+    source the person ingested under the same id, or removed, is left alone.
     """
     import hashlib
 
     sources = store.sources()
+    removed = store.removed_corpus()
     reports = []
     for path in corpus_files():
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if any(r.content_hash == digest for r in sources.values()):
             continue
         doc = read_document(path, store.settings)
+        if doc.source_id in removed:
+            continue  # the person removed it with `kb remove`; `kb ingest` brings it back
         existing = sources.get(doc.source_id)
         if existing is not None and existing.origin != "corpus":
             continue

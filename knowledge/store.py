@@ -30,6 +30,7 @@ from galen.settings import Settings
 
 BATCH = 64
 _PENDING = "pending:"
+_REMOVED = "removed:"  # a shipped source the person removed: not indexed again at start
 _STALE_PENDING_S = 6 * 3600  # a writer on another host that has been silent this long is gone
 _DUMMY = [1.0] + [0.0] * 383  # manifest records are never searched; Chroma still wants a vector
 
@@ -112,8 +113,13 @@ class KnowledgeStore:
         return {
             rid: _record(rid, meta or {})
             for rid, meta in zip(got["ids"], got["metadatas"] or [], strict=False)
-            if not rid.startswith(_PENDING)
+            if not rid.startswith((_PENDING, _REMOVED))
         }
+
+    def removed_corpus(self) -> set[str]:
+        """Ids of shipped sources the person removed (``kb remove``), which auto-indexing skips."""
+        got = self.manifest.get(where={"removed_at": {"$gte": 0}}, include=[])
+        return {rid[len(_REMOVED):] for rid in got["ids"] if rid.startswith(_REMOVED)}
 
     def committed_generations(self) -> list[str]:
         return sorted(r.generation for r in self.sources().values())
@@ -194,16 +200,24 @@ class KnowledgeStore:
                 raise
             meta = {**record, "gen": gen, "n_chunks": total, "ingested_at": time.time()}
             self.manifest.upsert(ids=[source_id], embeddings=[_DUMMY], documents=[source_id], metadatas=[meta])
+            self.manifest.delete(ids=[f"{_REMOVED}{source_id}"])  # ingested again on purpose
             # Committed: the old generation is now invisible; remove it and the pending marker.
             self.chunks.delete(where={"$and": [{"source_id": source_id}, {"gen": {"$ne": gen}}]})
             self.manifest.delete(ids=[f"{_PENDING}{gen}"])
         return gen
 
     def remove_source(self, source_id: str) -> bool:
-        """Remove a source (manifest first, so readers stop seeing it at once). False if absent."""
+        """Remove a source (manifest first, so readers stop seeing it at once). False if absent.
+
+        A shipped-corpus source is remembered as removed, so the next start does not index it again.
+        """
         with self.lock:
-            if not self.manifest.get(ids=[source_id], include=[])["ids"]:
+            got = self.manifest.get(ids=[source_id], include=["metadatas"])
+            if not got["ids"]:
                 return False
+            if ((got["metadatas"] or [{}])[0] or {}).get("origin") == "corpus":
+                self.manifest.upsert(ids=[f"{_REMOVED}{source_id}"], embeddings=[_DUMMY], documents=[source_id],
+                                     metadatas=[{"removed_at": time.time()}])
             self.manifest.delete(ids=[source_id])
             self.chunks.delete(where={"source_id": source_id})
         return True

@@ -135,3 +135,20 @@ def test_failure_mid_write_leaves_nothing(empty_settings, tmp_path):
     store = get_store(empty_settings)
     assert admin.list_sources(empty_settings) == []
     assert store.chunks.get(include=[])["ids"] == [] and store.manifest.get(include=[])["ids"] == []
+
+
+def test_removed_shipped_source_stays_removed_until_ingested_again(empty_settings, tmp_path, monkeypatch):
+    from knowledge import ingest
+    from knowledge.store import forget_stores
+
+    shipped = tmp_path / "shipped.md"
+    shipped.write_text("---\nid: shipped\ntitle: Shipped\n---\n\n# S\n\nThe axolotl guideline.\n", encoding="utf-8")
+    monkeypatch.setattr(ingest, "corpus_files", lambda: [shipped])
+    store = get_store(empty_settings)
+    assert [r.status for r in ingest.index_corpus(store)] == ["added"]
+    admin.remove_source("shipped", empty_settings)
+    forget_stores()  # a restart: the store is opened again and the corpus checked
+    assert ingest.index_corpus(get_store(empty_settings)) == []
+    assert admin.list_sources(empty_settings) == []
+    (again,) = admin.ingest_paths([shipped], empty_settings)  # the person brings it back on purpose
+    assert again.status == "added" and get_store(empty_settings).removed_corpus() == set()
