@@ -34,7 +34,7 @@ SMALL_RANGE_MM = (3.0, 8.0)
 VAL_SEEDS = range(5000, 5004)
 CROP = 64
 #: Stage 1 learns nodules (crops near nodule voxels); stage 2 adds small nodules and hard negatives.
-DEFAULT_STAGES = "voxel:2000:3e-3,mixed:1200:1e-3"
+DEFAULT_STAGES = "voxel:2000:3e-3,mixed:1500:1e-3,small:2000:1e-3"
 CACHE = Path(tempfile.gettempdir()) / "galen-imaging-seg-train.npz"
 
 
@@ -163,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--eval-only", action="store_true", help="only evaluate the existing weights")
     ap.add_argument("--eval-volumes", type=int, default=20)
+    ap.add_argument("--keep-postprocessing", action="store_true",
+                    help="keep the config's threshold and smallest volume instead of choosing them on validation phantoms")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
@@ -227,9 +229,20 @@ def main(argv: list[str] | None = None) -> int:
             provenance.update(json.loads(log_path.read_text()))
 
     from specialists.imaging.bundle import clear_cache
-    from specialists.imaging.evaluate import evaluate_segmentation, write_seg_card
+    from specialists.imaging.evaluate import evaluate_segmentation, select_postprocessing, write_seg_card
 
     clear_cache()
+    if not args.keep_postprocessing:
+        selection = select_postprocessing(args.out)
+        cfg_path = args.out / "configs" / "inference.json"
+        written = json.loads(cfg_path.read_text())
+        written["galen"].update(selection["chosen"])
+        tmp = cfg_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(written, indent=2) + "\n")
+        tmp.replace(cfg_path)
+        provenance["postprocessing_selection"] = selection
+        log.info("post-processing chosen on validation phantoms: %s", selection["chosen"])
+        clear_cache()
     metrics = evaluate_segmentation(args.out, n_volumes=args.eval_volumes)
     write_seg_card(args.out, metrics, provenance)
     log.info("held-out metrics: %s", json.dumps(metrics, indent=1))

@@ -32,6 +32,27 @@ def test_segmentation_relaxed_targets():
     assert m["volume_rel_error_median"] <= 0.25
 
 
+def test_shipped_postprocessing_was_chosen_on_validation_phantoms():
+    card = json.loads((SEG_BUNDLE / "metadata.json").read_text())
+    sel = card["provenance"]["postprocessing_selection"]
+    params = json.loads((SEG_BUNDLE / "configs" / "inference.json").read_text())["galen"]
+    assert {k: params[k] for k in sel["chosen"]} == sel["chosen"]
+    assert sel["validation_seeds"][1] <= card["held_out_metrics"]["test_seeds"][0]  # disjoint from the test
+    best = max((g for g in sel["grid"] if g["missed_ge_6mm"] == 0), key=lambda g: g["dice"])
+    assert (best["threshold"], best["min_volume_mm3"]) == (sel["chosen"]["threshold"], sel["chosen"]["min_volume_mm3"])
+
+
+@pytest.mark.slow
+def test_postprocessing_selection_runs_on_a_grid():
+    from specialists.imaging.evaluate import select_postprocessing
+
+    sel = select_postprocessing(SEG_BUNDLE, n_volumes=2, start_seed=9600, shape=(40, 128, 128),
+                                thresholds=(0.5,), min_volumes=(10.0, 1000.0))
+    assert len(sel["grid"]) == 2 and sel["chosen"]["threshold"] == 0.5
+    huge = next(g for g in sel["grid"] if g["min_volume_mm3"] == 1000.0)
+    assert huge["missed_lt_6mm"] + huge["missed_ge_6mm"] > 0  # dropping everything under 1 ml misses nodules
+
+
 @pytest.mark.slow
 def test_characterisation_relaxed_targets():
     from sklearn.metrics import roc_auc_score
