@@ -135,6 +135,40 @@ def verify_answer(answer: str, *, question: str, tool_evidence: list[Any], passa
     return Verification(not reasons, list(dict.fromkeys(ungrounded)), bad, cited, "; ".join(reasons))
 
 
+#: (what the question asks about, where the facts state it): the number right after the label.
+_ASKED: list[tuple[str, str, str]] = [
+    ("logP", r"\blog ?p\b|lipophilic", r"\blogP"),
+    ("molecular weight", r"molecular weight|\bmw\b|molecular mass", r"\bMW"),
+    ("TPSA", r"\btpsa\b|polar surface", r"\bTPSA"),
+    ("QED", r"\bqed\b|drug-?likeness", r"\bQED"),
+    ("SA score", r"\bsa ?score\b|synthetic accessibility", r"SA score"),
+    ("H-bond donors", r"\bhbd\b|donors?\b", r"\bHBD"),
+    ("H-bond acceptors", r"\bhba\b|acceptors?\b", r"\bHBA"),
+    ("solubility", r"solub|\blog ?s\b", r"predicted logS"),
+    ("blood-brain barrier", r"\bbbb\b|blood[- ]brain|brain[- ]penetra|\bcns\b", r"blood-brain barrier"),
+    ("diameter", r"diameter|how (?:big|large)|\bsize\b", r"mean diameter"),
+    ("volume", r"\bvolume\b", r"\bvolume"),
+    ("probability of malignancy", r"malignan|cancer risk|probability", r"probability of malignancy:"),
+]
+
+
+def _asked_but_missing(question: str, draft: str, facts: list[str]) -> list[str]:
+    """Properties the question asks for whose values (stated in the facts) the draft leaves out."""
+    import re
+
+    stated = numbers_in(draft)
+    missing = []
+    for label, asked, where in _ASKED:
+        if not re.search(asked, question, re.I):
+            continue
+        values = [float(n) for f in facts for m in re.finditer(where + r"[^0-9\-−]{0,40}([-−]?\d+(?:\.\d+)?)", f)
+                  for n in numbers_in(m.group(1))]
+        # a stated number that is one of these values, perhaps rounded ("logP 1.3" for 1.31)
+        if values and not any(number_grounded(tok, values) for tok in stated):
+            missing.append(label)
+    return missing
+
+
 def incompleteness(draft: str, state: dict[str, Any]) -> str | None:
     """Why a grounded draft still may not be shown: it leaves out the findings, ignores the
     passages it was given, or degenerates into repetition. None when it is complete."""
@@ -152,6 +186,10 @@ def incompleteness(draft: str, state: dict[str, Any]) -> str | None:
             missing.append(c["name"])
     if missing:
         return f"the reply omits the findings of {', '.join(missing)}"
+    facts = [f for c in state.get("calls") or [] if c.get("ok") for f in (c["result"].get("facts") or [])]
+    asked = _asked_but_missing(str(state.get("question") or ""), draft, facts)
+    if asked:
+        return f"the reply does not state the {', '.join(asked)} that was asked for"
     passages = state.get("passages") or []
     if passages and not any(c.get("ok") and c["name"] != "search_guidelines" for c in state.get("calls") or []):
         if not citations_in(draft):

@@ -35,3 +35,19 @@ def test_verify_answer_grounds_in_question_tools_and_cited_passages() -> None:
     assert bad.bad_citations == [2] and not bad.ok
     tool = verify_answer("MW is 180.16 g/mol.", question="?", tool_evidence=[{"data": {"mw": 180.159}}], passages=[])
     assert tool.ok
+
+
+def test_a_grounded_draft_must_still_state_what_was_asked() -> None:
+    from agent.verify import incompleteness
+
+    facts = ["CCO: MW 46.07 g/mol, logP -0.00, TPSA 20.2 Å², HBD 1, HBA 1, rotatable bonds 0, QED 0.407, SA score 1.98.",
+             "CCO: predicted logS 0.50 ± 0.20 log mol/L; predicted probability of crossing the blood-brain barrier "
+             "0.812 ± 0.050 (ensemble spread); nearest training-set similarity 1.00."]
+    state = {"question": "What is the TPSA of CCO, and does it cross the blood-brain barrier?",
+             "calls": [{"name": "predict_properties", "ok": True, "result": {"facts": facts}}]}
+    # states a number of the tool (so the old check passed) but not the TPSA or BBB value asked for
+    assert "TPSA, blood-brain barrier" in incompleteness("Ethanol weighs 46.07 g/mol.", state)
+    assert "blood-brain barrier" in incompleteness("Its TPSA is 20.2 Å².", state)
+    assert incompleteness("TPSA 20.2 Å²; predicted BBB probability 0.81.", state) is None  # rounding is fine
+    state["question"] = "Tell me about CCO"
+    assert incompleteness("Ethanol weighs 46.07 g/mol.", state) is None  # nothing in particular was asked
