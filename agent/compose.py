@@ -19,7 +19,7 @@ TOOL_TITLES = {
 DEMO_LABEL = "demo model trained on synthetic data — not validated for clinical use"
 
 
-def key_sentences(question: str, passages: list[dict[str, Any]], limit: int = 3) -> list[tuple[str, int]]:
+def key_sentences(question: str, passages: list[dict[str, Any]], limit: int = 4) -> list[tuple[str, int]]:
     """The passage sentences that answer the question, as (sentence, passage number).
 
     Delegates to the knowledge base's snippet picker, which respects size bands and risk

@@ -23,6 +23,20 @@ _UPPER = re.compile(r"(?:smaller than|less than|under|below|<)\s*" + _NUM + _MM)
 _LOWER = re.compile(r"(?:larger than|more than|over|above|>=?)\s*" + _NUM + _MM + "|" + _NUM + _MM + r" or (?:larger|more)")
 _QUERY_SIZE = re.compile(_NUM + r"\s*(mm|millimet|cm)", re.IGNORECASE)
 _OPPOSITES = {"high": "low", "low": "high", "single": "multiple", "multiple": "single"}
+_KINDS = (("part-solid", re.compile(r"part[- ]?solid|subsolid", re.I)),
+          ("ground-glass", re.compile(r"ground[- ]?glass|non[- ]?solid|\bgg[on]\b", re.I)),
+          ("solid", re.compile(r"(?<![-\w])solid\b", re.I)))
+_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+
+
+def nodule_kinds(text: str) -> set[str]:
+    """Nodule types named in ``text`` ("part-solid" does not also count as "solid")."""
+    found, rest = set(), text
+    for kind, pattern in _KINDS:
+        if pattern.search(rest):
+            found.add(kind)
+            rest = pattern.sub(" ", rest)
+    return found
 
 
 def split_sentences(text: str) -> list[str]:
@@ -50,10 +64,15 @@ class _Query:
         self.words = {w for w in tokenize(query) if "_" not in w}
         self.sizes = [float(n) * (10 if unit.lower() == "cm" else 1) for n, unit in _QUERY_SIZE.findall(query)]
         self.avoid = {_OPPOSITES[w] for w in self.words if w in _OPPOSITES} - self.words
+        self.kinds = nodule_kinds(query)
 
     def score(self, sentence: str) -> int:
         toks = {w for w in self.tokenize(sentence) if "_" not in w}
-        return len(self.words & toks) + size_fit(sentence, self.sizes) - 2 * len(self.avoid & toks)
+        score = len(self.words & toks) + size_fit(sentence, self.sizes) - 2 * len(self.avoid & toks)
+        kinds = nodule_kinds(sentence) if self.kinds else set()
+        if kinds and not kinds & self.kinds:
+            score -= 3  # a rule for another nodule type ("part-solid" when "solid" was asked)
+        return score
 
 
 def _clip(text: str, limit: int) -> str:
@@ -88,4 +107,26 @@ def key_sentences(
             if score > 0:
                 scored.append((-score, n, i, s))
     scored.sort()
-    return [(s, n) for _, n, _, s in scored[:limit]]
+    texts = {n: (p.text if isinstance(p, Passage) else str(p.get("text", ""))) for n, p in enumerate(passages[:max_passages], start=1)}
+    return [(with_list(texts[n], s), n) for _, n, _, s in scored[:limit]]
+
+
+def with_list(text: str, sentence: str, max_items: int = 8) -> str:
+    """``sentence`` followed by the list items it introduces, when it ends with a colon."""
+    if not sentence.endswith(":"):
+        return sentence
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip(" -*\t").endswith(sentence):
+            items = []
+            for nxt in lines[i + 1:]:
+                if not nxt.strip():
+                    if items:
+                        break
+                    continue
+                if not _ITEM.match(nxt):
+                    break
+                items.append(_ITEM.sub("", nxt).strip().rstrip(";.,"))
+            if items:
+                return sentence + " " + "; ".join(items[:max_items]) + "."
+    return sentence

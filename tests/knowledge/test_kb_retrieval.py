@@ -117,3 +117,19 @@ def test_key_sentences_across_passages():
     assert top[0] == ("Solid nodule 6 mm to smaller than 8 mm: category 3.", 1)
     assert all(n in (1, 2) for _, n in top)
     assert key_sentences("zebra", passages) == []
+
+
+def test_sentences_for_another_nodule_type_lose_and_lists_are_quoted_whole():
+    from knowledge.snippets import key_sentences, nodule_kinds
+
+    assert nodule_kinds("A persistent part-solid nodule") == {"part-solid"}
+    assert nodule_kinds("non-solid (ground-glass) or solid") == {"ground-glass", "solid"}
+    passages = [{"text": "- Single part-solid nodule 6 mm or larger: CT at 3-6 months.\n"
+                         "- Single solid nodule larger than 8 mm: consider CT at 3 months, PET/CT, or tissue sampling."}]
+    (top,) = key_sentences("A 10 mm solid nodule: what does Fleischner advise?", passages, limit=1)
+    assert top[0].startswith("Single solid nodule larger than 8 mm")
+    rules = {"text": "Poor absorption is more likely when a compound has:\n- molecular weight over 500 Da;\n"
+                     "- more than 5 hydrogen-bond donors.\nAll cut-offs are multiples of five."}
+    (top,) = key_sentences("When is poor absorption more likely?", [rules], limit=1)
+    assert top == ("Poor absorption is more likely when a compound has: molecular weight over 500 Da; "
+                   "more than 5 hydrogen-bond donors.", 1)
