@@ -185,6 +185,73 @@ def _find_qualitative(text: str, ranges: dict[str, Range], notes: list[str]) -> 
         notes.append("'Lipinski / rule of five' was read as MW ≤ 500, logP ≤ 5, HBD ≤ 5, HBA ≤ 10 (all four).")
 
 
+_LOWER_WORDS = r"lower|less|smaller|reduced|fewer|decreased"
+_HIGHER_WORDS = r"higher|more|larger|greater|increased|improved|better"
+#: Adjectives that name a property in comparisons: "more soluble than", "less lipophilic".
+_ADJECTIVES = {"soluble": "logs", "lipophilic": "logp", "polar": "tpsa"}
+_STEP = {"hbd": 1.0, "hba": 1.0, "rotatable_bonds": 1.0, "heavy_atoms": 1.0}
+
+
+def _reference_values(key: str, refs: list[str]) -> list[float] | None:
+    """The property ``key`` of each reference: RDKit descriptors, or the learned logS/BBB models."""
+    if key in ("logs", "bbb"):
+        from galen.errors import ModelUnavailable
+        from specialists.molecules.learned import predict_learned
+
+        try:
+            preds = predict_learned(refs)
+        except ModelUnavailable:
+            return None
+        return [p.logs if key == "logs" else p.bbb_probability for p in preds]
+    from specialists.molecules.properties import compute_properties
+
+    return [float(getattr(compute_properties(r), key)) for r in refs]
+
+
+def _find_relative(text: str, refs: list[str], ref_names: list[str], ranges: dict[str, Range],
+                   used: list[tuple[int, int]], notes: list[str]) -> None:
+    """"Lower logP", "more soluble than ibuprofen": a bound at the reference's own computed value.
+
+    Lower means below the lowest reference, higher above the highest (or the one named after
+    "than"); the bound and the reference's value are stated in the notes.
+    """
+    if not refs:
+        return  # nothing to compare with: left for the unread-clause report
+    names = "|".join(alt for alts in _NAMES.values() for alt in alts)
+    adjectives = "|".join(_ADJECTIVES)
+    pattern = (rf"\b(?P<dir>{_LOWER_WORDS}|{_HIGHER_WORDS})\s+(?:(?P<adj>{adjectives})\b|(?P<name>{names}))"
+               r"(?:\s+than\s+(?:the\s+)?(?P<than>[\w\-]+))?")
+    for m in re.finditer(pattern, text, re.I):
+        if m.group("adj"):
+            key = _ADJECTIVES[m.group("adj").lower()]
+        else:
+            key = next(k for k, alts in _NAMES.items() if re.fullmatch("(?:" + "|".join(alts) + ")", m.group("name"), re.I))
+        if key in ranges:
+            continue
+        chosen = [(n, r) for n, r in zip(ref_names, refs, strict=True) if m.group("than") and n.lower() == m.group("than").lower()]
+        chosen = chosen or list(zip(ref_names, refs, strict=True))
+        values = _reference_values(key, [r for _, r in chosen])
+        if values is None:
+            notes.append(f"'{m.group(0)}' was not applied: the learned model it needs is not installed.")
+            continue
+        label, unit, _, _ = PROPERTIES[key]
+        step = _STEP.get(key, 0.01)
+        lower = re.fullmatch(_LOWER_WORDS, m.group("dir"), re.I) is not None
+        if lower:
+            bound = round(min(values) - step, 2)
+            ranges[key] = Range(high=bound)
+        else:
+            bound = round(max(values) + step, 2)
+            ranges[key] = Range(low=bound)
+        which = min if lower else max
+        name, value = chosen[values.index(which(values))][0], which(values)
+        how = "" if key in ("logs", "bbb") else "computed "
+        notes.append(f"'{m.group(0)}' was read as {label} {ranges[key].text(unit)}: "
+                     f"{'below' if lower else 'above'} {name}'s {how}{label} of {value:.2f}."
+                     .replace(".00.", "."))
+        used.append(m.span())
+
+
 def _find_similarity(text: str, used: list[tuple[int, int]]) -> float | None:
     t = text.lower()
     m = re.search(r"(?:similarity|tanimoto)" + _BRIDGE + r"(?:to the reference\s*)?" + _LOW + r"?\s*" + _NUM, t)
@@ -282,6 +349,7 @@ def parse_design_request(text: str, fill: Fill | None = None, **overrides) -> Pa
             ref_names.append(name)
     used: list[tuple[int, int]] = []
     ranges = _find_ranges(text, used)
+    _find_relative(text, refs, ref_names, ranges, used, notes)
     _find_qualitative(text, ranges, notes)
     fields: dict = {"references": refs, "reference_names": ref_names, "ranges": ranges}
     count = _find_count(text, notes, used)

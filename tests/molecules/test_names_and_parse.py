@@ -102,3 +102,22 @@ def test_request_without_any_target_asks_for_one() -> None:
 )
 def test_counts_in_words_and_digits(text: str, count: int) -> None:
     assert parse_design_request(text).request.count == count
+
+
+def test_relative_constraints_use_the_references_own_values() -> None:
+    from specialists.molecules.properties import compute_properties
+
+    parsed = parse_design_request("Ten analogs of ibuprofen with lower logP and more H-bond acceptors")
+    ibu = compute_properties("CC(C)Cc1ccc(C(C)C(=O)O)cc1")
+    assert parsed.request.ranges["logp"] == Range(high=round(ibu.logp - 0.01, 2))
+    assert parsed.request.ranges["hba"] == Range(low=ibu.hba + 1)
+    assert any("below ibuprofen's computed logP of 3.07" in n for n in parsed.notes)
+    assert parsed.unread == []
+    # two references: lower means below the lowest of them, or the one named after "than"
+    two = parse_design_request("analogs of aspirin and ibuprofen with lower logP").request.ranges["logp"]
+    assert two.high == round(compute_properties("CC(=O)Oc1ccccc1C(=O)O").logp - 0.01, 2)
+    named = parse_design_request("analogs of aspirin and ibuprofen with lower logP than ibuprofen")
+    assert named.request.ranges["logp"].high == round(ibu.logp - 0.01, 2)
+    # an explicit window wins over a comparison
+    both = parse_design_request("analogs of caffeine that are less lipophilic, logP under 0")
+    assert both.request.ranges["logp"] == Range(high=0)
