@@ -81,6 +81,71 @@ def select_postprocessing(bundle: Path, n_volumes: int = 40, start_seed: int = S
             "validation_seeds": [start_seed, start_seed + n_volumes], "grid": grid}
 
 
+FPR_TRAIN_SEEDS = (range(1000, 1040), range(2000, 2040))  # subsets of the segmentation's training phantoms
+
+
+def fit_fp_filter(bundle: Path, n_val: int = 40, shape: tuple[int, int, int] = (48, 160, 160)) -> dict[str, Any]:
+    """Fit the false-positive filter (:mod:`specialists.imaging.fpr`) and choose its cut.
+
+    Fitted on components the bundle's network finds in training phantoms (with the bundle's
+    threshold and smallest volume); the cut is the highest that loses no nodule on the validation
+    phantoms that the unfiltered model found. Returns the ``fp_filter`` config and its numbers.
+    """
+    from specialists.imaging import fpr
+    from specialists.imaging.bundle import SEG_BUNDLE, load_bundle
+    from specialists.imaging.segment import predict_probability
+    from specialists.imaging.train_seg import SMALL_RANGE_MM
+
+    b = load_bundle(bundle, SEG_BUNDLE)
+    params = {k: v for k, v in b.params.items() if k != "fp_filter"}
+
+    def found(ph: Any) -> tuple[np.ndarray, list[int], np.ndarray]:
+        prob = predict_probability(b.network, ph.image, params)
+        labels, ids = fpr.components(prob, params["threshold"], params["min_volume_mm3"], ph.spacing)
+        feats = fpr.component_features(labels, ids, prob, ph.image, ph.spacing)
+        return labels, ids, feats
+
+    xs, ys = [], []
+    for seeds, size_range in zip(FPR_TRAIN_SEEDS, [(3.0, 30.0), SMALL_RANGE_MM], strict=True):
+        for s in seeds:
+            rng = np.random.default_rng(s)
+            ph = make_phantom(s, shape=shape, spacing=WORKING_SPACING, n_nodules=int(rng.integers(2, 6)),
+                              noise_hu=float(rng.uniform(10, 30)), n_vessels=int(rng.integers(6, 16)),
+                              size_range_mm=size_range)
+            labels, ids, feats = found(ph)
+            xs.append(feats)
+            ys += [bool((ph.mask[labels == i] > 0).any()) for i in ids]
+    model = fpr.fit(np.concatenate(xs), np.array(ys))
+    val = []
+    for s in range(SEG_VAL_SEEDS_START, SEG_VAL_SEEDS_START + n_val):
+        ph = _test_phantom(s, shape)
+        labels, ids, feats = found(ph)
+        val.append((ph, labels, ids, fpr.lesion_probability(feats, model) if ids else np.zeros(0)))
+
+    def outcome(cut: float) -> tuple[int, int]:
+        found_nodules = fps = 0
+        for ph, labels, ids, q in val:
+            kept = [i for i, x in zip(ids, q, strict=True) if x >= cut]
+            pred = np.isin(labels, kept)
+            found_nodules += sum(bool(pred[ph.mask == n.label].any()) for n in ph.nodules)
+            fps += sum(1 for i in kept if not (ph.mask[labels == i] > 0).any())
+        return found_nodules, fps
+
+    base_found, base_fp = outcome(0.0)
+    cut, fp = 0.0, base_fp
+    for c in np.round(np.arange(0.005, 0.5, 0.005), 3):
+        n_found, n_fp = outcome(float(c))
+        if n_found < base_found:
+            break
+        cut, fp = float(c), n_fp
+    return {"fp_filter": model | {"cut": cut},
+            "numbers": {"train_components": len(ys), "train_true": int(sum(ys)), "validation_seeds":
+                        [SEG_VAL_SEEDS_START, SEG_VAL_SEEDS_START + n_val], "cut": cut,
+                        "validation_fp_per_volume_before": round(base_fp / n_val, 2),
+                        "validation_fp_per_volume_after": round(fp / n_val, 2),
+                        "validation_nodules_lost": 0}}
+
+
 def evaluate_segmentation(bundle: Path, n_volumes: int = 12, start_seed: int = SEG_TEST_SEEDS_START,
                           shape: tuple[int, int, int] = (48, 160, 160)) -> dict[str, Any]:
     """Dice, diameter and volume errors, misses and false positives on fresh phantoms.
@@ -93,11 +158,12 @@ def evaluate_segmentation(bundle: Path, n_volumes: int = 12, start_seed: int = S
 
     b = load_bundle(bundle, SEG_BUNDLE)
     dices, diam_err, vol_err, missed, missed_small, fps, n_nod, nominal_err = [], [], [], [], 0, 0, 0, []
-    inter = total = 0
+    inter = total = filtered = 0
     nodule_dice: list[float] = []
     for s in range(start_seed, start_seed + n_volumes):
         ph = _test_phantom(s, shape)
         seg = segment_array(b.network, ph.image, ph.spacing, b.params)
+        filtered += seg.filtered
         pred, gt = seg.labels > 0, ph.mask > 0
         denom = pred.sum() + gt.sum()
         dices.append(1.0 if denom == 0 else 2 * (pred & gt).sum() / denom)
@@ -138,6 +204,7 @@ def evaluate_segmentation(bundle: Path, n_volumes: int = 12, start_seed: int = S
         "volume_rel_error_median": round(float(np.median(ve)), 3) if len(ve) else None,
         "missed_nodules_ge_6mm": len(missed), "missed_nodules_lt_6mm": missed_small,
         "false_positives_per_volume": round(fps / n_volumes, 2),
+        "candidates_removed_by_fp_filter_per_volume": round(filtered / n_volumes, 2),
         "measurement_vs_nominal_round_mm_median": round(float(np.median(nominal_err)), 2) if nominal_err else None,
         "missed_detail": missed,
     }
@@ -231,13 +298,19 @@ def write_seg_card(bundle: Path, metrics: dict, provenance: dict) -> Path:
                                        "note": "lesion logit; see notes for the threshold"}}},
                  changelog={"0.1.0": "first version, trained on synthetic phantoms",
                             "0.2.0": "three training stages (nodule-balanced and hard-negative crops), 150 extra "
-                                     "phantoms of small nodules, post-processing chosen on validation phantoms"})
+                                     "phantoms of small nodules, post-processing chosen on validation phantoms, "
+                                     "3-D false-positive filter"})
     chosen = (provenance.get("postprocessing_selection") or {}).get("chosen") or {}
     card["notes"] = [
         f"Post-processing: sigmoid >= {chosen.get('threshold', 0.5)}; components smaller than "
         f"{chosen.get('min_volume_mm3', 15.0)} mm3 are dropped. Both were chosen on validation phantoms "
         "(seeds 5000-5039; the grid is in provenance.postprocessing_selection), never on the test seeds: the "
         "pair missing the fewest nodules among those within 0.01 of the best per-volume Dice.",
+        "False-positive filter (specialists/imaging/fpr.py, config galen.fp_filter): a logistic model over each "
+        "component's 3-D shape (volume, probabilities, elongation, bright tissue attached to it, density, "
+        "z extent), fitted on components found in 80 training phantoms; its cut is the highest that loses no "
+        "nodule on the validation phantoms (provenance.fp_filter). It removes vessel pieces the 2.5-D network "
+        "takes for small nodules.",
         "Training stages (galen train imaging-seg): 'voxel' crops centred near nodule voxels, then 'mixed' "
         "(nodules chosen uniformly, plus hard negatives: bright voxels in dark lung such as vessels and the "
         "pleura), then 'small' (nodules chosen with weight 1/d^2). 150 of the 240 training phantoms hold only "

@@ -62,6 +62,7 @@ class Segmentation:
     labels: np.ndarray  # uint8 (z, y, x), lesion i = label i
     probability: np.ndarray
     warnings: list[str] = field(default_factory=list)
+    filtered: int = 0  # candidates the false-positive filter removed
 
 
 def segment_array(net: Any, image: np.ndarray, spacing: tuple[float, float, float], params: dict[str, Any],
@@ -76,7 +77,9 @@ def segment_array(net: Any, image: np.ndarray, spacing: tuple[float, float, floa
         device: ``cpu`` or ``cuda``.
         z_scale: working-slice → input-slice factor, to report slice numbers of the input.
     """
+    from specialists.imaging.fpr import filter_mask
+
     prob = predict_probability(net, image, params, device)
-    mask = prob >= float(params.get("threshold", 0.5))
-    lesions, labels = measure_lesions(mask, image, spacing, float(params.get("min_volume_mm3", 0.0)), z_scale)
-    return Segmentation(lesions=lesions, labels=labels, probability=prob)
+    mask, filtered = filter_mask(prob, image, spacing, params)
+    lesions, labels = measure_lesions(mask, image, spacing, 0.0, z_scale)
+    return Segmentation(lesions=lesions, labels=labels, probability=prob, filtered=filtered)

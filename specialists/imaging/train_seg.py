@@ -163,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--eval-only", action="store_true", help="only evaluate the existing weights")
     ap.add_argument("--eval-volumes", type=int, default=20)
+    ap.add_argument("--no-fp-filter", action="store_true", help="do not fit the false-positive filter")
     ap.add_argument("--keep-postprocessing", action="store_true",
                     help="keep the config's threshold and smallest volume instead of choosing them on validation phantoms")
     args = ap.parse_args(argv)
@@ -229,7 +230,12 @@ def main(argv: list[str] | None = None) -> int:
             provenance.update(json.loads(log_path.read_text()))
 
     from specialists.imaging.bundle import clear_cache
-    from specialists.imaging.evaluate import evaluate_segmentation, select_postprocessing, write_seg_card
+    from specialists.imaging.evaluate import (
+        evaluate_segmentation,
+        fit_fp_filter,
+        select_postprocessing,
+        write_seg_card,
+    )
 
     clear_cache()
     if not args.keep_postprocessing:
@@ -243,6 +249,15 @@ def main(argv: list[str] | None = None) -> int:
         provenance["postprocessing_selection"] = selection
         log.info("post-processing chosen on validation phantoms: %s", selection["chosen"])
         clear_cache()
+        if not args.no_fp_filter:
+            fitted = fit_fp_filter(args.out)
+            written = json.loads(cfg_path.read_text())
+            written["galen"]["fp_filter"] = fitted["fp_filter"]
+            tmp.write_text(json.dumps(written, indent=2) + "\n")
+            tmp.replace(cfg_path)
+            provenance["fp_filter"] = fitted["numbers"]
+            log.info("false-positive filter: %s", fitted["numbers"])
+            clear_cache()
     metrics = evaluate_segmentation(args.out, n_volumes=args.eval_volumes)
     write_seg_card(args.out, metrics, provenance)
     log.info("held-out metrics: %s", json.dumps(metrics, indent=1))

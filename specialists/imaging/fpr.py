@@ -1,0 +1,91 @@
+"""False-positive reduction: a small logistic model over each segmented component's 3-D shape.
+
+The 2.5-D network sees ±5 mm of context, so a short piece of vessel can look like a small
+nodule to it. In 3-D the difference is plain: a vessel piece is elongated and continues into
+bright tissue beyond the component; a nodule is compact and isolated (or touches a vessel at one
+point). Each component gets a few such features and a probability of being a true lesion; those
+below the bundle's ``fp_filter.cut`` are dropped. The coefficients live in the bundle config
+(``galen.fp_filter``), fitted by the training script on training phantoms and cut on validation
+phantoms so that no nodule that was found is lost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+
+FEATURES = ["log_volume_mm3", "max_prob", "mean_prob", "elongation", "log_bright_ratio", "mean_hu_scaled",
+            "z_over_xy"]
+_STRUCTURE = ndimage.generate_binary_structure(3, 2)
+
+
+def components(prob: np.ndarray, threshold: float, min_volume_mm3: float,
+               spacing: tuple[float, float, float]) -> tuple[np.ndarray, list[int]]:
+    """Labels of ``prob >= threshold`` (18-connected) and the ids of those of at least ``min_volume_mm3``."""
+    labels, n = ndimage.label(prob >= threshold, structure=_STRUCTURE)
+    sizes = np.bincount(labels.ravel(), minlength=n + 1) * float(np.prod(spacing))
+    return labels, [i for i in range(1, n + 1) if sizes[i] >= min_volume_mm3]
+
+
+def component_features(labels: np.ndarray, ids: list[int], prob: np.ndarray, image: np.ndarray,
+                       spacing: tuple[float, float, float]) -> np.ndarray:
+    """One row of :data:`FEATURES` per component id."""
+    sp = np.asarray(spacing, float)
+    pad = np.ceil(6.0 / sp).astype(int)  # look 6 mm around each component
+    objects = ndimage.find_objects(labels)
+    rows = []
+    for i in ids:
+        sl = objects[i - 1]
+        box = tuple(slice(max(s.start - p, 0), min(s.stop + p, dim)) for s, p, dim in zip(sl, pad, labels.shape, strict=True))
+        comp = labels[box] == i
+        pts = np.argwhere(comp) * sp
+        vol = comp.sum() * float(np.prod(sp))
+        cov = np.cov(pts, rowvar=False, bias=True) + np.diag(sp**2 / 12) if len(pts) > 1 else np.diag(sp**2 / 12)
+        ev = np.sort(np.linalg.eigvalsh(cov))[::-1]
+        elong = float(np.sqrt(max(ev[0], 1e-6) / max(ev[-1], 1e-6)))
+        bright = ndimage.gaussian_filter(image[box], 0.7) > -500
+        lab, _ = ndimage.label(bright | comp, structure=_STRUCTURE)
+        touching = np.unique(lab[comp])
+        attached = np.isin(lab, touching[touching > 0]).sum() * float(np.prod(sp))
+        extent = pts.max(0) - pts.min(0) + sp
+        p = prob[box][comp]
+        rows.append([np.log(vol), float(p.max()), float(p.mean()), elong, np.log(max(attached, vol) / vol),
+                     float(image[box][comp].mean()) / 500.0, extent[0] / max((extent[1] + extent[2]) / 2, 1e-6)])
+    return np.asarray(rows, float).reshape(len(ids), len(FEATURES))
+
+
+def lesion_probability(features: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+    """P(true lesion) of each row under the logistic model ``params`` (``mean``, ``scale``, ``coef``, ``intercept``)."""
+    z = (features - np.asarray(params["mean"])) / np.asarray(params["scale"])
+    return 1.0 / (1.0 + np.exp(-(z @ np.asarray(params["coef"]) + float(params["intercept"]))))
+
+
+def filter_mask(prob: np.ndarray, image: np.ndarray, spacing: tuple[float, float, float],
+                params: dict[str, Any]) -> tuple[np.ndarray, int]:
+    """The lesion mask after thresholding, the smallest-volume rule and, when configured, the filter.
+
+    Returns:
+        (mask, number of components the filter removed).
+    """
+    labels, ids = components(prob, float(params.get("threshold", 0.5)), float(params.get("min_volume_mm3", 0.0)), spacing)
+    fp = params.get("fp_filter")
+    removed = 0
+    if fp and ids:
+        keep_p = lesion_probability(component_features(labels, ids, prob, image, spacing), fp)
+        kept = [i for i, q in zip(ids, keep_p, strict=True) if q >= float(fp["cut"])]
+        removed = len(ids) - len(kept)
+        ids = kept
+    return np.isin(labels, ids) if ids else np.zeros(prob.shape, bool), removed
+
+
+def fit(features: np.ndarray, is_lesion: np.ndarray, seed: int = 0) -> dict[str, Any]:
+    """Fit the logistic model (balanced classes) on standardised features."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = features.mean(0), features.std(0) + 1e-9
+    model = LogisticRegression(C=1.0, class_weight="balanced", random_state=seed, max_iter=1000)
+    model.fit((features - mean) / scale, is_lesion.astype(int))
+    return {"features": FEATURES, "mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(),
+            "coef": model.coef_[0].round(6).tolist(), "intercept": round(float(model.intercept_[0]), 6)}

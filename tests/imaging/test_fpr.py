@@ -1,0 +1,63 @@
+"""The false-positive filter: shape features that tell a vessel piece from a nodule, and its use."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from specialists.imaging import fpr
+from specialists.imaging.bundle import SEG_BUNDLE
+
+SPACING = (1.25, 0.8, 0.8)
+
+
+def _scene() -> tuple[np.ndarray, np.ndarray]:
+    """Dark lung with a 6 mm sphere and a long tube; the 'network' fires on the sphere and on a piece of the tube."""
+    z, y, x = np.mgrid[:40, :80, :80]
+    zz, yy, xx = z * SPACING[0], y * SPACING[1], x * SPACING[2]
+    image = np.full((40, 80, 80), -850.0, np.float32)
+    sphere = (zz - 25) ** 2 + (yy - 20) ** 2 + (xx - 20) ** 2 <= 3.0**2
+    tube = ((yy - 50) ** 2 + (xx - 50) ** 2 <= 1.6**2)  # runs through every slice
+    image[sphere | tube] = 30.0
+    prob = np.zeros_like(image)
+    prob[sphere] = 0.9
+    prob[tube & (zz > 20) & (zz < 28)] = 0.8  # a short piece of the vessel
+    return image, prob
+
+
+def test_features_separate_a_vessel_piece_from_a_nodule() -> None:
+    image, prob = _scene()
+    labels, ids = fpr.components(prob, 0.5, 10.0, SPACING)
+    assert len(ids) == 2
+    feats = fpr.component_features(labels, ids, prob, image, SPACING)
+    assert feats.shape == (2, len(fpr.FEATURES))
+    col = {n: i for i, n in enumerate(fpr.FEATURES)}
+    sphere_row = ids.index(int(labels[20, 25, 25]))  # the sphere's centre voxel
+    tube_row = 1 - sphere_row
+    assert feats[tube_row, col["log_bright_ratio"]] > feats[sphere_row, col["log_bright_ratio"]] + 0.5
+    assert feats[tube_row, col["elongation"]] > feats[sphere_row, col["elongation"]]
+
+
+def test_filter_mask_without_and_with_a_filter() -> None:
+    image, prob = _scene()
+    plain, removed = fpr.filter_mask(prob, image, SPACING, {"threshold": 0.5, "min_volume_mm3": 10.0})
+    assert removed == 0 and plain.sum() == (prob >= 0.5).sum()
+    params = {"mean": [0.0] * 7, "scale": [1.0] * 7, "coef": [0.0] * 7, "intercept": 0.0}  # p = 0.5 for all
+    none, removed = fpr.filter_mask(prob, image, SPACING, {"threshold": 0.5, "fp_filter": params | {"cut": 0.6}})
+    assert removed == 2 and not none.any()
+    # a filter that penalises attached bright tissue keeps the sphere and drops the vessel piece
+    coef = [0.0] * 7
+    coef[fpr.FEATURES.index("log_bright_ratio")] = -10.0
+    kept, removed = fpr.filter_mask(prob, image, SPACING, {"threshold": 0.5, "min_volume_mm3": 10.0,
+                                                          "fp_filter": params | {"coef": coef, "intercept": 5.0, "cut": 0.5}})
+    assert removed == 1 and kept[int(25 / 1.25), 25, 25] and not kept[int(24 / 1.25), int(50 / 0.8), int(50 / 0.8)]
+
+
+def test_shipped_filter_was_cut_on_validation_phantoms() -> None:
+    card = json.loads((SEG_BUNDLE / "metadata.json").read_text())
+    params = json.loads((SEG_BUNDLE / "configs" / "inference.json").read_text())["galen"]
+    numbers = card["provenance"]["fp_filter"]
+    assert params["fp_filter"]["cut"] == numbers["cut"] and params["fp_filter"]["features"] == fpr.FEATURES
+    assert numbers["validation_nodules_lost"] == 0
+    assert numbers["validation_fp_per_volume_after"] <= numbers["validation_fp_per_volume_before"]
