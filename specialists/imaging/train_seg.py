@@ -231,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from specialists.imaging.bundle import clear_cache
     from specialists.imaging.evaluate import (
+        LARGE_SHAPE,
         evaluate_segmentation,
         fit_fp_filter,
         select_postprocessing,
@@ -259,6 +260,11 @@ def main(argv: list[str] | None = None) -> int:
             log.info("false-positive filter: %s", fitted["numbers"])
             clear_cache()
     metrics = evaluate_segmentation(args.out, n_volumes=args.eval_volumes)
+    large = evaluate_segmentation(args.out, n_volumes=8, start_seed=9500, shape=LARGE_SHAPE)
+    metrics["large_phantoms"] = {k: large[k] for k in (
+        "n_volumes", "n_nodules", "test_seeds", "dice", "dice_pooled", "mean_diameter_abs_error_mm_median",
+        "volume_rel_error_median", "missed_nodules_ge_6mm", "missed_nodules_lt_6mm", "false_positives_per_volume",
+        "candidates_removed_by_fp_filter_per_volume")} | {"shape": list(LARGE_SHAPE)}
     write_seg_card(args.out, metrics, provenance)
     log.info("held-out metrics: %s", json.dumps(metrics, indent=1))
     return 0
