@@ -107,6 +107,9 @@ class SegmentImageTool(GalenTool):
         facts = [f"The study is {st.summary}.",
                  f"{len(lesions)} {noun} {'was' if len(lesions) == 1 else 'were'} found."]
         facts += [_lesion_fact(les, ct, "scan") for les in lesions[:10]]
+        if rep.filtered:
+            facts.append(f"{rep.filtered} further candidate{'s' if rep.filtered != 1 else ''} shaped like "
+                         f"vessel pieces {'were' if rep.filtered != 1 else 'was'} set aside by the false-positive filter.")
         if lesions:
             big = lesions[0]
             summary = (f"{len(lesions)} {noun} found in the {st.summary}; the largest measures "
@@ -123,7 +126,7 @@ class SegmentImageTool(GalenTool):
         return ToolResult(
             tool=self.name, summary=summary, facts=facts,
             data={"lesions": lesions, "study": st.to_dict(), "ood": bool(st.ood), "ood_reasons": st.ood,
-                  "target": args.target},
+                  "target": args.target, "candidates_filtered": rep.filtered},
             artifacts=artifacts, demo_model=rep.bundle.synthetic,
             versions={"segment_image": VERSION, "seg_bundle": rep.bundle.version},
             warnings=_ood_warning(st.ood) + _common_warnings(rep.bundle), grounding_query=grounding)

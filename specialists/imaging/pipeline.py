@@ -83,6 +83,7 @@ class SegmentationReport:
     overlays: list[Path]
     mask_path: Path | None
     bundle: LoadedBundle
+    filtered: int = 0  # candidates the false-positive filter removed
 
 
 def seg_bundle(path: Path | None = None, device: str = "cpu") -> LoadedBundle:
@@ -171,7 +172,7 @@ def segment_file(path: Path, outdir: Path, bundle_path: Path | None = None, devi
     elif not study.volume.is_2d:
         overlays.extend(_slice_stack(study, seg, max(seg.lesions, key=lambda les: les.volume_mm3), Path(outdir), stem))
     mask_path = _save_mask(seg.labels, study, Path(outdir) / f"{stem}_lesion_mask.nii.gz")
-    return SegmentationReport(study, seg.lesions, seg.labels, overlays, mask_path, b)
+    return SegmentationReport(study, seg.lesions, seg.labels, overlays, mask_path, b, seg.filtered)
 
 
 @dataclass

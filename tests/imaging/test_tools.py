@@ -114,3 +114,19 @@ def test_classify_phantom(ctx, phantom_files):
         assert 0 <= les["spiculation_probability"] <= 1 and isinstance(les["spiculated"], bool)
     assert res.artifacts and all(Path(a.path).is_file() and a.kind == "image" for a in res.artifacts)
     assert "Fleischner" in (res.grounding_query or "")
+
+
+def test_candidates_set_aside_by_the_filter_are_reported(phantom_files, tmp_path, monkeypatch):
+    import dataclasses
+
+    from galen.settings import Settings
+    from specialists.imaging import pipeline
+    from tools.base import ToolContext
+
+    real = pipeline.segment_file
+    monkeypatch.setattr(pipeline, "segment_file", lambda *a, **k: dataclasses.replace(real(*a, **k), filtered=2))
+    c = ToolContext(settings=Settings(), workdir=tmp_path, attachments=[_att(phantom_files["nifti"], "nifti")],
+                    question="Outline the nodule on this CT.")
+    res = _run(SegmentImageTool(), c)
+    assert res.data["candidates_filtered"] == 2
+    assert "2 further candidates shaped like vessel pieces were set aside by the false-positive filter." in res.facts
