@@ -77,6 +77,10 @@ class ParsedDesign:
 Fill = Callable[[str, dict[str, Any]], Any]
 
 
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def _f(s: str) -> float:
     return float(s.replace("−", "-"))
 
@@ -361,7 +365,7 @@ def parse_design_request(text: str, fill: Fill | None = None, **overrides) -> Pa
         pending = _fill_unread(pending, ranges, fill, notes)
     unread = [clause for clause, _ in pending]
     for clause in reversed(unread):  # first among the notes: the chemist must see it
-        notes.insert(0, f"Not applied: '{clause}' was not understood as a constraint, so the molecules were not "
+        notes.insert(0, f"Not applied: '{_clip(clause)}' was not understood as a constraint, so the molecules were not "
                      "checked against it. Rephrase it with a property and a comparator, e.g. 'logP under 3'.")
     if sim is not None:
         fields["min_similarity"] = sim
@@ -450,22 +454,25 @@ def _unread_clauses(text: str, used: list[tuple[int, int]], skip: list[str],
         if n:
             a = m.start() + m.group(0).find(n.group(1))
             if not inside(a, a + len(n.group(1))):
-                hits.append(a)
+                hits.append((a, False))
                 free.append((a, _f(n.group(1))))
     for key, alts in _NAMES.items():
         if key in ranges:
             continue
         for m in re.finditer("(?:" + "|".join(alts) + ")", text, re.I):
             if not inside(*m.span()):
-                hits.append(m.start())
+                hits.append((m.start(), True))
     breaks = [m.span() for m in _CLAUSE_BREAK.finditer(text)]
     clauses: dict[str, list[float]] = {}
-    for pos in sorted(set(hits)):
+    for pos, named in sorted(set(hits)):
         lo = max([e for _, e in breaks if e <= pos], default=0)
         hi = min([b for b, _ in breaks if b > pos], default=len(text))
         clause = text[lo:hi].strip(" .,;:")
-        if clause and clause not in clauses:
-            clauses[clause] = list(dict.fromkeys(v for a, v in free if lo <= a < hi))
+        # A bare number counts only beside a comparator ("fewer than 3 aromatic rings"); "500 mg for
+        # every patient" sets no design constraint and is not quoted back.
+        if not clause or clause in clauses or not (named or re.search(_COMPARING, clause, re.I)):
+            continue
+        clauses[clause] = list(dict.fromkeys(v for a, v in free if lo <= a < hi))
     return list(clauses.items())
 
 
@@ -478,6 +485,11 @@ What limit does this part set on {label}? Answer in JSON with
 _HIGH_CUE = _HIGH + r"|\bnot (?:to )?(?:exceed|go|rise|climb|pass)\w*|\bbeneath\b|\bcap(?:ped)? at\b|\bsouth of\b"
 _LOW_CUE = _LOW + r"|(?<!not )(?<!not to )\bexceed\w*|\bnorth of\b"
 _EXACT_CUE = r"\b(?:exactly|precisely|held at|fixed at|equal to)\b"
+# Comparator words as whole words, and symbols only before a number ("</question>" is not one).
+_COMPARING = (r"(?:[<>≤≥]=?|=<|=>)\s*[-+−]?\d|\b(?:under|below|beneath|less than|fewer than|at most|no more than|"
+              r"maximum|max|up to|above|over|more than|greater than|at least|no less than|no fewer than|minimum|min|"
+              r"between|exactly|precisely|held at|fixed at|equal to|exceed\w*|capped at|limited to|south of|north of|"
+              r"topping out|not (?:to )?(?:exceed|go|rise|climb|pass)\w*)\b")
 _INTEGER_PROPS = {"hbd", "hba", "rotatable_bonds", "heavy_atoms"}
 
 
