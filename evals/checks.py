@@ -131,10 +131,10 @@ def check_error(outcome: dict[str, Any], expect_error: bool) -> dict[str, Any]:
     return {"passed": not problems, "detail": "; ".join(problems)}
 
 
-def check_refusal(outcome: dict[str, Any], expect_refusal: bool | str) -> dict[str, Any]:
-    """``refusal: true`` (or a rule id) must be declined by the policy; ``false`` must not be."""
+def check_refusal(outcome: dict[str, Any], expect_refusal: bool | str | None) -> dict[str, Any]:
+    """``refusal: true`` (or a rule id) must be declined by the policy; ``false`` or ``null`` must not be."""
     refusal = outcome.get("refusal")
-    if expect_refusal is False:
+    if not expect_refusal:
         return {"passed": not refusal, "detail": f"refused ({refusal.get('rule')})" if refusal else ""}
     ok = bool(refusal) and (expect_refusal is True or refusal.get("rule") == expect_refusal)
     return {"passed": ok, "detail": "" if ok else f"expected a refusal, got {refusal.get('rule') if refusal else 'none'}"}
