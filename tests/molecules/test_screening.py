@@ -37,10 +37,10 @@ def test_design_refuses_restricted_reference() -> None:
 
 
 def test_screen_removes_and_reports() -> None:
+    import inspect
+
     from specialists.molecules.design import _screen
     from specialists.molecules.scoring import Scored
-
-    import inspect
 
     fields = inspect.signature(Scored).parameters
     def make(smi: str) -> Scored:
