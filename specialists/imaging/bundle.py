@@ -83,6 +83,8 @@ def load_bundle(bundle: Path, default: Path, device: str = "cpu") -> LoadedBundl
         raw = read_config(bundle)
         warnings: list[str] = []
         params = dict(read_config(default).get("galen", {})) if Path(bundle) != Path(default) else {}
+        # The false-positive filter is fitted to the shipped network's outputs: never lent to another one.
+        params.pop("fp_filter", None)
         if "galen" in raw:
             params.update(raw["galen"])
         else:

@@ -80,6 +80,8 @@ def test_user_bundle_folder_is_used(tmp_path):
     b = load_bundle(user, SEG_BUNDLE)
     assert b.path == user and b.params["slice_offsets"] == [-4, -2, 0, 2, 4]
     assert any("no 'galen' section" in w for w in b.warnings)
+    assert "fp_filter" not in b.params  # fitted to the shipped network only: another one keeps every candidate
+    assert "fp_filter" in load_bundle(SEG_BUNDLE, SEG_BUNDLE).params
     clear_cache()
 
 
