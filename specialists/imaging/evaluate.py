@@ -101,7 +101,7 @@ def fit_fp_filter(bundle: Path, n_val: int = 40, n_val_large: int = 8,
     from specialists.imaging import fpr
     from specialists.imaging.bundle import SEG_BUNDLE, load_bundle
     from specialists.imaging.segment import predict_probability
-    from specialists.imaging.train_seg import SMALL_RANGE_MM
+    from specialists.imaging.train_seg import SMALL_RANGE_MM, training_phantom
 
     b = load_bundle(bundle, SEG_BUNDLE)
     params = {k: v for k, v in b.params.items() if k != "fp_filter"}
@@ -115,10 +115,7 @@ def fit_fp_filter(bundle: Path, n_val: int = 40, n_val_large: int = 8,
     xs, ys = [], []
     for seeds, size_range in zip(FPR_TRAIN_SEEDS, [(3.0, 30.0), SMALL_RANGE_MM], strict=True):
         for s in seeds:
-            rng = np.random.default_rng(s)
-            ph = make_phantom(s, shape=shape, spacing=WORKING_SPACING, n_nodules=int(rng.integers(2, 6)),
-                              noise_hu=float(rng.uniform(10, 30)), n_vessels=int(rng.integers(6, 16)),
-                              size_range_mm=size_range)
+            ph = training_phantom(s, shape, size_range)
             labels, ids, feats = found(ph)
             xs.append(feats)
             ys += [bool((ph.mask[labels == i] > 0).any()) for i in ids]

@@ -38,14 +38,19 @@ DEFAULT_STAGES = "voxel:2000:3e-3,mixed:1500:1e-3,small:2000:1e-3"
 CACHE = Path(tempfile.gettempdir()) / "galen-imaging-seg-train.npz"
 
 
+def training_phantom(seed: int, shape=(40, 160, 160), size_range_mm=(3.0, 30.0)):
+    """One training phantom: 2–5 nodules, 10–30 HU noise, 6–15 vessel trees, all drawn from ``seed``."""
+    rng = np.random.default_rng(seed)
+    return make_phantom(seed, shape=shape, spacing=WORKING_SPACING, n_nodules=int(rng.integers(2, 6)),
+                        noise_hu=float(rng.uniform(10, 30)), n_vessels=int(rng.integers(6, 16)),
+                        size_range_mm=size_range_mm)
+
+
 def make_training_set(seeds: range, shape=(40, 160, 160), size_range_mm=(3.0, 30.0)) -> list[dict]:
     """Phantoms for training: HU image and binary mask."""
     out = []
     for s in seeds:
-        rng = np.random.default_rng(s)
-        ph = make_phantom(s, shape=shape, spacing=WORKING_SPACING, n_nodules=int(rng.integers(2, 6)),
-                          noise_hu=float(rng.uniform(10, 30)),
-                          n_vessels=int(rng.integers(6, 16)), size_range_mm=size_range_mm)
+        ph = training_phantom(s, shape, size_range_mm)
         out.append({"image": ph.image, "mask": (ph.mask > 0).astype(np.float32), "seed": s})
     return out
 

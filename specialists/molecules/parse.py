@@ -1,4 +1,5 @@
-"""Plain language → :class:`DesignRequest`, deterministically (regular expressions, no LLM).
+"""Plain language → :class:`DesignRequest`: rules first (regular expressions), then an optional
+checked LLM reading of what they left (:mod:`specialists.molecules.unread`).
 
 Understands SMILES and drug names (offline table), counts ("ten analogs", "25 molecules", "a
 million"), property windows with comparators and units ("MW under 400 Da", "logP ≤ 3", "QED at
@@ -10,11 +11,10 @@ qualitative goals ("soluble", "BBB-penetrant"). Unresolved names are reported, n
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from galen.errors import InvalidInput, MissingFacts
+from specialists.molecules.lexicon import BRIDGE, HIGH, INTEGER_PROPS, LOW, NAMES, NUM, UNIT, to_float
 from specialists.molecules.request import (
     MAX_COUNT,
     PROPERTIES,
@@ -23,27 +23,8 @@ from specialists.molecules.request import (
     check_feasible,
     check_reference,
 )
+from specialists.molecules.unread import Fill, fill_unread, unread_clauses
 
-_NUM = r"([-+−]?\d+(?:\.\d+)?)"
-_UNIT = r"(?:\s*(?:da\b|daltons?\b|g/mol\b|å²|å\^?2|a\^?2\b|angstroms?(?:\s*squared|\^?2)?))?"
-_LOW = r"(?:>=|≥|=>|>|(?<!not )above|(?<!not )over|(?<!no )more than|greater than|at least|no less than|no fewer than|minimum(?: of)?|min\.?|not below)"
-_HIGH = r"(?:<=|≤|=<|<|(?<!not )under|(?<!not )below|(?<!no )less than|(?<!no )fewer than|at most|no more than|maximum(?: of)?|max\.?|up to|not above)"
-_BRIDGE = r"\s*(?:of|should be|must be|is|are|:|=|kept|around)?\s*"
-
-#: Property key → regex alternatives naming it (longest first where they overlap).
-_NAMES: dict[str, list[str]] = {
-    "mw": [r"molecular weight", r"molecular mass", r"mol\.? ?wt", r"\bmw\b", r"\bmass\b", r"\bweight\b"],
-    "logp": [r"c?log ?p\b", r"lipophilicity", r"\bxlogp\b"],
-    "tpsa": [r"\bt?psa\b", r"polar surface area"],
-    "hbd": [r"\bhbd\b", r"h-?bond donors?", r"hydrogen[- ]bond donors?", r"\bdonors?\b"],
-    "hba": [r"\bhba\b", r"h-?bond acceptors?", r"hydrogen[- ]bond acceptors?", r"\bacceptors?\b"],
-    "rotatable_bonds": [r"rotatable bonds?", r"\brot\.? ?bonds?\b", r"\brotb\b"],
-    "heavy_atoms": [r"heavy atoms?"],
-    "qed": [r"\bqed\b", r"drug-?likeness"],
-    "sa_score": [r"\bsa ?score\b", r"synthetic accessibility(?: score)?", r"\bsas\b"],
-    "logs": [r"\blog ?s\b", r"predicted solubility", r"\bsolubility\b"],
-    "bbb": [r"bbb (?:probability|score)", r"\bp\(bbb\)"],
-}
 _WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
@@ -72,17 +53,8 @@ class ParsedDesign:
     unread: list[str] = field(default_factory=list)
 
 
-#: ``fill(prompt, json_schema) -> object``: a schema-constrained language-model call, supplied by
-#: the caller (the agent); this module never imports an LLM library.
-Fill = Callable[[str, dict[str, Any]], Any]
-
-
 def _clip(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _f(s: str) -> float:
-    return float(s.replace("−", "-"))
 
 
 def _find_count(text: str, notes: list[str], used: list[tuple[int, int]]) -> int | None:
@@ -123,48 +95,48 @@ def _find_ranges(text: str, used: list[tuple[int, int]]) -> dict[str, Range]:
         old = out.get(key, Range())
         out[key] = Range(low=low if low is not None else old.low, high=high if high is not None else old.high)
 
-    for key, alts in _NAMES.items():
+    for key, alts in NAMES.items():
         name = "(?:" + "|".join(alts) + ")"
-        for m in re.finditer(name + _BRIDGE + r"between\s*" + _NUM + _UNIT + r"\s*(?:and|to|-)\s*" + _NUM, t, re.I):
+        for m in re.finditer(name + BRIDGE + r"between\s*" + NUM + UNIT + r"\s*(?:and|to|-)\s*" + NUM, t, re.I):
             spans.append(m)
-            a, b = _f(m.group(1)), _f(m.group(2))
+            a, b = to_float(m.group(1)), to_float(m.group(2))
             put(key, min(a, b), max(a, b))
-        for m in re.finditer(name + _BRIDGE + _NUM + _UNIT + r"\s*(?:-|–|to)\s*" + _NUM + r"(?!\s*%)", t, re.I):
+        for m in re.finditer(name + BRIDGE + NUM + UNIT + r"\s*(?:-|–|to)\s*" + NUM + r"(?!\s*%)", t, re.I):
             spans.append(m)
-            a, b = _f(m.group(1)), _f(m.group(2))
+            a, b = to_float(m.group(1)), to_float(m.group(2))
             if a <= b:
                 put(key, a, b)
-        for m in re.finditer(name + _BRIDGE + _HIGH + r"\s*" + _NUM, t, re.I):
+        for m in re.finditer(name + BRIDGE + HIGH + r"\s*" + NUM, t, re.I):
             spans.append(m)
-            put(key, None, _f(m.group(1)))
-        for m in re.finditer(name + _BRIDGE + _LOW + r"\s*" + _NUM, t, re.I):
+            put(key, None, to_float(m.group(1)))
+        for m in re.finditer(name + BRIDGE + LOW + r"\s*" + NUM, t, re.I):
             spans.append(m)
-            put(key, _f(m.group(1)), None)
-        for m in re.finditer(name + _BRIDGE + _NUM + _UNIT + r"\s*or (less|fewer|lower|below|more|higher|greater|above)", t, re.I):
+            put(key, to_float(m.group(1)), None)
+        for m in re.finditer(name + BRIDGE + NUM + UNIT + r"\s*or (less|fewer|lower|below|more|higher|greater|above)", t, re.I):
             spans.append(m)
-            v = _f(m.group(1))
+            v = to_float(m.group(1))
             put(key, None, v) if m.group(2).lower() in ("less", "fewer", "lower", "below") else put(key, v, None)
-        if key in _INTEGER_PROPS:  # "exactly 2 H-bond donors"
-            for m in re.finditer(r"(?:exactly|precisely)\s*" + _NUM + r"\s*" + name, t, re.I):
+        if key in INTEGER_PROPS:  # "exactly 2 H-bond donors"
+            for m in re.finditer(r"(?:exactly|precisely)\s*" + NUM + r"\s*" + name, t, re.I):
                 spans.append(m)
-                put(key, _f(m.group(1)), _f(m.group(1)))
+                put(key, to_float(m.group(1)), to_float(m.group(1)))
         # comparator before the name: "at most 2 H-bond donors", "no more than 8 rotatable bonds"
-        for m in re.finditer(_HIGH + r"\s*" + _NUM + r"\s*" + name, t, re.I):
+        for m in re.finditer(HIGH + r"\s*" + NUM + r"\s*" + name, t, re.I):
             spans.append(m)
-            put(key, None, _f(m.group(1)))
-        for m in re.finditer(_LOW + r"\s*" + _NUM + r"\s*" + name, t, re.I):
+            put(key, None, to_float(m.group(1)))
+        for m in re.finditer(LOW + r"\s*" + NUM + r"\s*" + name, t, re.I):
             spans.append(m)
-            put(key, _f(m.group(1)), None)
+            put(key, to_float(m.group(1)), None)
     # A bare weight with its unit ("under 400 Da") is a molecular-weight window.
     if "mw" not in out:
-        m = re.search(_HIGH + r"\s*" + _NUM + r"\s*(?:da\b|daltons?\b|g/mol)", t, re.I)
+        m = re.search(HIGH + r"\s*" + NUM + r"\s*(?:da\b|daltons?\b|g/mol)", t, re.I)
         if m:
             spans.append(m)
-            put("mw", None, _f(m.group(1)))
-        m = re.search(_LOW + r"\s*" + _NUM + r"\s*(?:da\b|daltons?\b|g/mol)", t, re.I)
+            put("mw", None, to_float(m.group(1)))
+        m = re.search(LOW + r"\s*" + NUM + r"\s*(?:da\b|daltons?\b|g/mol)", t, re.I)
         if m:
             spans.append(m)
-            put("mw", _f(m.group(1)), None)
+            put("mw", to_float(m.group(1)), None)
     return out
 
 
@@ -193,7 +165,6 @@ _LOWER_WORDS = r"lower|less|smaller|reduced|fewer|decreased"
 _HIGHER_WORDS = r"higher|more|larger|greater|increased|improved|better"
 #: Adjectives that name a property in comparisons: "more soluble than", "less lipophilic".
 _ADJECTIVES = {"soluble": "logs", "lipophilic": "logp", "polar": "tpsa"}
-_STEP = {"hbd": 1.0, "hba": 1.0, "rotatable_bonds": 1.0, "heavy_atoms": 1.0}
 
 
 def _reference_values(key: str, refs: list[str]) -> list[float] | None:
@@ -221,7 +192,7 @@ def _find_relative(text: str, refs: list[str], ref_names: list[str], ranges: dic
     """
     if not refs:
         return  # nothing to compare with: left for the unread-clause report
-    names = "|".join(alt for alts in _NAMES.values() for alt in alts)
+    names = "|".join(alt for alts in NAMES.values() for alt in alts)
     adjectives = "|".join(_ADJECTIVES)
     pattern = (rf"\b(?P<dir>{_LOWER_WORDS}|{_HIGHER_WORDS})\s+(?:(?P<adj>{adjectives})\b|(?P<name>{names}))"
                r"(?:\s+than\s+(?:the\s+)?(?P<than>[\w\-]+))?")
@@ -229,7 +200,7 @@ def _find_relative(text: str, refs: list[str], ref_names: list[str], ranges: dic
         if m.group("adj"):
             key = _ADJECTIVES[m.group("adj").lower()]
         else:
-            key = next(k for k, alts in _NAMES.items() if re.fullmatch("(?:" + "|".join(alts) + ")", m.group("name"), re.I))
+            key = next(k for k, alts in NAMES.items() if re.fullmatch("(?:" + "|".join(alts) + ")", m.group("name"), re.I))
         if key in ranges:
             continue
         chosen = [(n, r) for n, r in zip(ref_names, refs, strict=True) if m.group("than") and n.lower() == m.group("than").lower()]
@@ -239,7 +210,7 @@ def _find_relative(text: str, refs: list[str], ref_names: list[str], ranges: dic
             notes.append(f"'{m.group(0)}' was not applied: the learned model it needs is not installed.")
             continue
         label, unit, _, _ = PROPERTIES[key]
-        step = _STEP.get(key, 0.01)
+        step = 1.0 if key in INTEGER_PROPS else 0.01
         lower = re.fullmatch(_LOWER_WORDS, m.group("dir"), re.I) is not None
         if lower:
             bound = round(min(values) - step, 2)
@@ -258,10 +229,10 @@ def _find_relative(text: str, refs: list[str], ref_names: list[str], ranges: dic
 
 def _find_similarity(text: str, used: list[tuple[int, int]]) -> float | None:
     t = text.lower()
-    m = re.search(r"(?:similarity|tanimoto)" + _BRIDGE + r"(?:to the reference\s*)?" + _LOW + r"?\s*" + _NUM, t)
+    m = re.search(r"(?:similarity|tanimoto)" + BRIDGE + r"(?:to the reference\s*)?" + LOW + r"?\s*" + NUM, t)
     if m:
         used.append(m.span())
-        return _f(m.group(1))
+        return to_float(m.group(1))
     if re.search(r"\b(?:close|closely related|very similar)\b", t):
         return 0.55
     return None
@@ -360,9 +331,9 @@ def parse_design_request(text: str, fill: Fill | None = None, **overrides) -> Pa
     if count is not None:
         fields["count"] = count
     sim = _find_similarity(text, used)
-    pending = _unread_clauses(text, used, smiles_tokens + bad, ranges)
+    pending = unread_clauses(text, used, smiles_tokens + bad, ranges)
     if pending and fill is not None:
-        pending = _fill_unread(pending, ranges, fill, notes)
+        pending = fill_unread(pending, ranges, fill, notes)
     unread = [clause for clause, _ in pending]
     for clause in reversed(unread):  # first among the notes: the chemist must see it
         notes.insert(0, f"Not applied: '{_clip(clause)}' was not understood as a constraint, so the molecules were not "
@@ -429,154 +400,3 @@ def _smiles_tokens(text: str) -> tuple[list[str], list[str]]:
             mol = Chem.MolFromSmiles(tok)
         (valid if mol is not None and mol.GetNumAtoms() > 0 else bad).append(tok)
     return list(dict.fromkeys(valid)), list(dict.fromkeys(bad))
-
-
-# A token that is a number, perhaps with a comparator, unit or punctuation attached ("≤400Da,"),
-# but not a label such as "COX-2", "5-HT2A" or a SMILES ring closure.
-_NUMERIC_TOKEN = re.compile(
-    r"^[<>≤≥=~(\[]*[-+−]?(\d+(?:\.\d+)?)(?:%|da|kda|daltons?|g/mol|å²|å\^?2|a\^?2)?[)\].,;:!?]*$", re.I)
-_CLAUSE_BREAK = re.compile(r";|,(?!\d)|\.(?=\s|$)|\b(?:with|but|while|whereas)\b|\band\b(?!\s*[-+−]?\d)", re.I)
-
-
-def _unread_clauses(text: str, used: list[tuple[int, int]], skip: list[str],
-                    ranges: dict[str, Range]) -> list[tuple[str, list[float]]]:
-    """Clauses holding a number, or naming a property, that no rule read; with their unread numbers."""
-    def inside(a: int, b: int) -> bool:
-        return any(u0 <= a and b <= u1 for u0, u1 in used)
-
-    free: list[tuple[int, float]] = []  # (position, value) of numbers no rule read
-    hits: list[int] = []
-    for m in re.finditer(r"\S+", text):
-        tok = m.group(0).strip("\"'`«»“”‘’")
-        if tok in skip or tok.rstrip(".,;:!?") in skip:
-            continue
-        n = _NUMERIC_TOKEN.match(tok)
-        if n:
-            a = m.start() + m.group(0).find(n.group(1))
-            if not inside(a, a + len(n.group(1))):
-                hits.append((a, False))
-                free.append((a, _f(n.group(1))))
-    for key, alts in _NAMES.items():
-        if key in ranges:
-            continue
-        for m in re.finditer("(?:" + "|".join(alts) + ")", text, re.I):
-            if not inside(*m.span()):
-                hits.append((m.start(), True))
-    breaks = [m.span() for m in _CLAUSE_BREAK.finditer(text)]
-    clauses: dict[str, list[float]] = {}
-    for pos, named in sorted(set(hits)):
-        lo = max([e for _, e in breaks if e <= pos], default=0)
-        hi = min([b for b, _ in breaks if b > pos], default=len(text))
-        clause = text[lo:hi].strip(" .,;:")
-        # A bare number counts only beside a comparator ("fewer than 3 aromatic rings"); "500 mg for
-        # every patient" sets no design constraint and is not quoted back.
-        if not clause or clause in clauses or not (named or re.search(_COMPARING, clause, re.I)):
-            continue
-        clauses[clause] = list(dict.fromkeys(v for a, v in free if lo <= a < hi))
-    return list(clauses.items())
-
-
-COMPARATORS = ["at_most", "at_least", "between", "exactly", "none"]
-_FILL_PROMPT = """Part of a chemist's molecule-design request: "{clause}"
-What limit does this part set on {label}? Answer in JSON with
-- comparator: at_most, at_least, between, exactly, or none if it sets no limit on {label};
-- value (and value2 for between): numbers written in the part."""
-# Comparator words beyond the rules' own, used only to check the direction the model chose.
-_HIGH_CUE = _HIGH + r"|\bnot (?:to )?(?:exceed|go|rise|climb|pass)\w*|\bbeneath\b|\bcap(?:ped)? at\b|\bsouth of\b"
-_LOW_CUE = _LOW + r"|(?<!not )(?<!not to )\bexceed\w*|\bnorth of\b"
-_EXACT_CUE = r"\b(?:exactly|precisely|held at|fixed at|equal to)\b"
-# Comparator words as whole words, and symbols only before a number ("</question>" is not one).
-_COMPARING = (r"(?:[<>≤≥]=?|=<|=>)\s*[-+−]?\d|\b(?:under|below|beneath|less than|fewer than|at most|no more than|"
-              r"maximum|max|up to|above|over|more than|greater than|at least|no less than|no fewer than|minimum|min|"
-              r"between|exactly|precisely|held at|fixed at|equal to|exceed\w*|capped at|limited to|south of|north of|"
-              r"topping out|not (?:to )?(?:exceed|go|rise|climb|pass)\w*)\b")
-_INTEGER_PROPS = {"hbd", "hba", "rotatable_bonds", "heavy_atoms"}
-
-
-def fill_schema(numbers: list[float]) -> dict[str, Any]:
-    """The JSON schema of one fill question: a comparator and values drawn from ``numbers`` only."""
-    nums = {"enum": numbers}
-    return {"type": "object",
-            "properties": {"comparator": {"type": "string", "enum": COMPARATORS}, "value": nums, "value2": nums},
-            "required": ["comparator", "value"]}
-
-
-def _named(clause: str, ranges: dict[str, Range]) -> list[str]:
-    """Properties named in ``clause`` that no rule has set yet."""
-    return [k for k, alts in _NAMES.items()
-            if k not in ranges and re.search("(?:" + "|".join(alts) + ")", clause, re.I)]
-
-
-def _fill_unread(unread: list[tuple[str, list[float]]], ranges: dict[str, Range], fill: Fill,
-                 notes: list[str]) -> list[tuple[str, list[float]]]:
-    """Ask the language model what each unread clause sets on each property it names.
-
-    The model only chooses: the property comes from the clause's own words, and the schema lets
-    it pick the clause's unread numbers and nothing else. Its comparator must not contradict a
-    comparator word in the clause. A clause counts as read when every property it names is read
-    and every unread number in it is used.
-
-    Returns:
-        the clauses still unread, with their numbers.
-    """
-    still: list[tuple[str, list[float]]] = []
-    for clause, numbers in unread[:20]:
-        keys = _named(clause, ranges)
-        if not keys or not numbers:
-            still.append((clause, numbers))  # nothing the model could fill without guessing
-            continue
-        got: dict[str, Range] = {}
-        taken: set[float] = set()
-        for key in keys:
-            label, unit, _, _ = PROPERTIES[key]
-            prompt = _FILL_PROMPT.format(clause=clause, label=label)
-            try:
-                out = fill(prompt, fill_schema(numbers))
-            except Exception as e:  # any failure of the model leaves the clause unread, and says so
-                notes.append(f"The language model could not read '{clause}' ({type(e).__name__}).")
-                break
-            rng = _accept(out, key, clause, numbers)
-            values = {v for v in (rng.low, rng.high) if v is not None} if rng else set()
-            if rng is None or values & taken:
-                break  # unsupported, or one number read for two properties
-            got[key] = rng
-            taken |= values
-        if len(got) < len(keys) or taken != set(numbers):
-            still.append((clause, numbers))  # a property or a number left unexplained
-            continue
-        for key, rng in got.items():
-            ranges[key] = rng
-            label, unit, _, _ = PROPERTIES[key]
-            notes.append(f"Read by the language model (please check): '{clause}' as {label} {rng.text(unit)}.")
-    return still + unread[20:]
-
-
-def _accept(out: Any, key: str, clause: str, numbers: list[float]) -> Range | None:
-    """The model's answer as a window, if the clause's own words support it."""
-    if not isinstance(out, dict):
-        return None
-    try:
-        comp, v = str(out["comparator"]), float(out["value"])
-        v2 = float(out["value2"]) if out.get("value2") is not None else None
-    except (KeyError, TypeError, ValueError):
-        return None
-    if v not in numbers or (comp == "between" and (v2 is None or v2 not in numbers or v2 == v)):
-        return None  # a number the chemist did not write
-    _, _, lowest, highest = PROPERTIES[key]
-    if not all(lowest <= x <= highest for x in (v, v2) if x is not None):
-        return None  # impossible for this property (e.g. a weight read as a logP)
-    says_high = re.search(_HIGH_CUE, clause, re.I) and not re.search(_LOW_CUE, clause, re.I)
-    says_low = re.search(_LOW_CUE, clause, re.I) and not re.search(_HIGH_CUE, clause, re.I)
-    if (comp == "at_least" and says_high) or (comp == "at_most" and says_low):
-        return None  # the direction contradicts the clause's own comparator word
-    if re.search(_EXACT_CUE, clause, re.I) and comp != "exactly":
-        return None
-    if comp == "at_most":
-        return Range(high=v)
-    if comp == "at_least":
-        return Range(low=v)
-    if comp == "between":
-        return Range(low=min(v, v2), high=max(v, v2))
-    if comp == "exactly" and key in _INTEGER_PROPS:
-        return Range(low=v, high=v)
-    return None  # "none", or an exact value of a continuous property

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from galen.settings import Settings
-from specialists.molecules.parse import COMPARATORS, parse_design_request
+from specialists.molecules.parse import parse_design_request
 from specialists.molecules.request import Range
+from specialists.molecules.unread import COMPARATORS
 from tools.base import ToolContext
 from tools.molecules import DesignMoleculesTool
 
