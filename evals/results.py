@@ -1,0 +1,93 @@
+"""Committed result files: the one place figures in the README come from.
+
+Every measurement the README reports (a suite's score on its dev or test split, a benchmark, a
+model's held-out metric) is written here as ``evals/results/<name>.json`` with its provenance:
+commit, date, machine, library versions, sample counts. ``scripts/render_readme.py`` renders
+the README's tables from these files; a test fails when the README and the files disagree.
+
+File layout::
+
+    {"name": "routing.test", "kind": "suite" | "bench" | "model",
+     "suite": "evals/suites/routing.test.jsonl", "split": "test" | "dev" | null,
+     "n": 75, "metrics": {"accuracy": 0.95, ...}, "notes": "...",
+     "provenance": {"git_commit": ..., "date_utc": ..., "machine": ..., "python": ..., "libraries": {...},
+                    "suite_sha256": ...}}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def file_sha256(path: Path | str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def provenance(suite: Path | str | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Where and with what a figure was measured."""
+    from evals.provenance import git_commit, library_versions
+
+    out: dict[str, Any] = {
+        "git_commit": git_commit(),
+        "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": f"{platform.machine()} {os.cpu_count()} cores",
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "libraries": library_versions(),
+    }
+    if suite is not None and Path(suite).is_file():
+        out["suite_sha256"] = file_sha256(suite)
+    return out | (extra or {})
+
+
+def write_result(name: str, metrics: dict[str, Any], *, n: int, kind: str = "suite", split: str | None = None,
+                 suite: Path | str | None = None, notes: str = "", extra: dict[str, Any] | None = None,
+                 directory: Path | None = None) -> Path:
+    """Write ``evals/results/<name>.json`` atomically and return its path.
+
+    Args:
+        name: file stem, e.g. ``"routing.test"`` or ``"bench.imaging"``.
+        metrics: the figures (JSON-able); rates as 0-1 floats, counts as ints.
+        n: the sample count behind the figures.
+        kind: ``suite``, ``bench`` or ``model``.
+        split: ``dev`` or ``test`` for suites.
+        suite: the suite file measured (its SHA-256 goes into the provenance).
+        notes: one line on how it was measured (command, policy, backend).
+        extra: more provenance (seeds, settings).
+    """
+    folder = directory or RESULTS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    root = Path(__file__).resolve().parents[1]
+    suite_rel = None
+    if suite is not None:
+        try:
+            suite_rel = str(Path(suite).resolve().relative_to(root))
+        except ValueError:
+            suite_rel = str(suite)
+    record = {"name": name, "kind": kind, "suite": suite_rel, "split": split, "n": int(n), "metrics": metrics,
+              "notes": notes, "provenance": provenance(suite, extra)}
+    path = folder / f"{name}.json"
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(record, f, indent=2, sort_keys=False, ensure_ascii=False)
+        f.write("\n")
+    os.replace(tmp, path)
+    return path
+
+
+def read_result(name: str, directory: Path | None = None) -> dict[str, Any]:
+    return json.loads(((directory or RESULTS_DIR) / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def all_results(directory: Path | None = None) -> dict[str, dict[str, Any]]:
+    folder = directory or RESULTS_DIR
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))}
