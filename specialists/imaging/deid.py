@@ -78,16 +78,21 @@ def deidentify_dataset(ds) -> None:
 
 
 def _deid_file(src: Path, dst: Path) -> None:
-    import pydicom
-    from pydicom.errors import InvalidDicomError
+    from specialists.imaging.dicom_io import read_dataset
+    from specialists.imaging.dicom_pixels import ensure_transfer_syntax
 
-    try:
-        ds = pydicom.dcmread(src)
-    except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError) as e:
-        raise UnreadableFile(f"{src.name} could not be read as DICOM to de-identify it ({e}).") from e
+    ds = read_dataset(src)  # UnreadableFile ("not a readable DICOM file") for a malformed header
+    raw = getattr(ds, "preamble", None) is None or not getattr(ds, "file_meta", None)
+    ensure_transfer_syntax(ds, src.name)
     deidentify_dataset(ds)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    ds.save_as(dst)
+    if raw and "SOPClassUID" in ds and "SOPInstanceUID" in ds:
+        # a data set without the DICOM preamble is written back as a proper DICOM file
+        ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.save_as(dst, enforce_file_format=True)
+    else:
+        ds.save_as(dst)
 
 
 def _is_dicom(path: Path) -> bool:

@@ -24,7 +24,16 @@ import numpy as np
 
 from galen.errors import UnreadableFile, UnsupportedFile
 from specialists.imaging.deid import deidentify_to  # noqa: F401  (re-exported for the agent's intake)
-from specialists.imaging.dicom_io import DicomSeries, read_header, read_series, read_single, scan_folder
+from specialists.imaging.dicom_io import (
+    DicomImage,
+    DicomSeries,
+    is_dicom_file,
+    load_file,
+    load_series,
+    read_header,
+    scan_folder,
+)
+from specialists.imaging.dicom_pixels import header_int, refusal
 
 #: Largest volume loaded (voxels): 300 M float32 voxels is 1.2 GB; larger inputs are refused.
 MAX_VOXELS = 300_000_000
@@ -48,6 +57,8 @@ class Volume:
     description: str = ""
     notes: list[str] = field(default_factory=list)
     n_series: int = 1
+    #: False when the header records no pixel spacing (1 mm assumed; sizes in mm are unreliable).
+    spacing_known: bool = True
 
 
 @dataclass(frozen=True)
@@ -92,7 +103,7 @@ def attachment_kind(path: Path) -> AttachmentKind:
         return "nifti"
     if zipfile.is_zipfile(path):
         return "dicom-zip"
-    if len(head) == 132 and head[128:132] == b"DICM":
+    if is_dicom_file(path):
         return "dicom"
     if is_png or is_jpeg:
         return "image"
@@ -103,10 +114,10 @@ def attachment_kind(path: Path) -> AttachmentKind:
 def _check_size(shape: tuple[int, ...], name: str, max_voxels: int) -> None:
     n = int(np.prod([int(s) for s in shape]))
     if n > max_voxels:
-        raise UnsupportedFile(
+        raise refusal(UnsupportedFile, "too-large", 
             f"{name} is too large to analyse here: {'×'.join(str(int(s)) for s in shape)} = {n / 1e6:.0f} million "
             f"voxels (limit {max_voxels / 1e6:.0f} million).",
-            hint="Crop the volume to the region of interest or attach a thicker-slice reconstruction.")
+            "Crop the volume to the region of interest or attach a thicker-slice reconstruction.")
 
 
 @contextmanager
@@ -152,12 +163,15 @@ def _choose_series(series: list[DicomSeries], ignored: int, name: str, max_voxel
     return chosen, notes
 
 
+def _volume(img: DicomImage, name: str, notes: list[str], n_series: int = 1) -> Volume:
+    return Volume(img.array, img.spacing, img.affine, img.modality, name, is_2d=img.is_2d, description=img.description,
+                  notes=notes + img.notes, n_series=n_series, spacing_known=img.spacing_known)
+
+
 def _load_folder(folder: Path, name: str, max_voxels: int) -> Volume:
     series, ignored = scan_folder(folder)
     chosen, notes = _choose_series(series, ignored, name, max_voxels)
-    arr, aff, spacing = read_series(chosen)
-    return Volume(arr, spacing, aff, chosen.modality, name, is_2d=arr.shape[0] == 1,
-                  description=chosen.description, notes=notes, n_series=len(series))
+    return _volume(load_series(chosen), name, notes, len(series))
 
 
 def _load_nifti(path: Path, max_voxels: int) -> Volume:
@@ -204,8 +218,9 @@ def _load_image(path: Path, max_voxels: int) -> Volume:
             arr = np.asarray(im.convert("L"), dtype=np.float32)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as e:
         raise UnreadableFile(f"{path.name} could not be read as an image ({e}).") from e
-    return Volume(arr[None], (1.0, 1.0, 1.0), np.eye(4), "photo", path.name, is_2d=True,
-                  notes=["2-D image without pixel spacing: 1 pixel is taken as 1 mm."])
+    # stored flipped like every 2-D image, so that display_slice shows it as the file does
+    return Volume(np.ascontiguousarray(arr[None, ::-1, ::-1]), (1.0, 1.0, 1.0), np.eye(4), "photo", path.name,
+                  is_2d=True, notes=["2-D image without pixel spacing: 1 pixel is taken as 1 mm."], spacing_known=False)
 
 
 def load_volume(path: Path, max_voxels: int = MAX_VOXELS) -> Volume:
@@ -227,25 +242,30 @@ def load_volume(path: Path, max_voxels: int = MAX_VOXELS) -> Volume:
     if kind == "image":
         return _load_image(path, max_voxels)
     ds = read_header(path)
-    frames = int(ds.get("NumberOfFrames", 1) or 1)
-    if "Rows" not in ds:
-        raise UnsupportedFile(f"{path.name} is a DICOM object without an image ({ds.get('Modality', '?')}).")
-    _check_size((frames, int(ds.Rows), int(ds.Columns)), path.name, max_voxels)
-    arr, aff, spacing = read_single(path)
-    return Volume(arr, spacing, aff, str(ds.get("Modality", "?")), path.name, is_2d=arr.shape[0] == 1,
-                  description=str(ds.get("SeriesDescription", "")))
+    from specialists.imaging.dicom_pixels import check_not_derived
+
+    check_not_derived(ds, path.name)
+    frames = header_int(ds, "NumberOfFrames", 1, path.name) or 1
+    rows, cols = header_int(ds, "Rows", 0, path.name), header_int(ds, "Columns", 0, path.name)
+    samples = header_int(ds, "SamplesPerPixel", 1, path.name) or 1
+    _check_size((frames, rows, cols, samples), path.name, max_voxels)
+    return _volume(load_file(path), path.name, [])
 
 
 def summarise(vol: Volume, kind: str) -> str:
-    """'CT, 1 series, 64 slices, 0.70×0.70×1.25 mm' (in-plane spacing first)."""
+    """'CT, 1 series, 64 slices of 512×512, 0.70×0.70×1.25 mm' or 'CR, 2-D image of 1841×1955, 0.10×0.10 mm'."""
     z, y, x = vol.array.shape
     if kind == "image":
         return f"2-D image, {x}×{y} pixels, spacing unknown"
     sz, sy, sx = vol.spacing
     series = f"{vol.n_series} series, " if kind.startswith("dicom") else ""
     modality = vol.modality if vol.modality not in ("unknown", "?") else f"{kind.upper()} volume (modality not recorded)"
-    text = (f"{modality}, {series}{z} slice{'s' if z != 1 else ''} of {x}×{y}, "
-            f"{sx:.2f}×{sy:.2f}×{sz:.2f} mm")
+    if vol.is_2d:
+        size = f"{sx:.2f}×{sy:.2f} mm" if vol.spacing_known else "pixel spacing unknown"
+        text = f"{modality}, {series}2-D image of {x}×{y}, {size}"
+    else:
+        text = (f"{modality}, {series}{z} slice{'s' if z != 1 else ''} of {x}×{y}, "
+                f"{sx:.2f}×{sy:.2f}×{sz:.2f} mm")
     if vol.notes:
         text += " (" + " ".join(vol.notes) + ")"
     return text
@@ -265,6 +285,8 @@ def describe_attachment(path: Path, max_voxels: int = MAX_VOXELS) -> AttachmentI
     vol = load_volume(Path(path), max_voxels)
     if kind == "dicom" and vol.array.shape[0] > 1:
         vol.notes.append(f"multi-frame file with {vol.array.shape[0]} frames.")
+    if not vol.spacing_known and not any("spacing not recorded" in n for n in vol.notes):
+        vol.notes.append("pixel spacing not recorded: sizes in mm are unreliable.")
     return AttachmentInfo(kind=kind, summary=summarise(vol, kind), modality=vol.modality,
                           shape=tuple(int(s) for s in vol.array.shape), spacing=vol.spacing,
                           n_series=vol.n_series, notes=tuple(vol.notes))

@@ -85,3 +85,18 @@ def test_non_dicom_copied_unchanged(tmp_path):
     src.write_bytes(b"not really nifti but bytes to copy")
     out = deidentify_to(src, tmp_path / "clean")
     assert out.read_bytes() == src.read_bytes() and out != src
+
+
+def test_malformed_header_is_a_clear_error(tmp_path):
+    """An unknown value representation gives 'not a readable DICOM file', never an internal error."""
+    import pytest
+    from pydicom.data import get_testdata_file
+
+    from galen.errors import UnreadableFile
+
+    raw = Path(get_testdata_file("CT_small.dcm", download=False)).read_bytes()
+    at = raw.find(b"\x10\x00\x10\x00PN")
+    bad = tmp_path / "bad.dcm"
+    bad.write_bytes(raw[:at + 4] + b"ZZ" + raw[at + 6:])
+    with pytest.raises(UnreadableFile, match="bad.dcm is not a readable DICOM file"):
+        deidentify_to(bad, tmp_path / "clean")

@@ -28,7 +28,7 @@ def _nibabel_data(name: str) -> Path:
 def test_pydicom_ct_and_mr():
     ct = describe_attachment(_testdata("CT_small.dcm"))
     assert ct.kind == "dicom" and ct.modality == "CT" and ct.shape == (1, 128, 128)
-    assert ct.summary.startswith("CT, 1 series, 1 slice of 128×128, 0.66×0.66")
+    assert ct.summary.startswith("CT, 1 series, 2-D image of 128×128, 0.66×0.66 mm")
     vol = load_volume(_testdata("CT_small.dcm"))
     assert -1100 < vol.array.min() < 0 < vol.array.max() < 4000  # rescaled to HU
     mr = describe_attachment(_testdata("MR_small.dcm"))
@@ -197,3 +197,70 @@ def test_truncated_nifti_gz(tmp_path, phantom_files):
     p.write_bytes(data[: len(data) // 3])
     with pytest.raises(UnreadableFile, match="cut.nii.gz"):
         describe_attachment(p)
+
+
+# --- series that are not one volume: refused from the headers, with the reason ---------------------
+
+
+def _edit_series(folder: Path, edit) -> None:
+    import pydicom
+
+    for i, p in enumerate(sorted(folder.iterdir())):
+        ds = pydicom.dcmread(p)
+        edit(i, ds)
+        ds.save_as(p)
+
+
+def _small_series(tmp_path: Path, name: str) -> Path:
+    from specialists.imaging.dicom_io import write_series
+
+    img = np.random.default_rng(1).normal(-800, 30, size=(6, 16, 16)).astype(np.float32)
+    return write_series(img, (1.25, 0.8, 0.8), tmp_path / name)
+
+
+def test_mixed_orientations_refused(tmp_path):
+    folder = _small_series(tmp_path, "mixed")
+
+    def sagittal(i, ds):
+        if i == 0:
+            ds.ImageOrientationPatient = [0, 1, 0, 0, 0, -1]
+    _edit_series(folder, sagittal)
+    with pytest.raises(UnsupportedFile, match=r"mixes 2 slice orientations \(5 axial, 1 sagittal"):
+        describe_attachment(folder)
+
+
+def test_duplicate_positions_and_gaps_refused(tmp_path):
+    dup = _small_series(tmp_path, "dup")
+    _edit_series(dup, lambda i, ds: setattr(ds, "ImagePositionPatient", [0, 0, 0]) if i < 2 else None)
+    with pytest.raises(UnsupportedFile, match="at the same position"):
+        describe_attachment(dup)
+    gap = _small_series(tmp_path, "gap")
+    sorted(gap.iterdir())[3].unlink()
+    with pytest.raises(UnsupportedFile, match="unevenly spaced .* a slice may be missing"):
+        describe_attachment(gap)
+
+
+def test_cr_without_geometry_is_2d_with_its_spacing(tmp_path):
+    import pydicom
+
+    ds = pydicom.dcmread(_testdata("RG1_UNCR.dcm"))
+    ds.ImagerPixelSpacing = [0.15, 0.15]
+    del ds.PixelSpacing
+    p = tmp_path / "cr.dcm"
+    ds.save_as(p)
+    vol = load_volume(p)
+    assert vol.is_2d and vol.spacing_known and vol.spacing[1:] == (0.15, 0.15)
+    assert any("ImagerPixelSpacing" in n for n in vol.notes) and any("MONOCHROME1" in n for n in vol.notes)
+
+
+def test_colour_and_cine(tmp_path):
+    rgb = describe_attachment(_testdata("US1_UNCR.dcm"))
+    assert rgb.shape == (1, 480, 640) and "converted to grey" in rgb.summary
+    cine = describe_attachment(_testdata("color3d_jpeg_baseline.dcm"))
+    assert cine.shape == (1, 480, 640) and "frame 1 was used" in cine.summary and "0.51×0.51 mm" in cine.summary
+
+
+def test_derived_objects_refused():
+    for name, why in (("liver.dcm", "Segmentation"), ("rtdose.dcm", "dose grid")):
+        with pytest.raises(UnsupportedFile, match=why):
+            describe_attachment(_testdata(name))
