@@ -20,6 +20,7 @@ import numpy as np
 from scipy import ndimage
 
 NoduleKind = Literal["solid", "part-solid", "ground-glass"]
+Anatomy = Literal["lungs", "chest"]
 NoduleShape = Literal["round", "lobulated", "spiculated"]
 KINDS: tuple[NoduleKind, ...] = ("solid", "part-solid", "ground-glass")
 SHAPES: tuple[NoduleShape, ...] = ("round", "lobulated", "spiculated")
@@ -41,6 +42,10 @@ class NoduleSpec:
     diameter_mm: float
     center: tuple[float, float, float]
     upper_lobe: bool
+    #: Planted density (HU) before blur and noise: the whole nodule (solid, ground-glass) or its
+    #: ground-glass part (part-solid, whose solid core is ``solid_hu``).
+    hu: float = float("nan")
+    solid_hu: float | None = None
 
     @property
     def spiculated(self) -> bool:
@@ -65,6 +70,27 @@ class Phantom:
     def affine(self) -> np.ndarray:
         """RAS affine of the ``(x, y, z)``-ordered array (origin at voxel 0)."""
         return np.diag([self.spacing[2], self.spacing[1], self.spacing[0], 1.0])
+
+
+def draw_coverage(rng: np.random.Generator, width: tuple[float, float] = (0.15, 0.45),
+                  weights: tuple[float, float, float] = (0.35, 0.25, 0.4)) -> tuple[float, float]:
+    """A window of a chest CT's height for a ``chest`` phantom that is shorter than a whole chest.
+
+    With probabilities ``weights`` the window holds the lung bases and upper abdomen, the apices
+    and neck, or only lung; its width (a share of the body's height) is drawn from ``width``.
+    """
+    from specialists.imaging.phantom_anatomy import U_APEX, U_BASE
+
+    w = float(rng.uniform(*width))
+    kind = int(rng.choice(3, p=np.asarray(weights) / sum(weights)))
+    if kind == 0:
+        lo = float(rng.uniform(max(0.0, U_BASE - w + 0.04), U_BASE - 0.01))
+    elif kind == 1:
+        lo = float(rng.uniform(U_APEX + 0.02, min(1.0, U_APEX + w - 0.04))) - w
+    else:
+        lo = float(rng.uniform(U_BASE, max(U_BASE, U_APEX - w)))
+    lo = min(max(lo, 0.0), 1.0 - w)
+    return lo, lo + w
 
 
 def nodule_radius_function(shape: NoduleShape, rng: np.random.Generator):
@@ -142,6 +168,8 @@ def make_phantom(
     noise_hu: float = 18.0,
     n_vessels: int | None = None,
     size_range_mm: tuple[float, float] = (3.0, 30.0),
+    anatomy: Anatomy = "lungs",
+    coverage: tuple[float, float] = (0.0, 1.0),
 ) -> Phantom:
     """Generate one chest-CT phantom.
 
@@ -156,6 +184,11 @@ def make_phantom(
         noise_hu: standard deviation of the image noise (HU).
         n_vessels: number of vessel trees; scaled to the volume if None.
         size_range_mm: range for random diameters.
+        anatomy: ``lungs`` (every slice through the lungs, the original phantoms) or ``chest``: the
+            body along a real chest CT's range, neck and upper abdomen included
+            (:mod:`specialists.imaging.phantom_anatomy`).
+        coverage: for ``chest``, the part of the body's height (0 = upper abdomen, 1 = neck) the
+            volume's slices span, inferior to superior.
 
     Returns:
         The phantom. Nodules that do not fit in the lungs are shrunk to fit (their spec says so).
@@ -167,24 +200,35 @@ def make_phantom(
     yy, xx = np.mgrid[0:ny, 0:nx].astype(np.float32)
     yy, xx = yy * sp[1] - fov_y / 2, xx * sp[2] - fov_x / 2
 
-    body2d = _ellipse(yy, xx, 0, 0, 0.40 * fov_y, 0.47 * fov_x)
-    soft2d = _ellipse(yy, xx, 0, 0, 0.36 * fov_y, 0.43 * fov_x)
-    spine2d = _ellipse(yy, xx, -0.25 * fov_y, 0, 0.06 * fov_y, 0.05 * fov_x)
     image = np.full(shape, _HU_AIR, np.float32)
     lung = np.zeros(shape, bool)
-    jitter = rng.uniform(0.9, 1.05, size=2)
-    for z in range(nz):
-        t = z / max(nz - 1, 1)  # 0 = inferior, 1 = superior (apex narrower)
-        s = 1.0 - 0.3 * t
-        sl = np.where(body2d, _HU_FAT, _HU_AIR)
-        sl[soft2d] = _HU_SOFT
-        for side, j in ((-1, jitter[0]), (1, jitter[1])):
-            lung2d = _ellipse(yy, xx, 0.02 * fov_y, side * 0.2 * fov_x, 0.27 * fov_y * s * j, 0.16 * fov_x * s * j)
-            lung[z] |= lung2d
-        sl[lung[z]] = _HU_LUNG
-        sl[spine2d] = _HU_BONE
-        image[z] = sl
-    lung &= ~np.broadcast_to(spine2d, shape)
+    if anatomy == "chest":
+        from specialists.imaging.phantom_anatomy import ChestBody
+
+        body = ChestBody(yy, xx, (fov_y, fov_x), rng)
+        lo_u, hi_u = coverage
+        for z in range(nz):
+            u = lo_u + (hi_u - lo_u) * z / max(nz - 1, 1)
+            lung2d = body.lungs(u)
+            image[z] = body.slice(u, lung2d)
+            lung[z] = lung2d & (image[z] == _HU_LUNG)  # the spine and trachea are not lung
+    else:
+        body2d = _ellipse(yy, xx, 0, 0, 0.40 * fov_y, 0.47 * fov_x)
+        soft2d = _ellipse(yy, xx, 0, 0, 0.36 * fov_y, 0.43 * fov_x)
+        spine2d = _ellipse(yy, xx, -0.25 * fov_y, 0, 0.06 * fov_y, 0.05 * fov_x)
+        jitter = rng.uniform(0.9, 1.05, size=2)
+        for z in range(nz):
+            t = z / max(nz - 1, 1)  # 0 = inferior, 1 = superior (apex narrower)
+            s = 1.0 - 0.3 * t
+            sl = np.where(body2d, _HU_FAT, _HU_AIR)
+            sl[soft2d] = _HU_SOFT
+            for side, j in ((-1, jitter[0]), (1, jitter[1])):
+                lung2d = _ellipse(yy, xx, 0.02 * fov_y, side * 0.2 * fov_x, 0.27 * fov_y * s * j, 0.16 * fov_x * s * j)
+                lung[z] |= lung2d
+            sl[lung[z]] = _HU_LUNG
+            sl[spine2d] = _HU_BONE
+            image[z] = sl
+        lung &= ~np.broadcast_to(spine2d, shape)
 
     # Smooth parenchymal texture, then vessels (soft-tissue density) inside the lungs.
     texture = ndimage.gaussian_filter(rng.normal(size=shape).astype(np.float32), 2.0) * 60
@@ -266,7 +310,9 @@ def _plant(image: np.ndarray, mask: np.ndarray, dist_in: np.ndarray, sp: np.ndar
             vals[core] = hu_solid
     image[sl][inside] = vals[inside]
     return NoduleSpec(label=label, kind=kind, shape=nshape, diameter_mm=round(2 * r, 2),
-                      center=(float(c[0]), float(c[1]), float(c[2])), upper_lobe=bool(c[0] > z_mid))
+                      center=(float(c[0]), float(c[1]), float(c[2])), upper_lobe=bool(c[0] > z_mid),
+                      hu=float(hu_solid if kind == "solid" else hu_ggo),
+                      solid_hu=float(hu_solid) if kind == "part-solid" else None)
 
 
 def phantom_to_volume(ph: Phantom):

@@ -22,7 +22,7 @@ import numpy as np
 from scipy import ndimage
 
 from specialists.imaging.bundle import SEG_BUNDLE, read_config
-from specialists.imaging.phantom import WORKING_SPACING, make_phantom
+from specialists.imaging.phantom import WORKING_SPACING, draw_coverage, make_phantom
 from specialists.imaging.segment import normalise_hu, stack_slices
 
 log = logging.getLogger("galen.train.imaging-seg")
@@ -35,15 +35,20 @@ VAL_SEEDS = range(5000, 5004)
 CROP = 64
 #: Stage 1 learns nodules (crops near nodule voxels); stage 2 adds small nodules and hard negatives.
 DEFAULT_STAGES = "voxel:2000:3e-3,mixed:1500:1e-3,small:2000:1e-3"
-CACHE = Path(tempfile.gettempdir()) / "galen-imaging-seg-train.npz"
+CACHE = Path(tempfile.gettempdir()) / "galen-imaging-seg-train-chest.npz"
 
 
 def training_phantom(seed: int, shape=(40, 160, 160), size_range_mm=(3.0, 30.0)):
-    """One training phantom: 2–5 nodules, 10–30 HU noise, 6–15 vessel trees, all drawn from ``seed``."""
+    """One training phantom: 2–5 nodules, 10–30 HU noise, 6–15 vessel trees, all drawn from ``seed``.
+
+    Chest anatomy: a window of a chest CT's height that often holds the lung bases and upper
+    abdomen or the apices and neck (:func:`~specialists.imaging.phantom.draw_coverage`), so the
+    network learns that the liver, the stomach's gas bubble or the trachea are not nodules.
+    """
     rng = np.random.default_rng(seed)
-    return make_phantom(seed, shape=shape, spacing=WORKING_SPACING, n_nodules=int(rng.integers(2, 6)),
-                        noise_hu=float(rng.uniform(10, 30)), n_vessels=int(rng.integers(6, 16)),
-                        size_range_mm=size_range_mm)
+    n, noise, vessels = int(rng.integers(2, 6)), float(rng.uniform(10, 30)), int(rng.integers(6, 16))
+    return make_phantom(seed, shape=shape, spacing=WORKING_SPACING, n_nodules=n, noise_hu=noise, n_vessels=vessels,
+                        size_range_mm=size_range_mm, anatomy="chest", coverage=draw_coverage(rng))
 
 
 def make_training_set(seeds: range, shape=(40, 160, 160), size_range_mm=(3.0, 30.0)) -> list[dict]:
@@ -65,7 +70,7 @@ def data_hash(items: list[dict]) -> str:
 
 def _cached_training_set() -> list[dict]:
     """The training phantoms, reused from a temp-folder cache when they were made before (same seeds)."""
-    key = f"{TRAIN_SEEDS.start}-{TRAIN_SEEDS.stop}+{SMALL_SEEDS.start}-{SMALL_SEEDS.stop}@{SMALL_RANGE_MM}"
+    key = f"chest:{TRAIN_SEEDS.start}-{TRAIN_SEEDS.stop}+{SMALL_SEEDS.start}-{SMALL_SEEDS.stop}@{SMALL_RANGE_MM}"
     if CACHE.is_file():
         with np.load(CACHE) as z:
             if str(z["key"]) == key:
@@ -167,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--eval-only", action="store_true", help="only evaluate the existing weights")
+    ap.add_argument("--train-only", action="store_true",
+                    help="stop after saving the weights (run --eval-only later for post-processing and the card)")
     ap.add_argument("--eval-volumes", type=int, default=20)
     ap.add_argument("--no-fp-filter", action="store_true", help="do not fit the false-positive filter")
     ap.add_argument("--keep-postprocessing", action="store_true",
@@ -187,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     weights = args.out / "models" / "model.pt"
     provenance: dict = {"torch": torch.__version__, "monai": monai.__version__, "numpy": np.__version__,
                         "seed": args.seed, "train_seeds": [TRAIN_SEEDS.start, TRAIN_SEEDS.stop],
-                        "small_nodule_seeds": [SMALL_SEEDS.start, SMALL_SEEDS.stop], "small_range_mm": SMALL_RANGE_MM}
+                        "small_nodule_seeds": [SMALL_SEEDS.start, SMALL_SEEDS.stop], "small_range_mm": SMALL_RANGE_MM,
+                        "anatomy": "chest phantoms: windows of a chest CT's height (draw_coverage), neck and upper "
+                                   "abdomen included"}
     if not args.eval_only:
         t0 = time.time()
         items = _cached_training_set()
@@ -229,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         provenance.update(iterations=it, train_seconds=round(time.time() - t0), final_loss=float(np.mean(losses[-100:])))
         log.info("saved %s after %d iterations", weights, it)
         (args.out / "models" / "training_log.json").write_text(json.dumps(provenance, indent=2))
+        if args.train_only:
+            return 0
     else:
         log_path = args.out / "models" / "training_log.json"
         if log_path.is_file():
