@@ -8,64 +8,10 @@ numbers with units, comparators ("under 3", "≤ 400 Da", "at least 0.7") and na
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-# Upper-case words that happen to be valid SMILES but are English or clinical abbreviations.
-_NOT_SMILES = {
-    "CT", "MR", "MRI", "PET", "BBB", "CNS", "MW", "HBD", "HBA", "TPSA", "QED", "SA", "PAINS", "SMILES",
-    "NO", "ON", "SO", "OK", "IS", "IN", "OF", "OR", "AND", "CO", "CN", "CS", "SC", "NC", "OC", "CC", "BRENK",
-    "FDA", "NCCN", "BTS", "ACR", "ER", "PR", "HR", "HER2", "OS", "CI", "DNA", "RNA", "US", "UK", "NHS", "ICU",
-    "COPD", "NSCLC", "SCLC", "HU", "BMI", "PS", "SNOMED", "ICD", "WHO", "I", "C", "N", "O", "S", "P", "F", "B",
-    "CPU", "GPU", "RO5", "IC50", "EC50", "KI", "GI", "PK", "PD", "ADME", "ADMET", "LOGP", "LOGS",
-}
-_SMILES_CHARS = re.compile(r"^[A-Za-z0-9@+\-\[\]\(\)=#%/\\\.\*:]+$")
-_TRAILING = ".,;:!?\"'`»“”’)"
-_LEADING = "\"'`«“‘("
-
-
-@dataclass(frozen=True)
-class SmilesToken:
-    text: str
-    valid: bool
-
-
-def _looks_like_smiles(tok: str) -> bool:
-    if not tok or tok.upper() in _NOT_SMILES or not _SMILES_CHARS.match(tok):
-        return False
-    if not re.search(r"(Cl|Br|[BCNOSPFI]|[cnosp])", tok):
-        return False
-    special = re.search(r"[\[\]\(\)=#@\d/\\%]", tok)
-    if special:
-        # "C1" alone or "7mm" are not molecules; require some atom letters around the specials.
-        return len(re.findall(r"Cl|Br|[BCNOSPFI]|[cnosp]", tok)) >= 2 and not re.fullmatch(r"\d+[a-z]*", tok)
-    # Plain letters: only organic-subset atoms, at least 3 atoms, not an ordinary word.
-    if not re.fullmatch(r"(Cl|Br|[BCNOSPFI]|[cnosp])+", tok):
-        return False
-    return len(re.findall(r"Cl|Br|[BCNOSPFI]|[cnosp]", tok)) >= 3 and not tok.islower()
-
-
-def find_smiles(text: str) -> list[SmilesToken]:
-    """SMILES-looking tokens in ``text`` in order, each marked valid (RDKit parses it) or not."""
-    from rdkit import Chem
-
-    from specialists.molecules.chem import quiet_rdkit
-
-    out: list[SmilesToken] = []
-    seen: set[str] = set()
-    for raw in re.split(r"[\s,;]+", text):
-        tok = raw.strip(_LEADING)
-        # strip sentence punctuation but keep a closing bracket that balances an opening one
-        while tok and tok[-1] in _TRAILING:
-            if tok[-1] == ")" and tok.count("(") >= tok.count(")"):
-                break
-            tok = tok[:-1]
-        if tok in seen or not _looks_like_smiles(tok):
-            continue
-        seen.add(tok)
-        with quiet_rdkit():
-            mol = Chem.MolFromSmiles(tok)
-        out.append(SmilesToken(tok, mol is not None and mol.GetNumAtoms() > 0))
-    return out
+# SMILES detection lives with the molecules specialist (one owner: specialists.molecules.mentions);
+# re-exported here because the router and the tools import it from this module.
+from specialists.molecules.mentions import SmilesToken, find_smiles  # noqa: E402,F401
 
 
 _NUM = r"(?P<n>[-+−]?\d+(?:\.\d+)?)"
