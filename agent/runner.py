@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from agent.graph import build
 from agent.nodes import AgentNodes
 from agent.workspace import store_attachment
-from galen.errors import InvalidInput
+from galen.errors import InvalidInput, NotFound
 from galen.privacy import scrub
 from galen.settings import Settings
 
@@ -175,12 +175,14 @@ class Agent:
         if self.settings.checkpointer == "postgres":
             self._conn, default_saver, param = _postgres(self.settings)
         else:
-            path = self.settings.resolved_data_dir() / "threads.sqlite"
+            from galen.files import touch_private
+
+            # Created owner-only before SQLite opens it (chmod afterwards leaves a window).
+            path = touch_private(self.settings.resolved_data_dir() / "threads.sqlite")
             # Two connections: the saver serialises its own use of one; the thread index has the
             # other. Sharing one across both locks let their transactions interleave under load.
             self._saver_conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
             self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
-            path.chmod(0o600)
             from langgraph.checkpoint.sqlite import SqliteSaver
 
             default_saver, param = SqliteSaver(self._saver_conn), "?"
@@ -198,9 +200,10 @@ class Agent:
             saver_conn.close()
 
     # --- turns ------------------------------------------------------------------------------
-    def _inputs(self, question: str, attachments: Sequence[Path | str], thread_id: str, owner: str) -> dict[str, Any]:
+    def _inputs(self, question: str, attachments: Sequence[Path | str], thread_id: str, owner: str,
+                create: bool = True, action: str = "ask") -> dict[str, Any]:
         question = validate_question(question)
-        self._check_owner(thread_id, owner)
+        self.check_access(thread_id, owner, must_exist=not create, action=action)
         stored = [store_attachment(Path(a), self.settings).to_dict() for a in attachments]
         # Raw text never reaches the thread store unless the settings allow it; the scrubber keeps
         # clinical facts (ages under 90, sizes, SMILES) so the tools still find what they need.
@@ -208,10 +211,20 @@ class Agent:
         self.threads.touch(thread_id, owner, scrub(question))
         return {"messages": [HumanMessage(content=text)], "question": text, "new_attachments": stored}
 
-    def _check_owner(self, thread_id: str, owner: str) -> None:
+    def check_access(self, thread_id: str, owner: str, *, must_exist: bool = True, action: str = "read") -> None:
+        """Raise :class:`NotFound` unless ``thread_id`` is ``owner``'s (or, with ``must_exist=False``, new).
+
+        A foreign thread and one that never existed give the same error; both attempts are
+        written to the audit log (thread id, caller, action — no content).
+        """
         existing = self.threads.owner(thread_id)
-        if existing is not None and existing != owner:
-            raise InvalidInput(f"There is no thread {thread_id!r} for this user.")
+        if existing == owner or (existing is None and not must_exist):
+            return
+        self.nodes.audit_log.append({"event": "access_denied", "time": time.time(), "thread": thread_id,
+                                     "caller": owner, "action": action,
+                                     "reason": "foreign thread" if existing is not None else "no such thread"})
+        raise NotFound(f"There is no thread {thread_id!r} for this user.",
+                       hint="Start a new conversation, or pick one from your own list.")
 
     def ask(
         self,
@@ -219,11 +232,20 @@ class Agent:
         attachments: Sequence[Path | str] = (),
         thread_id: str | None = None,
         owner: str = "local",
+        create: bool = True,
     ) -> TurnResult:
-        """Run one turn and return its structured result."""
+        """Run one turn and return its structured result.
+
+        Args:
+            thread_id: continue this thread (or start it under this id when ``create``).
+            owner: the authenticated caller; a thread of another owner is :class:`NotFound`.
+            create: ``False`` at the edges (API, CLI, UI), where a client names the thread: an
+                unknown id is then :class:`NotFound` instead of a new thread.
+        """
+        create = create or not thread_id  # a fresh id made here is always new
         thread_id = thread_id or uuid.uuid4().hex[:12]
         started = time.perf_counter()
-        inputs = self._inputs(question, attachments, thread_id, owner)
+        inputs = self._inputs(question, attachments, thread_id, owner, create=create, action="ask")
         state = self.graph.invoke(inputs, self._config(thread_id))
         return self._result(state, thread_id, time.perf_counter() - started)
 
@@ -233,6 +255,7 @@ class Agent:
         attachments: Sequence[Path | str] = (),
         thread_id: str | None = None,
         owner: str = "local",
+        create: bool = True,
     ) -> Iterator[tuple[str, Any]]:
         """Run one turn, yielding events as they happen.
 
@@ -240,9 +263,10 @@ class Agent:
         call, ``("token", text)`` for each token the writer drafts (a draft the verifier may
         still replace), and finally ``("result", TurnResult)``.
         """
+        create = create or not thread_id
         thread_id = thread_id or uuid.uuid4().hex[:12]
         started = time.perf_counter()
-        inputs = self._inputs(question, attachments, thread_id, owner)
+        inputs = self._inputs(question, attachments, thread_id, owner, create=create, action="stream")
         seen_calls = 0
         for mode, payload in self.graph.stream(inputs, self._config(thread_id), stream_mode=["updates", "messages"]):
             if mode == "messages":
@@ -259,10 +283,17 @@ class Agent:
         state = self.graph.get_state(self._config(thread_id)).values
         yield ("result", self._result(state, thread_id, time.perf_counter() - started))
 
-    def plan(self, question: str, attachments: Sequence[Path | str] = (), thread_id: str | None = None) -> TurnResult:
-        """The tool calls the agent would make, without running them (``--dry-run``)."""
+    def plan(self, question: str, attachments: Sequence[Path | str] = (), thread_id: str | None = None,
+             owner: str = "local") -> TurnResult:
+        """The tool calls the agent would make, without running them (``--dry-run``).
+
+        With ``thread_id`` the plan uses that thread's findings and attachments, so the thread
+        must be ``owner``'s (else :class:`NotFound`).
+        """
         started = time.perf_counter()
         question = validate_question(question)
+        if thread_id:
+            self.check_access(thread_id, owner, must_exist=True, action="plan")
         question = question if self.settings.keep_raw_text else scrub(question)
         stored = [store_attachment(Path(a), self.settings).to_dict() for a in attachments]
         state: dict[str, Any] = {"messages": [HumanMessage(content=question)], "question": question, "new_attachments": stored}
@@ -287,7 +318,7 @@ class Agent:
     # --- threads ----------------------------------------------------------------------------
     def history(self, thread_id: str, owner: str = "local") -> list[dict[str, str]]:
         """The thread's messages as ``{"role", "content"}`` (user and assistant turns)."""
-        self._check_owner(thread_id, owner)
+        self.check_access(thread_id, owner, must_exist=True, action="history")
         values = self.graph.get_state(self._config(thread_id)).values
         out = []
         for m in values.get("messages", []):
@@ -299,6 +330,12 @@ class Agent:
 
     def list_threads(self, owner: str = "local") -> list[dict[str, Any]]:
         return self.threads.list(owner)
+
+    def artifacts(self, thread_id: str, owner: str = "local") -> list[dict[str, Any]]:
+        """The files the thread's latest turn produced (``path``, ``kind``, ``label``), owner-checked."""
+        self.check_access(thread_id, owner, must_exist=True, action="files")
+        state = self.graph.get_state(self._config(thread_id)).values
+        return [a for c in state.get("calls") or [] if c.get("ok") for a in (c["result"].get("artifacts") or [])]
 
     @staticmethod
     def _config(thread_id: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from galen.errors import ModelUnavailable, UnreadableFile, UnsupportedFile
-from galen.privacy import scrub
+from galen.privacy import scrub_filename
 from galen.settings import Settings
 from tools.base import Attachment
 
@@ -47,21 +47,23 @@ def _size_mb(path: Path) -> float:
 
 
 def check_attachment(path: Path, settings: Settings) -> str:
-    """Validate ``path`` and return its kind; raises a clear error otherwise."""
+    """Validate ``path`` and return its kind; raises a clear error otherwise (naming the file by
+    its scrubbed name: the message may be shown or kept)."""
+    shown = scrub_filename(path.name)
     if not path.exists():
-        raise UnreadableFile(f"The attachment {path} does not exist.", hint="Check the path and try again.")
+        raise UnreadableFile(f"The attachment {shown} does not exist.", hint="Check the path and try again.")
     try:
         if path.is_file():
             with path.open("rb") as fh:
                 fh.read(1)
     except OSError as e:
-        raise UnreadableFile(f"The attachment {path} cannot be read ({e.strerror}).") from e
+        raise UnreadableFile(f"The attachment {shown} cannot be read ({e.strerror}).") from e
     size = _size_mb(path)
     if size == 0:
-        raise UnreadableFile(f"The attachment {path.name} is empty.", hint="Attach the file again; it has no content.")
+        raise UnreadableFile(f"The attachment {shown} is empty.", hint="Attach the file again; it has no content.")
     if size > settings.max_attachment_mb:
         raise UnreadableFile(
-            f"The attachment {path.name} is {size:.0f} MB; the limit is {settings.max_attachment_mb:.0f} MB.",
+            f"The attachment {shown} is {size:.0f} MB; the limit is {settings.max_attachment_mb:.0f} MB.",
             hint="Send a smaller series or raise GALEN_MAX_ATTACHMENT_MB.",
         )
     if path.is_dir():
@@ -78,15 +80,46 @@ def check_attachment(path: Path, settings: Settings) -> str:
         if head[128:132] == b"DICM":
             return "dicom"
     raise UnsupportedFile(
-        f"The attachment {path.name} is of a type Galen does not read ({suffix or 'no extension'}).",
+        f"The attachment {shown} is of a type Galen does not read ({suffix or 'no extension'}).",
         hint=f"Supported: {SUPPORTED}.",
     )
 
 
+def _person_names(path: Path, kind: str) -> tuple[str, ...]:
+    """Person names in a DICOM header (patient, referring physician ...), read before de-identification
+    so that the same names can be taken out of the file's name ("Doe_Jane_chest.dcm")."""
+    if kind not in ("dicom", "dicom-folder"):
+        return ()
+    try:
+        import pydicom
+    except ImportError:
+        return ()
+    first = path if path.is_file() else next((p for p in sorted(path.rglob("*")) if p.is_file()), None)
+    if first is None:
+        return ()
+    try:
+        ds = pydicom.dcmread(first, stop_before_pixels=True, force=True)
+        names = [ds.get(k) for k in ("PatientName", "ReferringPhysicianName", "PerformingPhysicianName",
+                                      "OperatorsName", "PatientMotherBirthName", "OtherPatientNames")]
+    except Exception:  # noqa: BLE001 - any unreadable header simply yields no names; intake reports the file
+        return ()
+    out: list[str] = []
+    for n in names:
+        for one in (n if isinstance(n, list | tuple | pydicom.multival.MultiValue) else [n]):
+            if one:
+                out.append(str(one))
+    return tuple(out)
+
+
 def store_attachment(path: Path, settings: Settings) -> Attachment:
-    """Validate, de-identify (DICOM) and store one attachment; returns its workspace record."""
+    """Validate, de-identify (DICOM) and store one attachment; returns its workspace record.
+
+    The record's ``name`` is the file name scrubbed of identifiers (including the person names
+    in its own DICOM header); the original name is never stored.
+    """
     path = Path(path).expanduser()
     kind = check_attachment(path, settings)
+    safe_name = scrub_filename(path.name, _person_names(path, kind))
     digest = _sha256(path)
     dest_dir = settings.resolved_data_dir() / "workspace" / "files" / digest
     imaging = kind in ("dicom", "dicom-folder", "dicom-zip", "nifti", "image")
@@ -121,5 +154,5 @@ def store_attachment(path: Path, settings: Settings) -> Attachment:
             tmp = stored_path.with_name(stored_path.name + ".part")
             shutil.copyfile(path, tmp)
             tmp.rename(stored_path)
-        summary = f"{kind.upper()} file {path.name}, {_size_mb(path) * 1000:.0f} kB"
-    return Attachment(path=stored_path, name=scrub(path.name), kind=kind, summary=summary, sha256=digest)
+        summary = f"{kind.upper()} file {safe_name}, {_size_mb(path) * 1000:.0f} kB"
+    return Attachment(path=stored_path, name=safe_name, kind=kind, summary=summary, sha256=digest)

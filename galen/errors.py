@@ -10,7 +10,8 @@ wrapped: anything outside this tree is a bug and surfaces as one.
     ├── InvalidInput               the person's input is wrong (a value, a SMILES, a question)
     │   ├── UnsupportedFile        a file that exists but is not of a kind Galen reads
     │   ├── UnreadableFile         a missing, empty, truncated or corrupt file
-    │   └── MissingFacts           a tool needs facts the person has not given (``missing``)
+    │   ├── MissingFacts           a tool needs facts the person has not given (``missing``)
+    │   └── NotFound               no such thread (or not this caller's: the same answer, never a hint)
     ├── ModelUnavailable           weights or an optional dependency is not installed
     ├── BackendUnavailable         the LLM server (or another service) cannot be reached
     ├── PolicyRefusal              the request is outside Galen's intended use or policy
@@ -67,6 +68,16 @@ class MissingFacts(InvalidInput):
 
     def to_dict(self) -> dict[str, object]:
         return {**super().to_dict(), "missing": self.missing}
+
+
+class NotFound(InvalidInput):
+    """A thread (or its file) that does not exist for this caller.
+
+    Someone else's thread and a thread that never existed give the same error, so an id cannot
+    be probed.
+    """
+
+    kind = "not_found"
 
 
 class ModelUnavailable(GalenError):

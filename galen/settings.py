@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -80,8 +80,12 @@ class Settings(BaseSettings):
         "router + deterministic argument extraction) or `hybrid` (router proposes, LLM picks).",
     )
     routing_top_k: int = Field(3, ge=1, le=8, description="Candidate tools the hybrid policy offers the LLM.")
-    routing_min_similarity: float = Field(
-        0.35, ge=0, le=1, description="Below this similarity to every exemplar, no tool is called."
+    routing_min_similarity: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Below this similarity to every exemplar, no tool is called. Unset: the router's "
+        "own floor for the encoder that decided (agent/data/route_cues.yaml, tuned on the dev split).",
     )
     routing_confirm_margin: float = Field(
         0.03,
@@ -135,6 +139,22 @@ class Settings(BaseSettings):
         512.0, gt=0, description="Largest attachment accepted (MB); larger files are refused with a message."
     )
 
+    # --- Hospital systems (interop/) -------------------------------------------------------
+    pacs_url: str | None = Field(
+        None,
+        description="DICOMweb root of the PACS (QIDO-RS, WADO-RS, STOW-RS), e.g. `http://pacs-host:8042/dicom-web` "
+        "for Orthanc; empty means no PACS. Studies larger than `max_attachment_mb` (estimated from their "
+        "metadata) are refused before download.",
+    )
+    pacs_username: str | None = Field(None, description="User name for HTTP Basic authentication at the PACS.")
+    pacs_password: SecretStr | None = Field(None, description="Password for HTTP Basic authentication at the PACS.")
+    pacs_timeout_s: float = Field(30.0, gt=0, le=600, description="Seconds to wait for one PACS request.")
+    fhir_export_dir: Path | None = Field(
+        None,
+        description="Folder where FHIR result Bundles (RiskAssessment, Observation, DiagnosticReport) are "
+        "written; empty means `<data_dir>/exports`.",
+    )
+
     # --- Molecules -------------------------------------------------------------------------
     design_method: Literal["ga", "reinvent"] = Field(
         "ga",
@@ -163,11 +183,44 @@ class Settings(BaseSettings):
         "each user sees only their threads.",
     )
 
+    ui_cache_max_age_h: float = Field(
+        24.0, gt=0,
+        description="Hours the UI keeps uploaded files and published result files in its cache "
+        "(`<data_dir>/ui-cache`, owner-only) before deleting them; uploads are deleted as soon as "
+        "their turn has stored the de-identified copy.",
+    )
+    login_max_failures: int = Field(
+        20, ge=3,
+        description="Failed logins in a row after which a username (or client address) is locked out "
+        "for `login_lockout_s`; from the 5th failure on, attempts are also slowed (1 s, 2 s, 4 s ... up to 30 s).",
+    )
+    login_lockout_s: float = Field(900.0, gt=0, description="Seconds a locked-out username or client stays locked.")
+
     # --- Privacy ---------------------------------------------------------------------------
     keep_raw_text: bool = Field(
         False,
-        description="Keep the unscrubbed question text in the thread store (the audit log is "
-        "always scrubbed).",
+        description="Keep the unscrubbed question text in the thread store and in the UI's case "
+        "reports (the audit log is always scrubbed).",
+    )
+
+    # --- Archives ---------------------------------------------------------------------------
+    max_unpacked_mb: float = Field(
+        2048.0, gt=0,
+        description="Most megabytes an attached archive (a zip of a DICOM series) may unpack to; "
+        "counted while unpacking, whatever the archive declares.",
+    )
+    max_unpack_ratio: float = Field(
+        50.0, gt=1,
+        description="Most an attached archive may grow when unpacked (unpacked bytes / archive bytes); "
+        "a higher ratio is refused as a likely zip bomb.",
+    )
+
+    # --- Trust --------------------------------------------------------------------------------
+    trust_bundle_dirs: list[Path] = Field(
+        default_factory=list,
+        description="Folders whose MONAI bundles may be loaded (a bundle's config can run Python: only "
+        "list folders you control). `GALEN_IMAGING_SEG_BUNDLE`/`_CLS_BUNDLE` outside them are refused. "
+        "As an environment variable, a JSON list: `[\"/srv/bundles\"]`.",
     )
 
     @classmethod
@@ -181,11 +234,27 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=_toml_path()))
 
+    @model_validator(mode="after")
+    def _bundles_are_trusted(self) -> Settings:
+        """A MONAI bundle is code (its config can run Python): load one only from a trusted folder."""
+        trusted = [Path(t).expanduser().resolve() for t in self.trust_bundle_dirs]
+        for name in ("imaging_seg_bundle", "imaging_cls_bundle"):
+            bundle = getattr(self, name)
+            if bundle is None:
+                continue
+            where = Path(bundle).expanduser().resolve()
+            if not any(where == t or t in where.parents for t in trusted):
+                raise ValueError(
+                    f"{name} = {bundle} is not inside a trusted folder. A MONAI bundle's config can run Python "
+                    f"code, so Galen loads one only from a folder listed in GALEN_TRUST_BUNDLE_DIRS "
+                    f"(for example GALEN_TRUST_BUNDLE_DIRS='[\"{where.parent}\"]') — list only folders you control")
+        return self
+
     def resolved_data_dir(self) -> Path:
         """The data directory, created with owner-only permissions."""
-        path = self.data_dir.expanduser()
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return path
+        from galen.files import private_dir
+
+        return private_dir(self.data_dir)
 
 
 @lru_cache(maxsize=1)

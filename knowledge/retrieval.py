@@ -146,7 +146,16 @@ def search(query: str, k: int = 4, settings: Settings | None = None, mode: Mode 
         raise InvalidInput(f"Unknown retrieval mode {mode!r}.", hint="Use fused, dense or lexical.")
     settings = settings or get_settings()
     try:
-        return _search(get_store(settings), query.strip(), int(k), mode)
+        store = get_store(settings)
+        try:
+            return _search(store, query.strip(), int(k), mode)
+        except GalenError:
+            raise
+        except Exception:  # noqa: BLE001 - a local client made stale by another process's write: retry once
+            if settings.chroma_host:
+                raise
+            store.reopen()
+            return _search(store, query.strip(), int(k), mode)
     except GalenError:
         raise
     except Exception as e:  # noqa: BLE001 - an HTTP client fails in many ways once a server goes away

@@ -11,6 +11,12 @@ source is written like this:
 Readers only see chunks whose generation a manifest record names, so a process killed at any
 moment leaves each source wholly at its old or its new version. Chunks of an abandoned
 generation are removed by :meth:`KnowledgeStore.repair` once their writer is gone.
+
+Several processes may open the same local folder (a running server and ``galen kb ingest``).
+Chroma's local client caches index state that another process's writes make stale ("Error
+finding id"), so every write bumps ``<data>/kb-version``; a store whose folder was written by
+someone else since it opened reopens its client before the next read, and a read that still
+fails is retried once on a fresh client.
 """
 
 from __future__ import annotations
@@ -84,11 +90,17 @@ class KnowledgeStore:
     """Chunks and manifest in Chroma; use :func:`get_store` rather than building one."""
 
     def __init__(self, settings: Settings) -> None:
-        from knowledge.embeddings import chroma_embedding_function
-
         self.settings = settings
         self.key = store_key(settings)
         self.lock = threading.RLock()
+        self.corpus_checked = False
+        self._open()
+
+    def _open(self) -> None:
+        from knowledge.embeddings import chroma_embedding_function
+
+        settings = self.settings
+        self.version = read_version(settings)
         self.client = _make_client(settings)
         ef = chroma_embedding_function()
         try:
@@ -104,7 +116,29 @@ class KnowledgeStore:
                     f"The Chroma server at {settings.chroma_host}:{settings.chroma_port} did not answer ({e})."
                 ) from e
             raise
-        self.corpus_checked = False
+
+    def reopen(self) -> None:
+        """Close the client and open the folder afresh (after another process wrote to it)."""
+        with self.lock:
+            try:
+                self.client.close()
+            except Exception:  # noqa: BLE001 - a client in a bad state may fail to close; it is dropped anyway
+                pass
+            self._open()
+
+    def refresh_if_changed(self) -> bool:
+        """Reopen when another process has written to the local folder since this store opened."""
+        if self.settings.chroma_host:
+            return False  # a Chroma server serialises its clients itself
+        if read_version(self.settings) == self.version:
+            return False
+        self.reopen()
+        return True
+
+    def _written(self) -> None:
+        """Record a write of ours, so that other processes reopen and this one does not."""
+        if not self.settings.chroma_host:
+            self.version = bump_version(self.settings)
 
     # --- reading -----------------------------------------------------------------------------
     def sources(self) -> dict[str, SourceRecord]:
@@ -204,6 +238,7 @@ class KnowledgeStore:
             # Committed: the old generation is now invisible; remove it and the pending marker.
             self.chunks.delete(where={"$and": [{"source_id": source_id}, {"gen": {"$ne": gen}}]})
             self.manifest.delete(ids=[f"{_PENDING}{gen}"])
+            self._written()
         return gen
 
     def remove_source(self, source_id: str) -> bool:
@@ -220,6 +255,7 @@ class KnowledgeStore:
                                      metadatas=[{"removed_at": time.time()}])
             self.manifest.delete(ids=[source_id])
             self.chunks.delete(where={"source_id": source_id})
+            self._written()
         return True
 
     def repair(self) -> int:
@@ -255,6 +291,8 @@ class KnowledgeStore:
                 self.chunks.delete(ids=orphans[start:start + 1000])
             if dead_markers:
                 self.manifest.delete(ids=dead_markers)
+            if orphans or dead_markers:
+                self._written()
         return len(orphans)
 
 
@@ -268,6 +306,26 @@ def store_key(settings: Settings) -> tuple[str, ...]:
     if settings.chroma_host:
         return ("http", settings.chroma_host, str(settings.chroma_port), settings.kb_collection)
     return ("local", str(chroma_path(settings)), settings.kb_collection)
+
+
+def _version_path(settings: Settings) -> Path:
+    return settings.resolved_data_dir() / "kb-version"
+
+
+def read_version(settings: Settings) -> str:
+    """The local folder's write counter (changes with every committed write by any process)."""
+    try:
+        return _version_path(settings).read_text().strip()
+    except OSError:
+        return ""
+
+
+def bump_version(settings: Settings) -> str:
+    from galen.files import write_private
+
+    version = f"{time.time():.6f}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    write_private(_version_path(settings), version)
+    return version
 
 
 def chroma_path(settings: Settings) -> Path:
@@ -311,6 +369,7 @@ def get_store(settings: Settings, *, ensure_corpus: bool = True) -> KnowledgeSto
             store = KnowledgeStore(settings)
             store.repair()
             _stores[key] = store
+    store.refresh_if_changed()
     if ensure_corpus and settings.kb_auto_index and not store.corpus_checked:
         from knowledge.ingest import index_corpus
 

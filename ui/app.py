@@ -2,16 +2,23 @@
 
 Wiring only: what each panel shows comes from the pure functions in ``ui/panels.py``; every
 interface string from ``ui/i18n.py``. Per-person state lives in the agent's threads (SQLite
-checkpointer) and in the browser (``gr.BrowserState`` keeps the owner id and the open thread, so a
-reload resumes it); nothing per-person is kept on a module-level object.
+checkpointer); the browser (``gr.BrowserState``) remembers only which thread is open, so a reload
+resumes it. Nothing per-person is kept on a module-level object.
+
+Nothing a client sends is trusted: the caller is the signed-in user (or, without a users file,
+the one local identity); the open thread id is checked against that owner on every event; the
+chat history is rebuilt from the thread on the server, never taken from the browser; and a file
+entry in a message is read only if it is this server's own upload (:mod:`ui.uploads`). Gradio's
+own file-access checks are switched on even though the app is mounted on FastAPI (Gradio skips
+them for an app it did not launch itself).
 """
 
 from __future__ import annotations
 
+import contextvars
+import ipaddress
 import logging
 import os
-import secrets
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,8 +29,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from galen.errors import ConfigError, GalenError  # noqa: E402
+from galen.privacy import scrub, scrub_filename  # noqa: E402
 from galen.settings import Settings  # noqa: E402
-from ui import panels  # noqa: E402
+from ui import panels, uploads  # noqa: E402
 from ui.i18n import LANGUAGES, t  # noqa: E402
 
 log = logging.getLogger("galen.ui")
@@ -31,32 +39,23 @@ CSS = """
 .galen-demo {background:#b45309;color:white;padding:2px 8px;border-radius:4px;font-weight:600}
 #galen-header {border-bottom:1px solid #ddd}
 """
-NO_SESSION: dict[str, str] = {"owner": "", "thread_id": ""}
+NO_SESSION: dict[str, str] = {"thread_id": ""}
+LOCAL_OWNER = "local"
+#: Not a secret: Gradio's browser state is encrypted in the browser with a key the page itself
+#: receives, so it protects nothing. The state holds only the open thread's id, which the server
+#: checks against the signed-in owner on every event.
+BROWSER_STATE_KEY = "galen-open-thread-v1"
+#: The client address of the login request being handled (for the per-address lockout).
+_login_client: contextvars.ContextVar[str | None] = contextvars.ContextVar("galen_login_client", default=None)
 
 
-def _browser_secret(settings: Settings) -> str:
-    """A stable secret for encrypting the browser-side session (kept 0600 in the data dir)."""
-    path = settings.resolved_data_dir() / "ui_browser_secret"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-def _publish(paths: list[str]) -> list[str]:
-    """Copy files into a fresh folder Gradio may serve; one folder per turn, never shared."""
-    if not paths:
-        return []
-    from gradio.utils import get_upload_folder
-
-    folder = Path(get_upload_folder()) / "galen" / uuid.uuid4().hex
-    folder.mkdir(parents=True, exist_ok=True)
-    out = []
-    for p in paths:
-        dest = folder / Path(p).name
-        shutil.copyfile(p, dest)
-        out.append(str(dest))
-    return out
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Workspace:
@@ -72,14 +71,25 @@ class Workspace:
         self.backend = describe_backend(self.settings)
         self.statuses = all_status()
         self.intended_use = INTENDED_USE
+        self.cache = uploads.cache_root(self.settings.resolved_data_dir())
+        self.blocks: Any = None  # set by build_app: Gradio records its uploads there
 
     # --- identity -------------------------------------------------------------------------
-    def owner(self, session: dict[str, str], request: gr.Request | None) -> str:
-        """The logged-in user, else the browser's random id (made on first visit)."""
+    def owner(self, request: gr.Request | None) -> str:
+        """The signed-in user; without a users file, the one local identity (never the browser's say)."""
         user = getattr(request, "username", None) if request is not None else None
-        if user:
+        if self.users:
+            if not user:  # Gradio's login guards every route; this is a second lock on the door
+                raise ConfigError("Not signed in.")
             return f"user:{user}"
-        return session.get("owner") or f"browser:{uuid.uuid4().hex}"
+        return LOCAL_OWNER
+
+    def open_thread(self, session: dict[str, str] | None, owner: str) -> str:
+        """The browser's open thread if it is ``owner``'s, else '' (an unknown or foreign id is ignored)."""
+        thread_id = str((session or {}).get("thread_id") or "")[:64] if isinstance(session, dict) else ""
+        if thread_id and self.agent.threads.owner(thread_id) == owner:
+            return thread_id
+        return ""
 
     def header(self, lang: str, request: gr.Request | None = None) -> str:
         user = getattr(request, "username", None) if request is not None else None
@@ -96,32 +106,30 @@ class Workspace:
             return []
         try:
             return self.agent.history(thread_id, owner)
-        except GalenError:
+        except GalenError:  # not found, or someone else's: shown as nothing (and audited)
             return []
 
     # --- events ---------------------------------------------------------------------------
     def on_load(self, session: dict[str, str] | None, lang: str, request: gr.Request):
-        session = dict(session or NO_SESSION)
-        owner = self.owner(session, request)
-        thread_id = session.get("thread_id") or ""
-        if thread_id and self.agent.threads.owner(thread_id) not in (None, owner):
-            thread_id = ""  # a thread id from someone else's browser state: never show it
-        session = {"owner": owner, "thread_id": thread_id}
-        return (session, self.history(thread_id, owner), self.threads_update(owner, thread_id, lang),
+        owner = self.owner(request)
+        thread_id = self.open_thread(session, owner)
+        return ({"thread_id": thread_id}, self.history(thread_id, owner), self.threads_update(owner, thread_id, lang),
                 self.header(lang, request))
 
     def on_select(self, thread_id: str | None, session: dict[str, str], lang: str, request: gr.Request):
-        owner = self.owner(session, request)
-        session = {"owner": owner, "thread_id": thread_id or ""}
-        return (session, self.history(thread_id or "", owner), *self.empty_panels(lang))
+        owner = self.owner(request)
+        chosen = self.open_thread({"thread_id": thread_id or ""}, owner)
+        if thread_id and not chosen:  # a value the server never offered: audited, answered with nothing
+            self.history(str(thread_id)[:64], owner)
+        return ({"thread_id": chosen}, self.history(chosen, owner), *self.empty_panels(lang))
 
     def on_new(self, session: dict[str, str], lang: str, request: gr.Request):
-        owner = self.owner(session, request)
-        return ({"owner": owner, "thread_id": ""}, [], self.threads_update(owner, None, lang), *self.empty_panels(lang))
+        owner = self.owner(request)
+        return ({"thread_id": ""}, [], self.threads_update(owner, None, lang), *self.empty_panels(lang))
 
     def on_language(self, lang: str, session: dict[str, str], request: gr.Request):
-        owner = self.owner(session, request)
-        threads = self.threads_update(owner, session.get("thread_id"), lang)
+        owner = self.owner(request)
+        threads = self.threads_update(owner, self.open_thread(session, owner), lang)
         return (self.header(lang, request), gr.update(label=t(lang, "message"), placeholder=t(lang, "placeholder")),
                 {**threads, "label": t(lang, "threads")}, gr.update(value=t(lang, "new_thread")),
                 gr.update(label=t(lang, "chat")), gr.update(label=t(lang, "molecule_table")),
@@ -141,45 +149,62 @@ class Workspace:
                 gr.update(value=None, visible=False), gr.update(value=None, visible=False), t(lang, "no_citations"),
                 None, "", [])
 
-    def result_panels(self, result: Any, question: str, attachments: list[str], lang: str) -> tuple[Any, ...]:
+    def result_panels(self, result: Any, question: str, names: list[str], lang: str) -> tuple[Any, ...]:
         vol = panels.volume_images(result)
-        shown = [[p, lab] for p, (_, lab) in zip(_publish([p for p, _ in vol]), vol, strict=True)]
+        shown = [[p, lab] for p, (_, lab) in zip(uploads.publish([p for p, _ in vol]), vol, strict=True)]
         grid = panels.molecule_grid(result)
         headers, rows = panels.molecule_table(result)
-        report = Path(_publish_text(panels.case_report(question, attachments, result, lang), "case_report.md"))
-        files = _publish(panels.downloads(result)) + [str(report)]
+        # The report holds what the thread store holds: scrubbed text unless the settings keep raw text.
+        text = question if self.settings.keep_raw_text else scrub(question)
+        report = Path(uploads.publish_text(panels.case_report(text, names, result, lang), "case_report.md"))
+        files = uploads.publish(panels.downloads(result)) + [str(report)]
         return (panels.steps_markdown(result.tool_calls, lang),
                 gr.update(visible=len(shown) > 1, value=1, minimum=1, maximum=max(2, len(shown)), step=1),
                 gr.update(value=shown[0][0] if shown else None, label=shown[0][1] if shown else None),
-                gr.update(value=_publish([grid])[0] if grid else None, visible=bool(grid)),
+                gr.update(value=uploads.publish([grid])[0] if grid else None, visible=bool(grid)),
                 gr.update(value={"headers": headers, "data": rows} if rows else None, visible=bool(rows)),
                 panels.citations_markdown(result, lang), files, panels.demo_badge(result, lang), shown)
 
-    def on_submit(self, message: dict[str, Any] | None, chat: list[dict[str, Any]], session: dict[str, str],
-                  lang: str, request: gr.Request) -> Iterator[tuple[Any, ...]]:
-        message = message or {}
-        text = (message.get("text") or "").strip()
-        files = [f if isinstance(f, str) else f.get("path", "") for f in message.get("files") or []]
-        owner = self.owner(session, request)
-        thread_id = session.get("thread_id") or uuid.uuid4().hex[:12]
-        chat = list(chat or [])
-        names = ", ".join(Path(f).name for f in files)
-        chat.append({"role": "user", "content": text + (f"\n\n📎 {t(lang, 'attached')}: {names}" if names else "")})
+    def on_submit(self, message: dict[str, Any] | None, session: dict[str, str], lang: str,
+                  request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        message = message if isinstance(message, dict) else {}
+        text = str(message.get("text") or "").strip()
+        owner = self.owner(request)
+        thread_id = self.open_thread(session, owner)
+        new_thread = not thread_id
+        thread_id = thread_id or uuid.uuid4().hex[:12]
+        # The history shown is the thread's own, read on the server; the browser's copy is never used.
+        chat = [] if new_thread else self.history(thread_id, owner)
+        files, refused = self._accept(message.get("files") or [])
+        names = [scrub_filename(Path(f).name) for f in files]
+        chat.append({"role": "user", "content": text + (f"\n\n📎 {t(lang, 'attached')}: {', '.join(names)}" if names else "")})
         keep = (gr.update(), gr.update(), *(gr.update() for _ in range(9)))
+        session = {"thread_id": "" if new_thread else thread_id}
 
         def emit(msg_box: Any, new_session: dict[str, str], threads: Any, panel_values: tuple[Any, ...]):
             return (msg_box, chat, new_session, threads, *panel_values)
 
-        problem = self._check_files(files, lang) or (None if text else t(lang, "empty_question"))
-        if problem:
-            chat.append({"role": "assistant", "content": panels.error_markdown(problem, lang)})
-            yield emit(gr.update(value=None), session, gr.update(), self.empty_panels(lang))
-            return
-        chat.append({"role": "assistant", "content": f"_{t(lang, 'working')}_"})
-        yield emit(gr.update(value=None, interactive=False), session, gr.update(), keep[2:])
+        try:
+            problem = (t(lang, "upload_refused") if refused else None) or self._check_files(files, lang) or (
+                None if text else t(lang, "empty_question"))
+            if problem:
+                chat.append({"role": "assistant", "content": panels.error_markdown(problem, lang)})
+                yield emit(gr.update(value=None), session, gr.update(), self.empty_panels(lang))
+                return
+            chat.append({"role": "assistant", "content": f"_{t(lang, 'working')}_"})
+            yield emit(gr.update(value=None, interactive=False), session, gr.update(), keep[2:])
+            yield from self._run_turn(text, files, names, thread_id, owner, new_thread, session, chat, lang, emit, keep)
+        finally:
+            self._discard(files)
+            uploads.sweep(self.cache, self.settings.ui_cache_max_age_h * 3600)
+
+    def _run_turn(self, text: str, files: list[str], names: list[str], thread_id: str, owner: str, new_thread: bool,
+                  session: dict[str, str], chat: list[dict[str, Any]], lang: str, emit: Any, keep: tuple[Any, ...]
+                  ) -> Iterator[tuple[Any, ...]]:
         draft, calls = "", []
         try:
-            for kind, payload in self.agent.stream(text, attachments=files, thread_id=thread_id, owner=owner):
+            for kind, payload in self.agent.stream(text, attachments=files, thread_id=thread_id, owner=owner,
+                                                   create=new_thread):
                 if kind == "step" and not draft:
                     chat[-1]["content"] = f"_{t(lang, 'working')}_ ({payload})"
                     yield emit(gr.update(), session, gr.update(), keep[2:])
@@ -193,13 +218,13 @@ class Workspace:
                     chat[-1]["content"] = f"{draft}\n\n_({t(lang, 'draft')})_"
                     yield emit(gr.update(), session, gr.update(), keep[2:])
                 elif kind == "result":
-                    new_session = {"owner": owner, "thread_id": payload.thread_id}
+                    new_session = {"thread_id": payload.thread_id}
                     if files:  # the stored study, summarised under the question ("CT, 1 series, 64 slices…")
                         chat[-2]["content"] = text + "\n\n" + "\n".join(f"📎 {s}" for s in self._summaries(files))
                     chat[-1]["content"] = panels.answer_markdown(payload, lang)
                     yield emit(gr.update(value=None, interactive=True), new_session,
                                self.threads_update(owner, payload.thread_id, lang),
-                               self.result_panels(payload, text, files, lang))
+                               self.result_panels(payload, text, names, lang))
         except Exception as e:  # noqa: BLE001 - the UI boundary: the person gets a sentence, the log the traceback
             if isinstance(e, GalenError):
                 message = e.user_message()
@@ -210,16 +235,32 @@ class Workspace:
             yield emit(gr.update(value=None, interactive=True), session,
                        self.threads_update(owner, session.get("thread_id"), lang), self.empty_panels(lang))
 
+    def _accept(self, entries: list[Any]) -> tuple[list[str], list[str]]:
+        """The message's files that are this server's own uploads, and the entries refused (logged)."""
+        accepted, refused = [], []
+        for raw in list(entries)[:64]:
+            try:
+                accepted.append(str(uploads.accept_upload(raw, self.blocks)))
+            except uploads.UploadRefused as e:
+                log.warning("refused a file entry in a message: %s", e)
+                refused.append(str(e))
+        return accepted, refused
+
+    def _discard(self, files: list[str]) -> None:
+        for f in files:
+            uploads.discard_upload(Path(f))
+
     def _summaries(self, files: list[str]) -> list[str]:
         """One line per attachment as the workspace stored it (already stored: content-addressed, cheap)."""
         from agent.workspace import store_attachment
 
         out = []
         for f in files:
+            name = scrub_filename(Path(f).name)
             try:
-                out.append(f"{Path(f).name}: {store_attachment(Path(f), self.settings).summary}")
+                out.append(f"{name}: {store_attachment(Path(f), self.settings).summary}")
             except GalenError:
-                out.append(Path(f).name)
+                out.append(name)
         return out
 
     def _check_files(self, files: list[str], lang: str) -> str | None:
@@ -227,17 +268,8 @@ class Workspace:
         for f in files:
             size = Path(f).stat().st_size / 1e6 if Path(f).is_file() else 0.0
             if size > limit:
-                return t(lang, "too_large", name=Path(f).name, size=size, limit=limit)
+                return t(lang, "too_large", name=scrub_filename(Path(f).name), size=size, limit=limit)
         return None
-
-
-def _publish_text(text: str, name: str) -> str:
-    from gradio.utils import get_upload_folder
-
-    folder = Path(get_upload_folder()) / "galen" / uuid.uuid4().hex
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_text(text, encoding="utf-8")
-    return str(folder / name)
 
 
 def build_app(agent_or_settings: Any = None) -> gr.Blocks:
@@ -250,10 +282,11 @@ def build_app(agent_or_settings: Any = None) -> gr.Blocks:
     from agent.runner import Agent
 
     agent = agent_or_settings if isinstance(agent_or_settings, Agent) else Agent(agent_or_settings)
+    uploads.use_cache(agent.settings.resolved_data_dir())  # before the Blocks: it reads the folder once
     ws = Workspace(agent, users=agent.settings.ui_users_file is not None)
     lang0 = "en"
     with gr.Blocks(title="Galen", analytics_enabled=False) as app:
-        session = gr.BrowserState(dict(NO_SESSION), storage_key="galen-session", secret=_browser_secret(agent.settings))
+        session = gr.BrowserState(dict(NO_SESSION), storage_key="galen-session", secret=BROWSER_STATE_KEY)
         shown = gr.State([])
         with gr.Row():
             header = gr.Markdown(ws.header(lang0), elem_id="galen-header")
@@ -284,42 +317,108 @@ def build_app(agent_or_settings: Any = None) -> gr.Blocks:
                                     elem_id="galen-files")
         panel_outputs = [steps, slider, image, grid, table, cites, files, badge, shown]
         app.load(ws.on_load, [session, lang], [session, chatbot, threads, header])
-        box.submit(ws.on_submit, [box, chatbot, session, lang], [box, chatbot, session, threads, *panel_outputs])
+        # The chatbot is an output only: a history sent by the client is never read.
+        box.submit(ws.on_submit, [box, session, lang], [box, chatbot, session, threads, *panel_outputs])
         threads.input(ws.on_select, [threads, session, lang], [session, chatbot, *panel_outputs])
         new_btn.click(ws.on_new, [session, lang], [session, chatbot, threads, *panel_outputs])
         lang.change(ws.on_language, [lang, session], [header, box, threads, new_btn, chatbot, table, files, slider,
                                                  steps_box, tab_images, tab_molecules, tab_citations, tab_downloads])
         slider.change(ws.on_slice, [slider, shown], [image])
+    ws.blocks = app
     return app
 
 
-def launch(settings: Settings | None = None, host: str | None = None, port: int | None = None) -> None:
-    """Serve the workspace and its JSON API (blocking). Offline: no analytics, never shared;
-    127.0.0.1 by default."""
-    import uvicorn
+def blocked_paths(settings: Settings) -> list[str]:
+    """Everything in the data folder except the UI's own cache, plus the users file: never served."""
+    data = settings.resolved_data_dir().resolve()
+    cache = uploads.cache_root(data).resolve()
+    out = [str(p.resolve()) for p in data.iterdir() if p.resolve() != cache]
+    # Files that do not exist yet still must never be served once they do.
+    out += [str(data / n) for n in ("threads.sqlite", "threads.sqlite-wal", "threads.sqlite-shm", "audit.jsonl",
+                                    "workspace", "kb", "tmp")]
+    if settings.ui_users_file:
+        out.append(str(Path(settings.ui_users_file).expanduser().resolve()))
+    return sorted(set(out))
+
+
+class _LoginClient:
+    """ASGI middleware: remembers the client address of a login request for the lockout."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope.get("type") == "http" and str(scope.get("path", "")).rstrip("/").endswith("/login"):
+            client = scope.get("client")
+            token = _login_client.set(client[0] if client else None)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                _login_client.reset(token)
+            return
+        await self.app(scope, receive, send)
+
+
+def check_host(host: str, settings: Settings, allow_open: bool = False) -> None:
+    """Refuse to serve a non-loopback address without a users file (unless explicitly allowed)."""
+    if is_loopback(host) or settings.ui_users_file:
+        return
+    if not allow_open:
+        raise ConfigError(
+            f"Galen will not serve {host} without a users file: anyone who can reach that address would "
+            "read every conversation.",
+            hint="Set GALEN_UI_USERS_FILE (make lines with `python -m ui.auth NAME`), bind to 127.0.0.1, "
+                 "or pass --no-login-i-understand to accept the risk.")
+    log.warning("SERVING %s WITHOUT A USERS FILE: anyone who can reach it can read and write every "
+                "conversation (--no-login-i-understand).", host)
+
+
+def build_server(settings: Settings, host: str, port: int) -> Any:
+    """The FastAPI app: the JSON API and the mounted workspace, with Gradio's file checks on."""
     from fastapi import FastAPI
 
     from agent.runner import Agent
-    from galen.settings import get_settings
+    from galen.files import use_private_tmp
     from ui.api import build_router
-    from ui.auth import make_checker
+    from ui.auth import Authenticator, LoginGuard
 
-    settings = settings or get_settings()
-    try:
-        auth = make_checker(settings.ui_users_file) if settings.ui_users_file else None
-    except (OSError, ValueError) as e:
-        raise ConfigError(f"The users file {settings.ui_users_file} cannot be used: {e}") from e
-    host = host or settings.ui_host
-    port = port or settings.ui_port
-    if host not in ("127.0.0.1", "localhost", "::1") and auth is None:
-        logging.getLogger(__name__).warning("Serving on %s without a users file: anyone who can reach it can use Galen.", host)
+    data = settings.resolved_data_dir()
+    use_private_tmp(data)
+    uploads.sweep(uploads.use_cache(data), settings.ui_cache_max_age_h * 3600, force=True)
+    auth = None
+    if settings.ui_users_file:
+        try:
+            auth = Authenticator(settings.ui_users_file,
+                                 LoginGuard(lock_after=settings.login_max_failures, lock_s=settings.login_lockout_s))
+        except (OSError, ValueError) as e:
+            raise ConfigError(f"The users file {settings.ui_users_file} cannot be used: {e}") from e
     agent = Agent(settings)
     blocks = build_app(agent)
     blocks.queue(default_concurrency_limit=2)
     server = FastAPI(title="Galen", docs_url=None, redoc_url=None, openapi_url=None)
-    server.include_router(build_router(agent, settings))
-    server = gr.mount_gradio_app(server, blocks, path="", server_name=host, server_port=port, auth=auth,
+    server.include_router(build_router(agent, settings, checker=auth))
+    ui_auth = (lambda u, p: auth.check(u, p, client=_login_client.get())) if auth else None
+    server = gr.mount_gradio_app(server, blocks, path="", server_name=host, server_port=port, auth=ui_auth,
                                  max_file_size=f"{settings.max_attachment_mb:g}mb", show_error=False, css=CSS,
-                                 footer_links=[])
+                                 footer_links=[], allowed_paths=[], blocked_paths=blocked_paths(settings))
+    # Gradio only checks client-named paths for an app it launched itself; this one it mounted.
+    blocks.has_launched = True
+    server.add_middleware(_LoginClient)
+    return server
+
+
+def launch(settings: Settings | None = None, host: str | None = None, port: int | None = None,
+           allow_open: bool = False) -> None:
+    """Serve the workspace and its JSON API (blocking). Offline: no analytics, never shared;
+    127.0.0.1 by default; a non-loopback address needs a users file (or ``allow_open``)."""
+    import uvicorn
+
+    from galen.settings import get_settings
+
+    settings = settings or get_settings()
+    host = host or settings.ui_host
+    port = port or settings.ui_port
+    check_host(host, settings, allow_open)
+    server = build_server(settings, host, port)
     print(f"Galen is running at http://{host}:{port}", flush=True)
     uvicorn.run(server, host=host, port=port, log_level="warning")

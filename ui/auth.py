@@ -12,9 +12,16 @@ from __future__ import annotations
 import getpass
 import hashlib
 import hmac
+import logging
 import secrets
 import sys
+import threading
+import time
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+
+log = logging.getLogger("galen.auth")
 
 _N, _R, _P = 2**14, 8, 1  # scrypt cost: ~16 MB and tens of ms per check, fine for a login form
 _SCHEME = "scrypt"
@@ -66,15 +73,121 @@ def load_users(path: Path | str) -> dict[str, str]:
     return users
 
 
-def make_checker(path: Path | str):
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash of a random password with the same cost as real ones: an unknown username is checked
+    against it, so a login for a name that does not exist takes as long as one that does."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+@dataclass
+class _Failures:
+    count: int = 0
+    last: float = 0.0
+    locked_until: float = 0.0
+
+
+class LoginGuard:
+    """Throttles and locks out repeated failed logins, per username and per client address.
+
+    After ``free`` failures in a row every further attempt must wait ``delay_s · 2^(n - free)``
+    (capped at ``max_delay_s``) since the last failure, or it is refused without checking the
+    password; after ``lock_after`` failures in a row the name (or address) is locked for
+    ``lock_s`` seconds, whatever password is sent. A success clears the name's record. Failures
+    older than ``window_s`` are forgotten. State is in memory, per process (a deployment with
+    several replicas puts the lockout at the proxy as well).
+    """
+
+    def __init__(self, free: int = 5, delay_s: float = 1.0, max_delay_s: float = 30.0, lock_after: int = 20,
+                 lock_s: float = 900.0, window_s: float = 3600.0, clock=time.monotonic) -> None:
+        self.free, self.delay_s, self.max_delay_s = free, delay_s, max_delay_s
+        self.lock_after, self.lock_s, self.window_s = lock_after, lock_s, window_s
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._by_key: dict[str, _Failures] = {}
+
+    def _get(self, key: str, now: float) -> _Failures:
+        rec = self._by_key.get(key)
+        if rec is None or (now - rec.last > self.window_s and now >= rec.locked_until):
+            rec = self._by_key[key] = _Failures()
+        return rec
+
+    def refusal(self, keys: list[str]) -> str | None:
+        """Why an attempt for these keys is refused before any password check (None: go ahead)."""
+        now = self.clock()
+        with self._lock:
+            for key in keys:
+                rec = self._get(key, now)
+                if rec.locked_until > now:
+                    return f"locked for {rec.locked_until - now:.0f} s after {rec.count} failed logins"
+                if rec.count >= self.free:
+                    wait = min(self.max_delay_s, self.delay_s * 2 ** (rec.count - self.free))
+                    if now - rec.last < wait:
+                        return f"too many failed logins; wait {wait - (now - rec.last):.0f} s"
+        return None
+
+    def failed(self, keys: list[str], *, checked: bool = True) -> None:
+        """Count a failure. A refused (unchecked) attempt counts toward the lockout too, but does
+        not restart the back-off clock: hammering through the wait only locks the name sooner."""
+        now = self.clock()
+        with self._lock:
+            for key in keys:
+                rec = self._get(key, now)
+                if rec.locked_until > now:
+                    continue
+                rec.count += 1
+                if checked:
+                    rec.last = now
+                if rec.count >= self.lock_after:
+                    rec.locked_until = now + self.lock_s
+
+    def succeeded(self, keys: list[str]) -> None:
+        with self._lock:
+            for key in keys:
+                self._by_key.pop(key, None)
+
+
+class Authenticator:
+    """Checks usernames and passwords from the users file, with a :class:`LoginGuard` in front.
+
+    Every check does one scrypt computation, for known and unknown names alike (no timing
+    oracle); throttled or locked attempts are refused without one.
+    """
+
+    def __init__(self, path: Path | str, guard: LoginGuard | None = None, client_guard: LoginGuard | None = None) -> None:
+        self.users = load_users(path)
+        self.guard = guard or LoginGuard()
+        # Per client address the bar is higher: behind a proxy many people share one address, and
+        # one of them must not lock the others out; a password sprayed over many names still stops.
+        self.client_guard = client_guard or LoginGuard(free=20, lock_after=200, lock_s=self.guard.lock_s,
+                                                       clock=self.guard.clock)
+        self.last_refusal: str | None = None
+
+    def check(self, username: str, password: str, client: str | None = None) -> bool:
+        user_key, client_keys = [f"user:{username}"], ([f"client:{client}"] if client else [])
+        why = self.guard.refusal(user_key) or self.client_guard.refusal(client_keys)
+        if why is not None:
+            self.last_refusal = why
+            self.guard.failed(user_key, checked=False)
+            self.client_guard.failed(client_keys, checked=False)
+            log.warning("login refused for %r: %s", username[:64], why)
+            return False
+        self.last_refusal = None
+        stored = self.users.get(username)
+        ok = verify_password(password, stored if stored is not None else _dummy_hash()) and stored is not None
+        if ok:
+            self.guard.succeeded(user_key)
+        else:
+            self.guard.failed(user_key)
+            self.client_guard.failed(client_keys)
+        return ok
+
+    __call__ = check
+
+
+def make_checker(path: Path | str) -> Authenticator:
     """A ``(username, password) -> bool`` callable for Gradio's ``auth=``; reads the file once."""
-    users = load_users(path)
-
-    def check(username: str, password: str) -> bool:
-        stored = users.get(username)
-        return stored is not None and verify_password(password, stored)
-
-    return check
+    return Authenticator(path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,24 +55,33 @@ def _settings(args: argparse.Namespace):
 def cmd_ask(args: argparse.Namespace) -> int:
     from agent.llm import check_backend
     from agent.runner import Agent, validate_question
+    from galen.files import use_private_tmp
 
     validate_question(args.question)
     settings = _settings(args)
+    use_private_tmp(settings.resolved_data_dir())
     agent = Agent(settings)
+    from ui.pacs_panel import after_ask, fetch_for_ask, render_pacs
+
+    attach, fetched = fetch_for_ask(args, settings)  # --study / --accession: the series from the PACS
     if args.dry_run:
-        result = agent.plan(args.question, args.attach, thread_id=args.thread)
+        result = agent.plan(args.question, attach, thread_id=args.thread)
         payload = {"tool_calls": [c.model_dump() for c in result.tool_calls], "refusal": result.refusal, "route": result.route, "thread_id": result.thread_id, "latency_s": result.latency_s}
         print(json.dumps(payload, indent=2 if not args.json else None, default=str))
         return 0
     check_backend(settings)
-    result = agent.ask(args.question, args.attach, thread_id=args.thread)
+    # A thread named on the command line must exist (a typo is an error, not a new conversation).
+    result = agent.ask(args.question, attach, thread_id=args.thread, create=not args.thread)
+    pacs = after_ask(args, settings, result, fetched)  # SEG/SR/FHIR downloads; stored on the PACS with --push
     if args.json:
         out = result.model_dump(mode="json", include={"answer", "tool_calls", "citations", "artifacts", "verified", "thread_id", "latency_s", "warnings", "demo_model", "refusal", "verification"})
+        if pacs is not None:
+            out["pacs"] = pacs
         print(json.dumps(out, default=str))
     else:
         from ui.render import render_text
 
-        print(render_text(result))
+        print(render_text(result) + (f"\n\n{render_pacs(pacs)}" if pacs else ""))
     return 0
 
 
@@ -80,7 +89,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from ui.app import launch
 
     settings = _settings(args)
-    launch(settings, host=args.host or settings.ui_host, port=args.port or settings.ui_port)
+    launch(settings, host=args.host or settings.ui_host, port=args.port or settings.ui_port,
+           allow_open=bool(getattr(args, "no_login", False)))
     return 0
 
 
@@ -206,12 +216,18 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--thread", help="continue this thread id")
     a.add_argument("--json", action="store_true", help="print one JSON object")
     a.add_argument("--dry-run", action="store_true", help="show the planned tool calls without running them")
+    from ui.pacs_panel import add_ask_arguments, add_pacs_parser
+
+    add_ask_arguments(a)
     common(a)
     a.set_defaults(func=cmd_ask)
+    add_pacs_parser(sub)
 
     c = sub.add_parser("chat", help="start the chat UI")
     c.add_argument("--host")
     c.add_argument("--port", type=int)
+    c.add_argument("--no-login-i-understand", dest="no_login", action="store_true",
+                   help="serve a non-loopback address without a users file (anyone who reaches it reads every thread)")
     common(c)
     c.set_defaults(func=cmd_chat)
 

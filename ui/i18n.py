@@ -48,6 +48,7 @@ EN: dict[str, str] = {
     "thread": "Conversation",
     "signed_in": "Signed in as",
     "empty_question": "Type a question first.",
+    "upload_refused": "A file in this message was not uploaded through this page, so it was not read. Attach the file again with the paperclip.",
     "internal_error": "Something went wrong inside Galen while answering; the details are in the server log. Try again or start a new conversation.",
 }
 
@@ -93,6 +94,7 @@ ZH: dict[str, str] = {
     "thread": "对话",
     "signed_in": "当前用户",
     "empty_question": "请先输入问题。",
+    "upload_refused": "此消息中的文件不是通过本页面上传的，因此未被读取。请用回形针按钮重新附加文件。",
     "internal_error": "Galen 在回答时内部出错，详情见服务器日志。请重试或开始新对话。",
 }
 

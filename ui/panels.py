@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from galen.privacy import scrub_filename
 from ui.i18n import t
 from ui.render import render_tool_step
 
@@ -101,6 +102,23 @@ def downloads(result: Any) -> list[str]:
             if a.get("kind") != "image" and Path(a.get("path", "")).is_file()]
 
 
+def safe_link(link: Any) -> str | None:
+    """``link`` if it is a plain http(s) URL, else None: a document's front matter is data, and a
+    ``javascript:``, ``file:`` or ``data:`` link must never become something a person can click."""
+    if not isinstance(link, str):
+        return None
+    from urllib.parse import urlsplit
+
+    url = link.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(ch in url for ch in ' <>"\'\\`()[]'):
+        return None
+    return url
+
+
 def citations_markdown(result: Any, lang: str = "en") -> str:
     """The cited passages: number, source id, title, section and the passage text."""
     cites = as_dict(result).get("citations") or []
@@ -108,7 +126,8 @@ def citations_markdown(result: Any, lang: str = "en") -> str:
         return t(lang, "no_citations")
     blocks = []
     for c in cites:
-        link = f" — [{c['link']}]({c['link']})" if c.get("link") else ""
+        url = safe_link(c.get("link"))
+        link = f" — [{html.escape(url)}]({url})" if url else ""
         text = (c.get("text") or "").strip().replace("\n", "\n> ")
         blocks.append(f"**[{c['n']}] `{c['source_id']}`** — {c.get('title', '')}  \n*{c.get('section', '')}*{link}\n\n> {text}")
     return "\n\n".join(blocks)
@@ -182,7 +201,7 @@ def case_report(question: str, attachments: list[str], result: Any, lang: str = 
         out += [f"**{t(lang, 'demo_badge')}**", ""]
     out += [f"## {t(lang, 'question')}", "", question, ""]
     if attachments:
-        out += [f"{t(lang, 'attached')}: " + ", ".join(Path(a).name for a in attachments), ""]
+        out += [f"{t(lang, 'attached')}: " + ", ".join(scrub_filename(Path(a).name) for a in attachments), ""]
     out += [f"## {t(lang, 'answer')}", "", r.get("answer") or "", ""]
     if r.get("warnings"):
         out += [f"## {t(lang, 'warnings')}", ""] + [f"- {w}" for w in dict.fromkeys(r["warnings"])] + [""]

@@ -121,7 +121,7 @@ def load_models() -> dict:
 
         from specialists.clinical.fusion import FusionPredictor
 
-        ckpt = torch.load(FUSION_WEIGHTS, map_location="cpu", weights_only=False)
+        ckpt = torch.load(FUSION_WEIGHTS, map_location="cpu", weights_only=True)  # tensors and plain data only
         out["fusion"] = FusionPredictor(ckpt)
         out["fusion_baseline"] = ckpt["baseline"]
     return out

@@ -11,7 +11,6 @@ The agent's intake step calls :func:`describe_attachment` and :func:`deidentify_
 
 from __future__ import annotations
 
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -122,26 +121,11 @@ def _check_size(shape: tuple[int, ...], name: str, max_voxels: int) -> None:
 
 @contextmanager
 def _unzipped(path: Path) -> Iterator[Path]:
-    """Extract a zip into a temporary folder after checking its size and member names."""
-    try:
-        zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as e:
-        raise UnreadableFile(f"{path.name} is a damaged zip file ({e}).") from e
-    with zf, tempfile.TemporaryDirectory(prefix="galen-zip-") as tmp:
-        infos = zf.infolist()
-        total = sum(i.file_size for i in infos)
-        if total > MAX_UNZIPPED_BYTES:
-            raise UnsupportedFile(f"{path.name} unpacks to {total / 1e9:.1f} GB, more than the "
-                                  f"{MAX_UNZIPPED_BYTES / 1e9:.0f} GB allowed.", hint="Attach one series at a time.")
-        for info in infos:
-            target = (Path(tmp) / info.filename).resolve()
-            if not str(target).startswith(str(Path(tmp).resolve())):
-                raise UnsupportedFile(f"{path.name} contains an unsafe path ({info.filename}).")
-        try:
-            zf.extractall(tmp)
-        except (zipfile.BadZipFile, OSError, EOFError) as e:
-            raise UnreadableFile(f"{path.name} could not be unpacked ({e}).") from e
-        yield Path(tmp)
+    """Extract a zip into a temporary folder within the unpacking limits (:mod:`galen.archives`)."""
+    from galen.archives import unpacked
+
+    with unpacked(path) as folder:
+        yield folder
 
 
 def _choose_series(series: list[DicomSeries], ignored: int, name: str, max_voxels: int) -> tuple[DicomSeries, list[str]]:

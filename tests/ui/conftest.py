@@ -41,7 +41,7 @@ class AppServer:
         self.url = f"http://127.0.0.1:{self.port}/"
         env = {**os.environ, "GALEN_DATA_DIR": str(data_dir), "GALEN_ANSWER_WRITER": "template",
                "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT),
-               "GRADIO_TEMP_DIR": str(data_dir / "gradio-tmp"), **(env_extra or {})}
+               **(env_extra or {})}
         self.log = data_dir / "app.log"
         self.proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "chat", "--port", str(self.port)],
                                      cwd=ROOT, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
