@@ -71,6 +71,11 @@ def check_attachment(path: Path, settings: Settings) -> str:
     suffix = _suffix(path)
     if suffix in IMAGING_SUFFIXES:
         return {".nii": "nifti", ".nii.gz": "nifti", ".png": "image", ".jpg": "image", ".jpeg": "image", ".zip": "dicom-zip"}.get(suffix, "dicom")
+    if suffix == ".json":
+        from interop.fhir_facts import is_fhir_json
+
+        if is_fhir_json(path):  # a FHIR resource or Bundle: facts for the risk models (interop.fhir_facts)
+            return "fhir"
     if suffix in TABLE_SUFFIXES:
         return TABLE_SUFFIXES[suffix]
     if suffix == "":
@@ -148,11 +153,16 @@ def store_attachment(path: Path, settings: Settings) -> Attachment:
         info = describe_attachment(stored_path)
         kind, summary = info.kind, info.summary
     else:
+        fhir_summary = None
+        if kind == "fhir":  # validated before it is stored: an invalid resource is refused at intake
+            from interop.fhir_facts import describe_attachment as describe_fhir
+
+            fhir_summary = describe_fhir(path, safe_name)
         dest_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         stored_path = dest_dir / f"attachment{_suffix(path)}"
         if not stored_path.exists():
             tmp = stored_path.with_name(stored_path.name + ".part")
             shutil.copyfile(path, tmp)
             tmp.rename(stored_path)
-        summary = f"{kind.upper()} file {safe_name}, {_size_mb(path) * 1000:.0f} kB"
+        summary = fhir_summary or f"{kind.upper()} file {safe_name}, {_size_mb(path) * 1000:.0f} kB"
     return Attachment(path=stored_path, name=safe_name, kind=kind, summary=summary, sha256=digest)

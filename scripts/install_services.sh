@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# System packages the tests drive for real: PostgreSQL (thread store tests) and Chromium (browser
-# tests). Idempotent; installs only what is missing, with apt as root.
+# System packages the tests drive for real: PostgreSQL (thread store tests), Chromium (browser
+# tests) and Orthanc with its DICOMweb plugin (the PACS tests, tests/interop). Idempotent; installs
+# only what is missing, with apt as root.
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium fonts-dejavu-core fonts-noto-cjk)
+[ -x /usr/sbin/Orthanc ] || need+=(orthanc)
+[ -f /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || need+=(orthanc-dicomweb)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
@@ -14,4 +17,5 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# Debian's orthanc package starts a system service where it can; Galen's tests start their own.
 apt-get install -y -qq --no-install-recommends "${need[@]}"

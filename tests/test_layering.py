@@ -9,11 +9,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
-    "galen": {"agent", "tools", "ui", "evals", "knowledge", "specialists", "langchain_core", "langgraph", "gradio", "chromadb"},
-    "specialists": {"agent", "tools", "ui", "evals", "knowledge", "langchain", "langchain_core", "langchain_openai", "langgraph", "gradio", "chromadb"},
+    "galen": {"agent", "tools", "ui", "evals", "knowledge", "specialists", "interop", "langchain_core", "langgraph", "gradio", "chromadb"},
+    "specialists": {"agent", "tools", "ui", "evals", "knowledge", "interop", "langchain", "langchain_core", "langchain_openai", "langgraph", "gradio", "chromadb"},
     "knowledge": {"agent", "tools", "ui", "evals", "langgraph", "gradio"},
     "tools": {"agent", "ui", "evals", "gradio"},
     "agent": {"ui", "evals", "gradio"},
+    "interop": {"agent", "ui", "evals", "tools", "knowledge", "langchain", "langchain_core", "langgraph", "gradio",
+                "chromadb"},
 }
 
 
