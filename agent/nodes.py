@@ -102,7 +102,7 @@ class AgentNodes:
             "draft": "",
             "template": "",
             "answer": "",
-            "verified": False,
+            "verified": None,
             "verification": {},
             "warnings": [],
             "started_at": time.time(),
@@ -120,7 +120,10 @@ class AgentNodes:
             return self._route_llm(state)
         if state.get("tool_rounds"):
             return {"planned": []}  # semantic and hybrid plan once per turn
-        decision = self.router.route(state["question"])
+        kinds = [a.get("kind", "unknown") for a in state.get("attachments") or []]
+        decision = self.router.route(state["question"], attachment_kinds=kinds)
+        floor = self.settings.routing_min_similarity
+        floor = getattr(decision, "floor", 0.0) if floor is None else floor  # the encoder's own, tuned on dev
         answer = awaited(state, decision)
         if answer:
             names, text = answer
@@ -133,13 +136,14 @@ class AgentNodes:
             "score": round(decision.score, 3),
             "margin": round(decision.margin, 3),
             "candidates": [[list(t), round(s, 3)] for t, s in decision.candidates[:4]],
+            "encoder": getattr(decision, "encoder", None),
         }
-        names = list(decision.tools) if decision.score >= self.settings.routing_min_similarity else []
+        names = list(decision.tools) if decision.score >= floor else []
         feasible = feasible_alternative(state, decision) if names else None
         if feasible is not None:
             info["replaced"] = {"tools": names, "why": feasible[1]}
             names = list(feasible[0])
-        if decision.score < self.settings.routing_min_similarity:
+        if decision.score < floor:
             info["note"] = "I could not tell which of my tools fits this request."
         if self.settings.routing_policy == "hybrid" and names:
             names = hybrid_choice(self.chat_model, self.settings.routing_top_k, state["question"], decision, names)
@@ -287,27 +291,40 @@ class AgentNodes:
         return (openai.APIError, httpx.HTTPError)
 
     def verify(self, state: GalenState) -> dict[str, Any]:
-        """Keep the draft only if every number and citation in it is grounded and it states the findings."""
-        evidence = [c.get("result") for c in state.get("calls") or [] if c.get("ok")] + [f.get("data") for f in state.get("findings") or []]
-        errors = [c.get("error") for c in state.get("calls") or [] if not c.get("ok")]
+        """Keep an LLM draft only if every number is a quantity of this turn's evidence, every citation
+        exists and it states the findings; otherwise show the template. Three outcomes, named in
+        ``verification.method``: ``draft-verified``, ``draft-rejected`` and ``template`` (no LLM
+        text: grounded by construction, which is not the same as verified, so ``verified`` is None)."""
+        calls = state.get("calls") or []
+        # This turn's evidence only: its tools' results (which carry any earlier finding they used)
+        # and error records; not every field of every result in the thread.
+        evidence = [c.get("result") for c in calls if c.get("ok")] + [c.get("error") for c in calls if not c.get("ok")]
         passages = state.get("passages") or []
+        template = state.get("template") or ""
         draft = state.get("draft") or ""
-        check = verify_answer(draft, question=state["question"], tool_evidence=evidence + errors, passages=passages)
-        result = check.to_dict()
-        if check.ok and draft != state.get("template"):
-            problem = incompleteness(draft, state)
-            if problem:
-                result = result | {"ok": False, "reason": problem}
-        result["writer"] = "template" if draft == state.get("template") else "llm"
-        if result["ok"]:
-            answer, verified = draft, True
-        else:
-            answer, verified = state.get("template", ""), False
-            t = verify_answer(answer, question=state["question"], tool_evidence=evidence + errors, passages=passages)
-            result["template_ok"] = t.ok
+        question = state["question"]
+        if not draft or draft == template:
+            # A self-check, not a verification: a template that fails it is a bug, kept for review.
+            t = verify_answer(template, question=question, tool_evidence=evidence, passages=passages)
+            result = {"method": "template", "ok": None, "writer": "template", "template_check": t.ok}
             if not t.ok:
                 result["template_problem"] = t.reason
-        return {"answer": answer, "verified": verified, "verification": result, "messages": [AIMessage(content=answer)]}
+            return {"answer": template, "verified": None, "verification": result,
+                    "messages": [AIMessage(content=template)]}
+        check = verify_answer(draft, question=question, tool_evidence=evidence, passages=passages)
+        result = check.to_dict() | {"writer": "llm"}
+        if check.ok:
+            problem = incompleteness(draft, state)
+            if problem:
+                result |= {"ok": False, "reason": problem}
+        if result["ok"]:
+            return {"answer": draft, "verified": True, "verification": result | {"method": "draft-verified"},
+                    "messages": [AIMessage(content=draft)]}
+        t = verify_answer(template, question=question, tool_evidence=evidence, passages=passages)
+        result |= {"method": "draft-rejected", "template_check": t.ok}
+        if not t.ok:
+            result["template_problem"] = t.reason
+        return {"answer": template, "verified": False, "verification": result, "messages": [AIMessage(content=template)]}
 
     def audit(self, state: GalenState, config: RunnableConfig) -> dict[str, Any]:
         """Append one line for the turn (scrubbed of identifiers)."""

@@ -1,21 +1,31 @@
-"""Answer verification: every number must come from the evidence, every citation must exist.
+"""Answer verification: every number must be a quantity the evidence states, every citation must exist.
 
-A reply passes when each number it states appears (allowing for rounding, percent ↔ fraction
-and mm ↔ cm) in the question, a tool result, or a cited passage, and each ``[n]`` names one of
-the retrieved passages. Otherwise the agent replaces it with the templated answer.
+A draft passes when each number it states is the same *quantity* as one in the evidence
+(:mod:`agent.quantities`): the same value after rounding to the precision the draft shows, with a
+compatible unit (mm ↔ cm, mm³ ↔ mL and % ↔ a probability written as a fraction convert exactly;
+nothing else is scaled) and, where both say what they measure, the same attribute (a TPSA is not
+grounded by a molecular weight). A written range must match as a range: its ends in order. The
+evidence is this turn's question, this turn's tool results and the passages the draft cites —
+not every field of every earlier result in the thread. Each ``[n]`` must name a retrieved passage.
+
+Three honest outcomes (``verification.method``): ``draft-verified`` (LLM text that passed),
+``draft-rejected`` (LLM text failed; the template is shown, with the reason) and ``template``
+(no LLM text at all: grounded by construction, which is not the same as verified).
 """
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-_CITATION = re.compile(r"\[(\d+(?:\s*[,–-]\s*\d+)*)\]")
-_NUMBER = re.compile(r"(?<![\w.])[-−]?\d+(?:\.\d+)?(?![\w.]*\d)")
-_LIST_MARKER = re.compile(r"^\s*\d+[.)]\s", re.MULTILINE)
+from agent.quantities import UNITS, Quantity, citations_in, numbers_in, quantities_in, quantities_of
+
+__all__ = ["citations_in", "numbers_in", "number_grounded", "verify_answer", "incompleteness", "Verification"]
+
+#: the dimension an attribute's numbers have when no unit is written
+_ATTR_DIMENSION = {"diameter": "length", "volume": "volume", "mw": "molar_mass", "tpsa": "area", "hu": "attenuation",
+                   "probability": "fraction", "bbb": "fraction", "age": "years"}
 
 
 @dataclass
@@ -36,81 +46,74 @@ class Verification:
         }
 
 
-def _normalise(text: str) -> str:
-    text = text.replace("−", "-").replace("\u2009", " ").replace("\u00a0", " ")
-    return re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,234 → 1234
+def _dimension(q: Quantity) -> str | None:
+    if q.unit in UNITS:
+        return UNITS[q.unit][0]
+    return _ATTR_DIMENSION.get(q.attr or "")
 
 
-def citations_in(text: str) -> list[int]:
-    """The passage numbers cited as [1], [2, 3] or [1-3]."""
-    out: list[int] = []
-    for m in _CITATION.finditer(text):
-        for part in re.split(r"\s*,\s*", m.group(1)):
-            bounds = re.split(r"\s*[–-]\s*", part)
-            lo, hi = int(bounds[0]), int(bounds[-1])
-            out.extend(range(lo, hi + 1) if hi >= lo and hi - lo < 50 else [lo, hi])
-    return sorted(set(out))
+def _candidates(d: Quantity, e: Quantity) -> list[float]:
+    """The values of evidence ``e`` in the draft quantity ``d``'s terms (empty: incompatible)."""
+    if d.attr and e.attr and d.attr != e.attr:
+        return []
+    if d.unit and e.unit:
+        v = e.in_unit(d.unit)
+        return [] if v is None else [v]
+    if d.unit and not e.unit:
+        dim = _ATTR_DIMENSION.get(e.attr or "")
+        if dim is None:
+            return [e.value]
+        if dim != UNITS.get(d.unit, ("?",))[0]:
+            return []
+        if dim == "fraction":  # a probability stored as a fraction, stated as a percentage
+            return [e.value / UNITS[d.unit][1]] if e.value <= 1 else [e.value]
+        return [e.value]
+    if not d.unit and e.unit:
+        if d.attr in ("probability", "bbb") and e.unit == "%":
+            return [e.value, e.value / 100]  # "a probability of 0.12" for "12 %"
+        dim = _ATTR_DIMENSION.get(d.attr or "")
+        if dim is not None and dim != UNITS.get(e.unit, ("?",))[0]:
+            return []
+        return [e.value]
+    return [e.value]
 
 
-def numbers_in(text: str) -> list[str]:
-    """Numbers stated in ``text``, ignoring citation markers and list numbering."""
-    text = _CITATION.sub(" ", _normalise(text))
-    text = _LIST_MARKER.sub(" ", text)
-    found = []
-    for m in _NUMBER.finditer(text):
-        tok = m.group(0)
-        # "18-24 months": the hyphen is a range, not a minus sign.
-        if tok.startswith("-") and m.start() > 0 and text[m.start() - 1].isdigit():
-            tok = tok[1:]
-        found.append(tok)
-    return found
-
-
-def evidence_numbers(*sources: Any) -> list[float]:
-    """Every number in the evidence: strings are scanned, structures walked."""
-    out: list[float] = []
-
-    def walk(x: Any) -> None:
-        if isinstance(x, bool) or x is None:
-            return
-        if isinstance(x, int | float):
-            if math.isfinite(float(x)):
-                out.append(float(x))
-        elif isinstance(x, str):
-            for tok in numbers_in(x):
-                out.append(float(tok))
-        elif isinstance(x, dict):
-            for v in x.values():
-                walk(v)
-        elif isinstance(x, list | tuple):
-            for v in x:
-                walk(v)
-        else:
-            walk(json.loads(json.dumps(x, default=str)))
-
-    for s in sources:
-        walk(s)
-    return out
-
-
-def _decimals(tok: str) -> int:
-    return len(tok.split(".")[1]) if "." in tok else 0
+def quantity_grounded(d: Quantity, evidence: list[Quantity]) -> bool:
+    """Whether the draft's quantity ``d`` is one the evidence states (same value at ``d``'s precision)."""
+    tol = 0.5 * 10 ** (-d.decimals) + 1e-9
+    return any(abs(d.value - v) <= tol for e in evidence for v in _candidates(d, e))
 
 
 def number_grounded(tok: str, evidence: list[float]) -> bool:
-    """Whether the stated number ``tok`` matches some evidence value after rounding or scaling.
+    """Whether the bare number ``tok`` equals one of ``evidence`` at the precision it is written with."""
+    d = Quantity(float(tok), len(tok.split(".")[1]) if "." in tok else 0)
+    return quantity_grounded(d, [Quantity(float(v), 12) for v in evidence])
 
-    A positive number may state the magnitude of a negative one ("lowers the risk by 3 points");
-    a negative number must match a negative value.
-    """
-    value = float(tok)
-    tol = 0.5 * 10 ** (-_decimals(tok)) + 1e-9
-    for e in evidence:
-        for scaled in (e, e * 100, e / 100, e * 10, e / 10):
-            target = abs(scaled) if value >= 0 else scaled
-            if abs(value - target) <= tol:
-                return True
-    return False
+
+def _range_problem(lo: Quantity, hi: Quantity, evidence: list[Quantity]) -> str | None:
+    """Why a written range is not grounded as a range (None when it is)."""
+    def matches(a: Quantity, b: Quantity) -> bool:
+        return quantity_grounded(Quantity(a.value, a.decimals, a.unit, a.attr), [b])
+
+    pairs = [(e, f) for e in evidence if e.range_end == "lo" for f in evidence
+             if f.range_end == "hi" and f.partner == e.value and e.partner == f.value]
+    if any(matches(lo, e) and matches(hi, f) for e, f in pairs):
+        return None
+    if any(matches(lo, f) and matches(hi, e) for e, f in pairs) or lo.value > hi.value:
+        return f"{lo.text}-{hi.text} (the range's ends are swapped)"
+    if quantity_grounded(lo, evidence) and quantity_grounded(hi, evidence):
+        return None
+    return f"{lo.text}-{hi.text}"
+
+
+def evidence_quantities(question: str, tool_evidence: list[Any], cited_passages: list[dict[str, Any]]) -> list[Quantity]:
+    out = quantities_in(question)
+    for item in tool_evidence:
+        out.extend(quantities_of(item))
+    for p in cited_passages:
+        for k in ("text", "title", "section"):
+            out.extend(quantities_in(str(p.get(k) or "")))
+    return out
 
 
 def verify_answer(answer: str, *, question: str, tool_evidence: list[Any], passages: list[dict[str, Any]]) -> Verification:
@@ -118,20 +121,34 @@ def verify_answer(answer: str, *, question: str, tool_evidence: list[Any], passa
 
     Args:
         answer: the reply to check.
-        question: the person's question (numbers they gave are grounded).
-        tool_evidence: tool results (facts, summaries, data) of this turn and earlier findings used.
+        question: the person's question (numbers they gave are grounded, with their units).
+        tool_evidence: this turn's tool results (facts, summaries, data) and error records.
         passages: the retrieved passages, in citation order ([1] is ``passages[0]``).
     """
     cited = citations_in(answer)
     bad = [n for n in cited if n < 1 or n > len(passages)]
     cited_passages = [passages[n - 1] for n in cited if 1 <= n <= len(passages)]
-    evidence = evidence_numbers(question, tool_evidence, [(p.get("text", ""), p.get("title", ""), p.get("section", "")) for p in cited_passages])
-    ungrounded = [tok for tok in numbers_in(answer) if not number_grounded(tok, evidence)]
+    evidence = evidence_quantities(question, tool_evidence, cited_passages)
+    ungrounded: list[str] = []
+    drafted = quantities_in(answer)
+    i = 0
+    while i < len(drafted):
+        q = drafted[i]
+        if q.range_end == "lo" and i + 1 < len(drafted) and drafted[i + 1].range_end == "hi":
+            problem = _range_problem(q, drafted[i + 1], evidence)
+            if problem:
+                ungrounded.append(problem)
+            i += 2
+            continue
+        if not quantity_grounded(q, evidence):
+            ungrounded.append(q.text + (f" {q.unit}" if q.unit else ""))
+        i += 1
     reasons = []
     if bad:
         reasons.append(f"citations to passages that were not retrieved: {', '.join(f'[{n}]' for n in bad)}")
     if ungrounded:
-        reasons.append(f"numbers not found in the question, tool results or cited passages: {', '.join(dict.fromkeys(ungrounded))}")
+        reasons.append("numbers not stated as the same quantity in the question, this turn's tool results or the "
+                       f"cited passages: {', '.join(dict.fromkeys(ungrounded))}")
     return Verification(not reasons, list(dict.fromkeys(ungrounded)), bad, cited, "; ".join(reasons))
 
 
@@ -154,8 +171,6 @@ _ASKED: list[tuple[str, str, str]] = [
 
 def _asked_but_missing(question: str, draft: str, facts: list[str]) -> list[str]:
     """Properties the question asks for whose values (stated in the facts) the draft leaves out."""
-    import re
-
     stated = numbers_in(draft)
     missing = []
     for label, asked, where in _ASKED:
@@ -172,8 +187,6 @@ def _asked_but_missing(question: str, draft: str, facts: list[str]) -> list[str]
 def incompleteness(draft: str, state: dict[str, Any]) -> str | None:
     """Why a grounded draft still may not be shown: it leaves out the findings, ignores the
     passages it was given, or degenerates into repetition. None when it is complete."""
-    import re
-
     from agent.compose import grounding_text, key_sentences
 
     stated = set(numbers_in(draft))

@@ -48,6 +48,9 @@ EN: dict[str, str] = {
     "thread": "Conversation",
     "signed_in": "Signed in as",
     "empty_question": "Type a question first.",
+    "method_template": "Templated answer: built only from the tool results and quoted passages (no language-model text).",
+    "method_draft_verified": "Written by the language model; every number and citation was checked against the evidence.",
+    "verification": "answer check",
     "upload_refused": "A file in this message was not uploaded through this page, so it was not read. Attach the file again with the paperclip.",
     "internal_error": "Something went wrong inside Galen while answering; the details are in the server log. Try again or start a new conversation.",
 }
@@ -94,6 +97,9 @@ ZH: dict[str, str] = {
     "thread": "对话",
     "signed_in": "当前用户",
     "empty_question": "请先输入问题。",
+    "method_template": "模板回答：仅由工具结果和引用的指南段落组成（无语言模型生成的文字）。",
+    "method_draft_verified": "由语言模型撰写；每个数字和引用都已与证据核对。",
+    "verification": "回答核查",
     "upload_refused": "此消息中的文件不是通过本页面上传的，因此未被读取。请用回形针按钮重新附加文件。",
     "internal_error": "Galen 在回答时内部出错，详情见服务器日志。请重试或开始新对话。",
 }

@@ -155,8 +155,11 @@ def answer_markdown(result: Any, lang: str = "en") -> str:
         parts.append(f"**{t(lang, 'refusal')}.** {ref.get('message', '')} {ref.get('alternative') or ''}".strip())
     if r.get("answer"):
         parts.append(r["answer"])
-    if r.get("verified") is False:
+    method = (r.get("verification") or {}).get("method")
+    if method == "draft-rejected":
         parts.append(f"_{t(lang, 'unverified')}_")
+    elif method in ("template", "draft-verified"):
+        parts.append(f"<small>{t(lang, 'method_' + method.replace('-', '_'))}</small>")
     failed = [c for c in r.get("tool_calls") or [] if c.get("ok") is False and c.get("error")]
     for c in failed:
         parts.append(f"⚠️ {c['error'].get('message', '')}")
@@ -196,7 +199,7 @@ def case_report(question: str, attachments: list[str], result: Any, lang: str = 
     r = as_dict(result)
     out = [f"# {t(lang, 'report_title')}", "",
            f"{t(lang, 'thread')}: `{r.get('thread_id', '')}` · {r.get('latency_s', 0):.1f} s · "
-           f"verified: {r.get('verified')}", ""]
+           f"{t(lang, 'verification')}: {(r.get('verification') or {}).get('method', '')}", ""]
     if r.get("demo_model"):
         out += [f"**{t(lang, 'demo_badge')}**", ""]
     out += [f"## {t(lang, 'question')}", "", question, ""]

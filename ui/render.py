@@ -18,10 +18,18 @@ def render_text(result: Any) -> str:
         lines.append("Files:")
         for a in result.artifacts:
             lines.append(f"  {a['label']}: {a['path']}")
-    flag = "verified" if result.verified else "not verified: templated answer shown"
+    flag = VERIFICATION_LABELS.get((result.verification or {}).get("method", ""), "")
     lines.append("")
     lines.append(f"[thread {result.thread_id} · {result.latency_s:.1f} s · {flag}]")
     return "\n".join(lines)
+
+
+#: How each verification outcome is named to the person (never "verified" for a template).
+VERIFICATION_LABELS = {
+    "draft-verified": "LLM-written, every number checked against the evidence",
+    "draft-rejected": "LLM draft failed the evidence check; the templated answer is shown",
+    "template": "templated answer, built from the tool results and passages",
+}
 
 
 def render_tool_step(call: dict[str, Any]) -> str:

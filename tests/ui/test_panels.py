@@ -76,10 +76,15 @@ def test_citations_show_source_section_and_passage():
 
 def test_answer_shows_badge_refusal_unverified_and_tool_errors():
     failed = ToolCallRecord(name="segment_image", ok=False, error={"message": "Attach a CT series.", "missing": ["image"]})
-    r = _result(demo_model=True, verified=False, tool_calls=[failed], warnings=["w1", "w1"])
+    r = _result(demo_model=True, verified=False, verification={"method": "draft-rejected"}, tool_calls=[failed],
+                warnings=["w1", "w1"])
     md = panels.answer_markdown(r)
     assert "DEMO MODEL" in md and "could not be checked" in md and "Attach a CT series." in md
     assert md.count("w1") == 1
+    # A templated answer is never called verified; a checked draft says what was checked.
+    templ = panels.answer_markdown(_result(verified=None, verification={"method": "template"}))
+    assert "Templated answer" in templ and "could not be checked" not in templ and "checked against" not in templ
+    assert "checked against the evidence" in panels.answer_markdown(_result(verification={"method": "draft-verified"}))
     refused = panels.answer_markdown(_result(answer="", refusal={"message": "Galen does not prescribe.", "alternative": "Ask X."}))
     assert "Galen does not prescribe." in refused and "Ask X." in refused
     assert panels.demo_badge(_result()) == ""
