@@ -34,6 +34,47 @@ COEF_COUNT = -0.0824  # per nodule above 4
 COUNT_CENTRE = 4.0
 COEF_SPICULATION = 0.7729
 
+#: The model's nine inputs (McWilliams 2013, model 2b), in the order the result lists them.
+INPUTS = ("age", "sex", "family_history", "emphysema", "nodule_size_mm", "nodule_type", "upper_lobe",
+          "nodule_count", "spiculation")
+#: Inputs that describe one nodule (the others describe the person or the whole scan).
+NODULE_INPUTS = ("nodule_size_mm", "nodule_type", "upper_lobe", "spiculation")
+
+#: Values assumed when a binary input or the count is not stated, and why. The paper defines no
+#: rule for missing inputs: a binary predictor's reference category is "absent" and one nodule is
+#: the higher-risk count (the count coefficient is negative). Each assumption is shown as such
+#: (source "default") for the clinician to confirm, never silently.
+ASSUMED: dict[str, tuple[object, str]] = {
+    "family_history": (False, "no family history of lung cancer"),
+    "emphysema": (False, "no emphysema on CT"),
+    "upper_lobe": (False, "not in an upper lobe"),
+    "nodule_count": (1, "a solitary nodule (1 nodule; the higher-risk assumption, the count coefficient is negative)"),
+    "spiculation": (False, "no spiculation"),
+}
+
+#: Facts people ask about that are *not* inputs of the model, and why (a "what if" about one of these
+#: does not change the probability, and the answer says so). McWilliams et al., NEJM 2013; BTS 2015.
+NOT_INPUTS: dict[str, tuple[str, str]] = {
+    "smoking_status": ("smoking status", "Smoking is not one of the model's nine predictors: the PanCan cohort it was "
+                       "built on was made up of current and former smokers, so smoking status and pack-years do not "
+                       "enter the nodule model (they matter for who is screened and for Fleischner's risk category)."),
+    "pack_years": ("pack-years", "Pack-years are not one of the model's nine predictors (the PanCan cohort was made up "
+                   "of current and former smokers)."),
+    "copd": ("COPD", "The model's predictor is emphysema seen on the CT, not a clinical or spirometric diagnosis of "
+             "COPD; say whether the CT shows emphysema and that input will change."),
+    "calcification": ("calcification", "The model is for non-calcified nodules: a calcified (benign-pattern) nodule is "
+                      "outside its scope rather than a lower-risk input."),
+    "growth": ("growth", "The model estimates risk from a single CT; growth on a later scan is not an input (judge it "
+               "by volume doubling time and the guideline's follow-up rules)."),
+    "pet_uptake": ("FDG uptake on PET-CT", "PET uptake is not a Brock input; BTS 2015 combines the PET-CT result with "
+                   "the pre-test risk in the Herder model."),
+    "prior_cancer": ("a history of cancer", "People with a recent cancer were not in the PanCan cohort; the model does "
+                     "not take it as an input and is not meant for them."),
+    "asbestos": ("asbestos exposure", "Occupational exposure is not one of the model's nine predictors."),
+    "ethnicity": ("ethnicity", "Ethnicity is not one of the model's nine predictors."),
+    "symptoms": ("symptoms", "Symptoms are not inputs: the model was built on screen-detected nodules."),
+}
+
 AGE_RANGE = (18.0, 110.0)
 SIZE_RANGE_MM = (1.0, 100.0)
 #: The PanCan development cohort: age 50-75, nodules of 1-30 mm (warn outside it).
@@ -43,7 +84,7 @@ COHORT_SIZE_MM = (1.0, 30.0)
 _TYPE_ALIASES = {
     "solid": "solid",
     "part-solid": "part-solid", "part solid": "part-solid", "partsolid": "part-solid", "part_solid": "part-solid",
-    "subsolid": "part-solid", "mixed": "part-solid",
+    "semi-solid": "part-solid", "semisolid": "part-solid", "mixed": "part-solid",
     "non-solid": "non-solid", "nonsolid": "non-solid", "non solid": "non-solid", "non_solid": "non-solid",
     "ground-glass": "non-solid", "ground glass": "non-solid", "ground_glass": "non-solid", "ggn": "non-solid",
     "ggo": "non-solid", "pure ground-glass": "non-solid",
@@ -53,10 +94,16 @@ _TYPE_ALIASES = {
 def normalise_type(value: str) -> NoduleType:
     """Map a nodule-type name (``ground-glass``, ``part solid``, ``GGN`` …) to the model's three types.
 
+    "Subsolid" is not one of them: it covers both part-solid and pure ground-glass nodules, whose
+    coefficients differ (+0.377 and −0.128), so it is refused with that explanation.
+
     Raises:
-        InvalidInput: the name is not a nodule type.
+        InvalidInput: the name is not a nodule type, or is "subsolid".
     """
     key = value.strip().lower()
+    if key in ("subsolid", "sub-solid", "sub solid"):
+        raise InvalidInput("'Subsolid' covers both part-solid and pure ground-glass nodules, which the Brock model "
+                           "weighs differently.", hint="Say whether the nodule is part-solid or pure ground-glass.")
     if key not in _TYPE_ALIASES:
         raise InvalidInput(
             f"Nodule type {value!r} is not one the Brock model knows.",

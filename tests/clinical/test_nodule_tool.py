@@ -52,17 +52,23 @@ def test_out_of_range_raises(ctx, q):
     assert not isinstance(e.value, MissingFacts)
 
 
-def test_uses_largest_segmented_lesion_and_its_classification(ctx):
+def test_uses_segmented_lesions_and_their_classification(ctx):
     tool = NoduleMalignancyRiskTool()
     c = ctx(findings=[SEG, CLS])
     with pytest.raises(MissingFacts) as e:
         tool.extract_arguments("What is the risk of this nodule?", c)
     assert e.value.missing == ["age", "sex"]
     a = tool.extract_arguments("What is the risk of this nodule? She is 64.", c)
-    assert a["nodule_size_mm"] == 11.5 and a["nodule_type"] == "part-solid" and a["spiculation"] is True
+    # Brock was built on the longest diameter: lesion 2's long axis (13 mm), not its mean (11.5 mm)
+    assert a["nodule_size_mm"] == 13.0 and a["mean_diameter_mm"] == 11.5
+    assert a["nodule_type"] == "part-solid" and a["spiculation"] is True
     assert a["upper_lobe"] is True and a["nodule_count"] == 2
     assert a["sources"]["nodule_size_mm"] == "segment_image" and a["sources"]["nodule_type"] == "classify_image"
+    size = next(e for e in a["inputs"] if e["name"] == "nodule_size_mm" and e.get("nodule") == 2)
+    assert size["evidence"] == "lesion 2 long axis 13.0 mm"
     res = tool.run(tool.validate_arguments(a), c)
-    assert res.data["inputs"]["nodule_type"] == "part-solid"
+    assert res.data["model_inputs"]["nodule_type"] == "part-solid"
+    assert [n["id"] for n in res.data["nodules"]] == [2, 1]  # both lesions computed, most suspicious first
+    assert res.data["nodules"][0]["probability"] > res.data["nodules"][1]["probability"]
     assert set(res.data["contributions"]) >= {"age", "sex", "nodule_size", "spiculation", "intercept"}
     assert "Brock" in res.grounding_query and any(f"{res.data['probability_percent']:.1f}%" in f for f in res.facts)

@@ -41,14 +41,17 @@ def test_benefit_output_shape():
 def test_extraction_missing_and_ranges(ctx):
     tool = TreatmentBenefitTool()
     a = tool.extract_arguments(Q, ctx())
+    inputs = a.pop("inputs")
     assert a == {"age": 58, "menopausal_status": "post", "tumour_size_mm": 25.0, "grade": 2, "positive_nodes": 3,
                  "progesterone_fmol": 40.0, "estrogen_fmol": 80.0}
+    assert {e["name"]: (e["value"], e["source"]) for e in inputs}["positive_nodes"] == (3.0, "question")
+    assert all(e["evidence"] and e["source"] == "question" for e in inputs)
     with pytest.raises(MissingFacts) as e:
         tool.extract_arguments("Would hormonal therapy help a 50-year-old premenopausal woman with a 2 cm tumour?", ctx())
     assert e.value.missing == ["tumour grade (1-3)", "number of positive lymph nodes",
                                "progesterone receptor (fmol/mg)", "oestrogen receptor (fmol/mg)"]
     with pytest.raises(InvalidInput):
         predict_benefit(PatientCovariates(300, "post", 25, 2, 3, 40, 80))
-    res = tool.run(tool.validate_arguments(a), ctx())
+    res = tool.run(tool.validate_arguments({**a, "inputs": inputs}), ctx())
     assert "non-randomised" in res.warnings[0].replace("not randomised", "non-randomised")
-    assert "GBSG2" in res.warnings[0] and len(res.facts) == 4
+    assert "GBSG2" in res.warnings[0] and len(res.facts) == 5 and res.facts[-1].startswith("Inputs: age 58 ←")
