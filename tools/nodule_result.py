@@ -119,7 +119,7 @@ def brock_result(args: Any) -> ToolResult:
     if args.what_if is not None:
         before = _baseline_probability(args)
         facts[1:1] = _what_if_facts(args.what_if, before, res.probability)
-    warnings = list(res.warnings) + [f"Not stated, assumed {ASSUMED[k][1]}; confirm." for k in assumed if k in ASSUMED]
+    warnings = list(res.warnings) + list(args.notes) + [f"Not stated, assumed {ASSUMED[k][1]}; confirm." for k in assumed if k in ASSUMED]
     warnings += [f"{e['name'].replace('_', ' ')}: {e['note']}." for e in index_inputs
                  if e.get("note") and e["source"] != "default"]
     measured = sorted({f"{e['name'].replace('_', ' ')} ({e['source']})" for e in index_inputs

@@ -77,6 +77,7 @@ class NoduleRiskArgs(BaseModel):
     case: dict[str, Any] | None = Field(None, description="The actual case, kept for later turns.")
     what_if: dict[str, Any] | None = Field(None, description="A hypothetical change and the facts that are not inputs.")
     baseline: dict[str, Any] | None = Field(None, description="For a what-if: the actual case's arguments.")
+    notes: list[str] = Field(default_factory=list, description="Caveats from reading the facts (lesions left out).")
 
 
 def _values(entries: dict[str, Entry]) -> dict[str, Any]:
@@ -136,7 +137,7 @@ def arguments_for(case: Case, *, what_if: dict | None = None, baseline: dict | N
     args.update(smoking_status=smoking if smoking in ("current", "former", "never") else None, nodules=specs,
                 inputs=inputs, context=context, what_if=what_if, baseline=baseline,
                 sources={e["name"]: e["source"] for e in inputs if e.get("nodule") in (None, case.index + 1)},
-                case=(keep_case or case).to_data())
+                case=(keep_case or case).to_data(), notes=list(case.warnings))
     return args
 
 
