@@ -188,6 +188,19 @@ def build_seg(datasets: list, labels: np.ndarray, lesions: list[LesionResult], a
     return seg, numbers
 
 
+def _referenced_segment(seg, number: int, datasets: list):
+    """The SR's reference to one SEG segment, by its source series.
+
+    (highdicom's ``ReferencedSegment.from_segmentation`` reads the segment number from the per-frame
+    groups, where a single-segment SEG does not keep it.)
+    """
+    import highdicom as hd
+
+    return hd.sr.ReferencedSegment(
+        sop_class_uid=str(seg.SOPClassUID), sop_instance_uid=str(seg.SOPInstanceUID), segment_number=number,
+        source_series=hd.sr.SourceSeriesForSegmentation(str(datasets[0].SeriesInstanceUID)))
+
+
 def build_sr(datasets: list, seg, numbers: dict[int, int], lesions: list[LesionResult], seg_algorithm: Algorithm,
              risk_algorithm: Algorithm | None = None, series_number: int = 902):
     """A TID 1500 measurement report (Comprehensive 3D SR) with one group per exported lesion."""
@@ -223,7 +236,7 @@ def build_sr(datasets: list, seg, numbers: dict[int, int], lesions: list[LesionR
                                                      else c["circumscribed"]))
         groups.append(hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations(
             tracking_identifier=hd.sr.TrackingIdentifier(uid=generate_uid(), identifier=f"nodule-{les.id}"),
-            referenced_segment=hd.sr.ReferencedSegment.from_segmentation(seg, numbers[les.id]),
+            referenced_segment=_referenced_segment(seg, numbers[les.id], datasets),
             finding_type=c["nodule"], finding_sites=site, algorithm_id=seg_alg,
             measurements=ms, qualitative_evaluations=quals or None))
     observer = hd.sr.ObserverContext(

@@ -46,6 +46,11 @@ def test_pacs_round_trip(pacs_settings, stored_patients, tmp_path):
 
     prepared = prepare_results(pacs_settings, fetched.folder, calls, tmp_path / "out")
     assert prepared.seg_path.is_file() and prepared.sr_path.is_file() and prepared.fhir_bundle_path.is_file()
+    from fhir.resources.R4B.bundle import Bundle
+
+    bundle = Bundle.model_validate_json(prepared.fhir_bundle_path.read_text())
+    kinds = sorted(e.resource.get_resource_type() for e in bundle.entry)
+    assert kinds == sorted(["DiagnosticReport", "RiskAssessment"] + ["Observation"] * len(seg["result"]["data"]["lesions"]))
     confirmation = push_results(pacs_settings, prepared)
     assert set(confirmation.found_again) == set(confirmation.stored) and len(confirmation.stored) == 2
     assert "found again by QIDO-RS" in confirmation.message()
@@ -63,7 +68,7 @@ def test_pacs_round_trip(pacs_settings, stored_patients, tmp_path):
 
     # The SEG references the original series and holds the mask on its slices.
     sources = read_source_series(fetched.folder)
-    assert {str(s.ReferencedSeriesInstanceUID) for s in seg_back.ReferencedSeriesSequence} == {fetched.series_uid}
+    assert {str(s.SeriesInstanceUID) for s in seg_back.ReferencedSeriesSequence} == {fetched.series_uid}
     lesions = {les["id"]: les for les in seg["result"]["data"]["lesions"]}
     assert seg_back.number_of_segments == len(prepared.lesions)
     from interop.dicom_results import mask_on_source
