@@ -23,7 +23,7 @@ from tools.facts.text import COUNT, Fact, fact, negation, to_int
 _UNIT = r"(?:mm|cm|millimet(?:re|er)s?|centimet(?:re|er)s?|毫米|厘米|公分)(?![a-z])"
 _N = r"\d+(?:\.\d+)?"
 _SIZE = re.compile(rf"(?<![A-Za-z0-9.])(?P<sign>-)?(?P<a>{_N})\s*-?\s*(?P<au>{_UNIT})?"
-                   rf"(?:\s*[x*]\s*(?P<b>{_N})\s*(?P<bu>{_UNIT})?)?(?:\s*[x*]\s*(?P<c>{_N})\s*(?P<cu>{_UNIT})?)?",
+                   rf"(?:\s*(?:[x*]|by)\s*(?P<b>{_N})\s*(?P<bu>{_UNIT})?)?(?:\s*(?:[x*]|by)\s*(?P<c>{_N})\s*(?P<cu>{_UNIT})?)?",
                    re.IGNORECASE)
 _BOUND_BEFORE = re.compile(r"(?:<|>|\bunder|\bbelow|\bless\s+than|\bsmaller\s+than|\bup\s+to|\bat\s+most|\bover|"
                            r"\babove|\bmore\s+than|\blarger\s+than|\bat\s+least|\bsub-?|小于|大于|不超过|以下|以上)\s*$",
@@ -38,7 +38,7 @@ _COMPONENT_BEFORE = re.compile(r"(?:solid\s+(?:component|part|portion|core|eleme
 _COMPONENT_AFTER = re.compile(r"^\s*(?:solid\s+(?:component|part|portion|core|element)|实性(?:成分|部分))", re.IGNORECASE)
 
 _PART_SOLID = re.compile(r"part(?:ly|ially)?[\s-]*solid|semi[\s-]*solid|mixed[\s-]+(?:density|attenuation|ground[\s-]*glass)|"
-                         r"\bm-?GGNs?\b|部分实性|半实性|混合(?:性)?磨玻璃|混杂(?:性)?磨玻璃", re.IGNORECASE)
+                         r"\bm-?GGNs?\b|部分实性|半实性|混合(?:性)?磨玻璃|混杂(?:性)?磨玻璃|混杂密度|混合密度", re.IGNORECASE)
 _SUBSOLID = re.compile(r"sub[\s-]*solid|亚实性", re.IGNORECASE)
 _NON_SOLID = re.compile(r"non[\s-]*solid|(?:pure\s+)?ground[\s-]*glass|\bp?GG[NO]s?\b|纯磨玻璃|磨玻璃|非实性", re.IGNORECASE)
 _SOLID = re.compile(r"(?<![\w-])solid\b(?!\s+(?:component|part|portion|core|element))|soft[\s-]+tissue\s+(?:density|attenuation)|"
@@ -46,11 +46,11 @@ _SOLID = re.compile(r"(?<![\w-])solid\b(?!\s+(?:component|part|portion|core|elem
 
 #: (pattern, lobe code, upper lobe?). Named lobes before segments: "superior segment of the RLL" is lower.
 _LOBES: list[tuple[re.Pattern[str], str, bool]] = [(re.compile(p, re.IGNORECASE), code, up) for p, code, up in [
-    (r"\bRUL\b|\b(?:right|rt\.?|r\.?)\s+upper(?:\s+lobe)?|右(?:肺)?上叶", "RUL", True),
-    (r"\bLUL\b|\b(?:left|lt\.?|l\.?)\s+upper(?:\s+lobe)?|左(?:肺)?上叶", "LUL", True),
-    (r"\bRML\b|(?:\b(?:right|rt\.?|r\.?)\s+)?middle\s+lobe|右(?:肺)?中叶|(?<![左右肺])中叶", "RML", False),
-    (r"\bRLL\b|\b(?:right|rt\.?|r\.?)\s+lower(?:\s+lobe)?|右(?:肺)?下叶", "RLL", False),
-    (r"\bLLL\b|\b(?:left|lt\.?|l\.?)\s+lower(?:\s+lobe)?|左(?:肺)?下叶", "LLL", False),
+    (r"\bRUL\b|\b(?:right|rt\.?|r\.?)\s+upper(?:\s+lobe)?|右(?:肺)?上叶|右上肺", "RUL", True),
+    (r"\bLUL\b|\b(?:left|lt\.?|l\.?)\s+upper(?:\s+lobe)?|左(?:肺)?上叶|左上肺", "LUL", True),
+    (r"\bRML\b|(?:\b(?:right|rt\.?|r\.?)\s+)?middle\s+lobe|右(?:肺)?中叶|右中肺|(?<![左右肺])中叶", "RML", False),
+    (r"\bRLL\b|\b(?:right|rt\.?|r\.?)\s+lower(?:\s+lobe)?|右(?:肺)?下叶|右下肺", "RLL", False),
+    (r"\bLLL\b|\b(?:left|lt\.?|l\.?)\s+lower(?:\s+lobe)?|左(?:肺)?下叶|左下肺", "LLL", False),
     (r"\blingula\w*|舌段|舌叶", "lingula", True),
     (r"\bupper\s+lobes?\b|(?<![左右肺])上叶", "upper lobe", True),
     (r"\blower\s+lobes?\b|(?<![左右肺])下叶", "lower lobe", False),
@@ -186,6 +186,7 @@ def _margin(text: str, lo: int, hi: int, anchor: int) -> Fact | None:
 _TOTAL = [re.compile(p, re.IGNORECASE) for p in (
     rf"(?P<n>{COUNT})\s+(?:[\w-]+\s+){{0,3}}?nodules?\s+(?:in\s+total|in\s+all|altogether|overall|total)",
     rf"\btotal\s+(?:of\s+)?(?P<n>{COUNT})\s+(?:[\w-]+\s+){{0,2}}?nodules?",
+    rf"\b(?:one|largest|biggest|dominant|most\s+suspicious)\s+of\s+(?:the\s+)?(?P<n>{COUNT})\b(?!\s*(?:mm|cm))",
     r"\bnodules?\s*(?:count|number|total|:|=)?\s*(?:of|is|:|=)?\s*(?P<n>\d{1,2})\b(?!\s*(?:mm|cm|x|\.\d))",
     r"\bcount\s*[:=]?\s*(?P<n>\d{1,2})\b(?!\s*(?:mm|cm|\.\d))",
     r"\b(?:multiple|several|numerous)\s*(?:[\w-]+\s+){0,2}?\(\s*(?P<n>\d{1,2})(?:\s*nodules?)?\s*\)",
@@ -193,6 +194,7 @@ _TOTAL = [re.compile(p, re.IGNORECASE) for p in (
     r"(?:nodules|lesions|GGNs|GGOs|opacities)\b",
     r"共\s*(?P<n>[\d零一二两三四五六七八九十]+)\s*(?:个|枚|处)",
     r"结节\s*(?:共|总数|数量|个数|数)\s*[:=为]?\s*(?P<n>[\d零一二两三四五六七八九十]+)",
+    r"结节\s*(?P<n>[\d一二两三四五六七八九十]+)\s*(?:个|枚|处)",
     r"多发[^,.;]{0,8}?\(\s*(?:共\s*)?(?P<n>[\d一二两三四五六七八九十]+)\s*(?:个|枚)?\s*\)",
     r"(?<!另有)(?<!另见)(?<!还有)(?<![\d.])(?P<n>[\d一二两三四五六七八九十]+)\s*(?:个|枚|处)[^,.;]{0,4}?结节",
 )]
@@ -201,7 +203,7 @@ _ONE = re.compile(r"\b(?:solitary|single|isolated|lone)\b|\b(?:1|one)\s+(?:[\w.-
 _RELATIVE = [(re.compile(p, re.IGNORECASE), fixed) for p, fixed in (
     (rf"\banother\s+(?P<n>{COUNT})(?![\d.])(?!\s*-?\s*(?:mm|cm|millimet|centimet|毫米|厘米))\s+(?:[\w.<>-]+\s+){{0,2}}?{_NODULE_WORD}", None),
     (rf"(?P<n>{COUNT})\s+(?:other|further|additional|more|extra|new)\s+(?:[\w.<>-]+\s+){{0,3}}?{_NODULE_WORD}", None),
-    (r"\b(?:a|one)\s+(?:second|other|further|additional|more|extra|new)\b", 1),
+    (r"\b(?:a|an|one)\s+(?:second|other|further|additional|more|extra|new)\b", 1),
     (rf"\banother\s+(?:[\w.-]+\s+){{0,4}}?{_NODULE_WORD}|\banother\b(?=\s*[,.;]|\s*$)", 1),
     (r"(?:另有|另见|还有|另外还有|另可见|尚有|并见)\s*(?P<n>[\d一二两三四五六七八九十]+)?\s*(?:个|枚|处)?[^,.;]{0,12}?结节", None),
 )]

@@ -66,12 +66,16 @@ def read_age(text: str) -> Fact | None:
     m = _DECADE.search(text)
     if m:
         return fact("age", None, text, m, note="an age range is not an age; the model needs the age in years")
+    m = re.search(r"\b90\+", text)
+    if m:  # the privacy filter writes ages over 89 as "90+" (HIPAA Safe Harbor)
+        return fact("age", None, text, m, note="ages over 89 are withheld as '90+'; the model needs the age in years")
     return None
 
 
 _SEX_TIERS: list[list[tuple[re.Pattern[str], str]]] = [
     [(re.compile(r"(?<![\w.])\d{1,3}\s*/?\s*([MFmf])(?![A-Za-z])(?!\s*(?:mm|cm))"), ""),
      (re.compile(r"(?<![A-Za-z])([MF])\s*[,/]?\s*\d{1,3}\b(?!\s*(?:mm|cm))"), ""),
+     (re.compile(r"(?<![\w.])\d{1,3}\s*,\s*([MF])(?![A-Za-z])"), ""),
      (re.compile(r"\b(?:sex|gender)\s*[:=]?\s*(female|male|f|m)\b", re.IGNORECASE), ""),
      (re.compile(r"\d{1,3}\s*(?:yo|y/o|y\.o\.?|years?(?:\s+old)?|yrs?(?:\s+old)?)\s*,?\s*([MFmf])(?![A-Za-z])"), ""),
      (re.compile(r"♀"), "female"), (re.compile(r"♂"), "male"),

@@ -183,7 +183,7 @@ _EN_NEG_AFTER = re.compile(r"\s*(?:\([^)]{0,30}\)\s*)?(?::|=|-|is|was|were)?\s*(
                            r"absent|not\s+(?:present|seen|reported|known|described)|\(-\))",
                            re.IGNORECASE)
 _ZH_NEG_BEFORE = re.compile(r"(?:无|没有|未见|未发现|未|否认|不伴|不伴有|非|排除)[^，,。.;；]{0,4}$")
-_ZH_NEG_AFTER = re.compile(r"\s*(?:征|症)?\s*(?:[:：])?\s*(?:无|阴性|\(-\)|（-）|-(?!\d)|否)")
+_ZH_NEG_AFTER = re.compile(r"\s*(?:征|症)?\s*(?:[:：])?\s*(?:无|阴性|\(-\)|（-）|否)")
 _CLAUSE_END = re.compile(r"[.;,:!?+\n。；，、]|\b(?:but|however|with|and|plus|who|whose)\b|但|但是|伴")
 
 
