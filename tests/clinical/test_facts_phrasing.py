@@ -42,7 +42,8 @@ def test_an_age_range_is_named_but_not_settled(text):
     assert f is not None and f.value is None and "age" in f.note
 
 
-@pytest.mark.parametrize("text", ["quit 10 years ago, 8 mm nodule", "30 pack-years", "12 mm nodule", "3 nodules"])
+@pytest.mark.parametrize("text", ["quit 10 years ago, 8 mm nodule", "30 pack-years", "12 mm nodule", "3 nodules",
+                                  "5y distant metastasis risk", "2y follow-up CT"])
 def test_numbers_that_are_not_ages(text):
     assert value(read_age, text) is None
 

@@ -22,7 +22,9 @@ _SEX_M = r"(?:man|male|gentleman|guy|boy|m)"
 #: (pattern, priority): lower priority numbers win; within a priority the earliest match wins.
 _AGE_PATTERNS: list[tuple[str, int, int]] = [
     (r"(?P<n>\d{1,3})\s*-?\s*(?:years?|yrs?|yr)\s*-?\s*(?:old|of\s+age)\b", 0, re.IGNORECASE),
-    (r"(?P<n>\d{1,3})\s*-?\s*(?:yo|y/o|y\.o\.?|yoa|y)(?![a-z])(?!\s*=)", 0, re.IGNORECASE),
+    (r"(?P<n>\d{1,3})\s*-?\s*(?:yo|y/o|y\.o\.?|yoa)(?![a-z])(?!\s*=)", 0, re.IGNORECASE),
+    # "64y F", "64y," but not "5y risk" or "2y follow-up"
+    (r"(?P<n>\d{2,3})\s*y(?=\s*(?:[,;/)]|$)|\s+(?:[MFmf]\b|old\b|woman|man|female|male|lady|gentleman))", 0, 0),
     (rf"(?P<w>{EN_NUMBER_WORD})[\s-]+years?[\s-]+old\b", 0, re.IGNORECASE),
     (r"\baged?\s*(?:[:=]|of|is|was)?\s*(?P<n>\d{1,3})\b" + _NOT_AGE_AFTER, 0, re.IGNORECASE),
     (r"(?P<n>\d{1,3})\s*岁", 0, 0),
