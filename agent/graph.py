@@ -4,6 +4,8 @@
 
     intake → policy ─┬─────────────────────────────→ answer → verify → audit
                      └→ route ─┬→ act ─┬→ route (llm policy, bounded)
+                               │   ↑   ├→ confirm ⟲ (interrupt: the clinician confirms or corrects)
+                               │   └───┘
                                │       └→ ground ─→ answer
                                └→ ground
 """
@@ -25,6 +27,7 @@ def build(nodes: AgentNodes, checkpointer: BaseCheckpointSaver | None = None) ->
     g.add_node("policy", nodes.policy)
     g.add_node("route", nodes.route)
     g.add_node("act", nodes.act)
+    g.add_node("confirm", nodes.confirm)
     g.add_node("ground", nodes.ground)
     g.add_node("answer", nodes.answer)
     g.add_node("verify", nodes.verify)
@@ -33,7 +36,8 @@ def build(nodes: AgentNodes, checkpointer: BaseCheckpointSaver | None = None) ->
     g.add_edge("intake", "policy")
     g.add_conditional_edges("policy", nodes.after_policy, ["route", "answer"])
     g.add_conditional_edges("route", nodes.after_route, ["act", "ground"])
-    g.add_conditional_edges("act", nodes.after_act, ["route", "ground"])
+    g.add_conditional_edges("act", nodes.after_act, ["confirm", "route", "ground"])
+    g.add_conditional_edges("confirm", nodes.after_confirm, ["confirm", "act"])
     g.add_edge("ground", "answer")
     g.add_edge("answer", "verify")
     g.add_edge("verify", "audit")

@@ -14,15 +14,15 @@ from typing import Any, Literal
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.types import interrupt
 
 from agent import prompts
 from agent.audit import AuditLog
 from agent.compose import grounding_text, template_answer, writer_prompt
 from agent.policy import check_request
+from agent.confirm import CONFIRMABLE, apply_reply, needs_confirmation, not_run_record, payload
 from agent.routing import (
     add_image_measurements,
-    awaited,
-    awaiting_facts,
     error_record,
     feasible_alternative,
     hybrid_choice,
@@ -105,6 +105,7 @@ class AgentNodes:
             "verified": None,
             "verification": {},
             "warnings": [],
+            "pending": None,
             "started_at": time.time(),
         }
 
@@ -124,12 +125,6 @@ class AgentNodes:
         decision = self.router.route(state["question"], attachment_kinds=kinds)
         floor = self.settings.routing_min_similarity
         floor = getattr(decision, "floor", 0.0) if floor is None else floor  # the encoder's own, tuned on dev
-        answer = awaited(state, decision)
-        if answer:
-            names, text = answer
-            info = {"policy": self.settings.routing_policy, "tools": names,
-                    "note_internal": "answer to a request for missing facts", "score": round(decision.score, 3)}
-            return self._plan_calls(state | {"facts_text": text}, names, info) | {"facts_text": text}
         info: dict[str, Any] = {
             "policy": self.settings.routing_policy,
             "nearest": decision.nearest,
@@ -168,7 +163,9 @@ class AgentNodes:
             try:
                 call["arguments"] = get_tool(name).extract_arguments(ctx.question, ctx)
             except MissingFacts as e:
-                if i > 0:  # an earlier tool in this plan may supply them (e.g. size from segmentation)
+                # An earlier tool in this plan may supply them (size from segmentation), or the
+                # clinician will be asked for them when the call's turn comes (a risk model).
+                if i > 0 or name in CONFIRMABLE:
                     call["deferred"] = True
                 else:
                     failed.append(call | {"ok": False, "error": error_record(e), "result": None, "duration_s": 0.0})
@@ -178,7 +175,7 @@ class AgentNodes:
                 continue
             planned.append(call)
         calls = list(state.get("calls") or []) + failed
-        update: dict[str, Any] = {"planned": planned, "calls": calls, "route_info": info, "awaiting": awaiting_facts(calls, ctx.question)}
+        update: dict[str, Any] = {"planned": planned, "calls": calls, "route_info": info}
         if planned:
             update["messages"] = [AIMessage(content="", tool_calls=[{"name": c["name"], "args": c["arguments"], "id": c["id"], "type": "tool_call"} for c in planned])]
         return update
@@ -205,23 +202,47 @@ class AgentNodes:
         return update
 
     def act(self, state: GalenState) -> dict[str, Any]:
-        """Run the planned calls; expected failures become messages, bugs propagate."""
+        """Run the planned calls in order; expected failures become messages, bugs propagate.
+
+        A risk model about to run on facts nobody has confirmed, or missing facts it cannot do
+        without, stops the run there: the call (and those after it) stay planned and ``pending``
+        says what to ask; the ``confirm`` step pauses the graph for the clinician.
+        """
         ctx = self._context(state)
         calls = list(state.get("calls") or [])
         findings: list[dict[str, Any]] = []
-        messages = []
-        for call in state.get("planned") or []:
+        messages: list[Any] = []
+        planned = list(state.get("planned") or [])
+        ran = 0
+        update: dict[str, Any] = {}
+        for idx, call in enumerate(planned):
             name = call["name"]
             started = time.perf_counter()
             record = {"id": call["id"], "name": name, "arguments": call.get("arguments") or {}}
             try:
                 tool = get_tool(name)
                 raw = call.get("arguments") or {}
-                if call.get("deferred") or (not raw and self.settings.routing_policy != "llm"):
-                    raw = tool.extract_arguments(ctx.question, ctx)
+                if not call.get("confirmed") and (call.get("deferred") or (not raw and self.settings.routing_policy != "llm")):
+                    try:
+                        raw = tool.extract_arguments(ctx.question, ctx)
+                    except MissingFacts as e:
+                        if name in CONFIRMABLE and self.confirms(state):
+                            ask = payload("missing", call, list(getattr(e, "inputs", None) or []), ctx.question,
+                                          missing=list(e.missing), message=e.hint)
+                            update = {"pending": ask, "planned": [call | {"deferred": True}] + planned[idx + 1:]}
+                            messages.append(AIMessage(content=ask["text"]))
+                            break
+                        raise
                     record["arguments"] = raw
+                if not call.get("confirmed") and self.confirms(state) and needs_confirmation(name, raw):
+                    ask = payload("confirm", call | {"arguments": raw}, list(raw.get("inputs") or []), ctx.question)
+                    update = {"pending": ask, "planned": [call | {"arguments": raw, "deferred": False}] + planned[idx + 1:]}
+                    messages.append(AIMessage(content=ask["text"]))
+                    break
                 result = tool.run(tool.validate_arguments(raw), ctx)
                 record |= {"ok": True, "error": None, "result": result.model_dump(mode="json")}
+                if call.get("confirmation"):
+                    record["confirmation"] = call["confirmation"]
                 finding = {"tool": name, "data": result.data, "turn": state.get("turn")}
                 findings.append(finding)
                 ctx.findings.append(finding)
@@ -231,15 +252,51 @@ class AgentNodes:
                 content = f"Error ({e.kind}): {e.user_message()}"
             record["duration_s"] = round(time.perf_counter() - started, 3)
             calls.append(record)
+            ran += 1
             messages.append(ToolMessage(content=content, tool_call_id=call["id"], name=name, status="success" if record["ok"] else "error"))
         return {
             "calls": calls,
             "planned": [],
-            "awaiting": awaiting_facts(calls, ctx.question),
+            "pending": None,
             "findings": findings,
             "messages": messages,
-            "tool_rounds": int(state.get("tool_rounds") or 0) + len(state.get("planned") or []),
-        }
+            "tool_rounds": int(state.get("tool_rounds") or 0) + ran,
+        } | update
+
+    def confirms(self, state: GalenState) -> bool:
+        """Whether this turn pauses for the clinician (``confirm_facts`` setting; the harness may accept)."""
+        return self.settings.confirm_facts
+
+    def confirm(self, state: GalenState) -> dict[str, Any]:
+        """Pause for the clinician (``interrupt``), then apply the reply to the paused call.
+
+        The reply arrives as ``Command(resume=...)``: text ("yes", "actually she is 65"), or
+        ``{"accept": True}``, ``{"values": {...}}`` (the UI's card), ``{"abandon": True}``.
+        """
+        pending = dict(state.get("pending") or {})
+        reply = interrupt(pending)
+        planned = list(state.get("planned") or [])
+        if not planned:
+            return {"pending": None}
+        call = planned[0]
+        said = reply if isinstance(reply, str) else str((reply or {}).get("text") or "") if isinstance(reply, dict) else ""
+        human = [HumanMessage(content=said)] if said else []
+        out = apply_reply(pending, call, reply)
+        if out["outcome"] in ("accepted", "corrected"):
+            confirmed = call | {"arguments": out["arguments"], "confirmed": True, "deferred": False,
+                                "confirmation": {"outcome": out["outcome"], "changed": out["changed"], "kind": pending.get("kind")}}
+            return {"planned": [confirmed] + planned[1:], "pending": None, "messages": human}
+        if out["outcome"] == "unrecognised" and int(pending.get("attempts") or 0) < 1:
+            kind = "missing" if out.get("missing") else pending.get("kind", "confirm")
+            again = payload(kind, call, list(out.get("inputs") or pending.get("inputs") or []),
+                            str(state.get("question") or ""), missing=out.get("missing") or pending.get("missing"),
+                            message=out.get("message"), attempts=int(pending.get("attempts") or 0) + 1)
+            return {"pending": again, "messages": human + [AIMessage(content=again["text"])]}
+        # Cancelled, or a second reply that corrects nothing recognisable: the model is not run.
+        record = not_run_record({"id": call["id"], "name": call["name"], "arguments": call.get("arguments") or {}},
+                                pending.get("language", "en"))
+        return {"planned": planned[1:], "pending": None, "calls": list(state.get("calls") or []) + [record],
+                "messages": human}
 
     def ground(self, state: GalenState) -> dict[str, Any]:
         """Retrieve guideline passages for the question and the tool findings."""
@@ -345,6 +402,12 @@ class AgentNodes:
     def after_route(state: GalenState) -> Literal["act", "ground"]:
         return "act" if state.get("planned") else "ground"
 
-    def after_act(self, state: GalenState) -> Literal["route", "ground"]:
+    def after_act(self, state: GalenState) -> Literal["confirm", "route", "ground"]:
+        if state.get("pending"):
+            return "confirm"
         # The llm policy goes back to the model, which may ask for more (bounded in route).
         return "route" if self.settings.routing_policy == "llm" else "ground"
+
+    @staticmethod
+    def after_confirm(state: GalenState) -> Literal["confirm", "act"]:
+        return "confirm" if state.get("pending") else "act"

@@ -104,7 +104,7 @@ _LINKING = {"is", "was", "are", "were", "of", "at", "about", "around", "approxim
             "median", "be", "would", "will", "to", "malignancy", "cancer", "crossing", "score", "value", "by",
             "overall", "only", "just", "with", "equals", "equal", "ensemble", "model", "brock", "pancan", "axis",
             "long", "short", "ratio", "index", "rate", "than", "less", "more", "under", "below", "above", "over",
-            "at", "most", "least", "within", "between", "and", "from", "per"}
+            "most", "least", "within", "between", "and", "from", "per"}
 _NUMBER = re.compile(r"(?<![\w.])[-−]?\d+(?:\.\d+)?(?![\w.]*\d)")
 _CITATION = re.compile(r"\[(\d+(?:\s*[,–-]\s*\d+)*)\]")
 _LIST_MARKER = re.compile(r"^\s*\d+[.)]\s", re.MULTILINE)

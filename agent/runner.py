@@ -1,107 +1,38 @@
 """The agent's front door: ask a question in a thread and get a structured turn result back.
 
-Used by the CLI, the UI and the eval harness. Threads persist in a SQLite checkpointer in the
-data directory, so ``thread_id`` continues a conversation across processes and restarts.
+Used by the CLI, the UI, the JSON API and the eval harness. Threads persist in a checkpointer
+(SQLite in the data directory by default), so ``thread_id`` continues a conversation across
+processes and restarts — including a turn paused for the clinician to confirm the facts a risk
+model will run on (:mod:`agent.confirm`): the next message in that thread resumes it with
+``Command(resume=...)``, in this process or another.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage
-from pydantic import BaseModel, Field
+from langgraph.types import Command
 
 from agent.graph import build
 from agent.nodes import AgentNodes
+from agent.results import Citation, ToolCallRecord, TurnResult
+from agent.threads import ThreadIndex, open_postgres, open_sqlite
 from agent.workspace import store_attachment
 from galen.errors import InvalidInput, NotFound
 from galen.privacy import scrub
 from galen.settings import Settings
 
+__all__ = ["Agent", "TurnResult", "ToolCallRecord", "Citation", "validate_question", "MAX_QUESTION_CHARS"]
+
 MAX_QUESTION_CHARS = 20_000
-
-
-class ToolCallRecord(BaseModel):
-    name: str
-    arguments: dict[str, Any] = Field(default_factory=dict)
-    ok: bool | None = None
-    error: dict[str, Any] | None = None
-    result: dict[str, Any] | None = None
-    duration_s: float | None = None
-
-
-class Citation(BaseModel):
-    n: int
-    source_id: str
-    title: str
-    section: str
-    text: str
-    link: str | None = None
-
-
-class TurnResult(BaseModel):
-    """One turn, as ``galen ask --json`` prints it."""
-
-    answer: str | None
-    tool_calls: list[ToolCallRecord]
-    citations: list[Citation] = Field(default_factory=list)
-    artifacts: list[dict[str, Any]] = Field(default_factory=list)
-    verified: bool | None = None
-    verification: dict[str, Any] = Field(default_factory=dict)
-    thread_id: str
-    latency_s: float
-    warnings: list[str] = Field(default_factory=list)
-    demo_model: bool = False
-    refusal: dict[str, Any] | None = None
-    route: dict[str, Any] = Field(default_factory=dict)
-
-
-def _postgres(settings: Settings) -> tuple[Any, Any, str]:
-    """A psycopg connection, LangGraph's Postgres saver on it (tables created), and the placeholder."""
-    from galen.errors import BackendUnavailable, ConfigError
-
-    if settings.postgres_url is None:
-        raise ConfigError("checkpointer is 'postgres' but no postgres_url is set.", hint="Set GALEN_POSTGRES_URL.")
-    try:
-        import psycopg
-        from langgraph.checkpoint.postgres import PostgresSaver
-        from psycopg.rows import dict_row
-    except ImportError as e:
-        raise ConfigError("The Postgres checkpointer needs psycopg and langgraph-checkpoint-postgres.") from e
-    url = settings.postgres_url.get_secret_value()
-    try:
-        saver_conn = psycopg.connect(url, autocommit=True, prepare_threshold=0, row_factory=dict_row)
-        index_conn = psycopg.connect(url, autocommit=True)
-    except psycopg.OperationalError as e:
-        raise BackendUnavailable("The PostgreSQL database for threads cannot be reached.", hint="Check GALEN_POSTGRES_URL.") from e
-    saver = PostgresSaver(saver_conn)
-    saver.setup()
-    return _PgAdapter(index_conn), saver, "%s"
-
-
-class _PgAdapter:
-    """Gives a psycopg connection the execute/commit surface ThreadIndex uses (autocommit)."""
-
-    def __init__(self, conn: Any) -> None:
-        self.raw = conn
-
-    def execute(self, sql: str, params: tuple = ()) -> Any:
-        cur = self.raw.cursor()
-        cur.execute(sql, params)
-        return cur
-
-    def commit(self) -> None:
-        pass  # autocommit
-
-    def close(self) -> None:
-        self.raw.close()
+Confirm = Literal["ask", "accept"]
 
 
 def validate_question(question: str) -> str:
@@ -114,46 +45,6 @@ def validate_question(question: str) -> str:
             hint="Shorten it, or attach long material as a file.",
         )
     return text
-
-
-class ThreadIndex:
-    """Titles and owners of threads, beside the checkpointer in the same database.
-
-    Works on a SQLite connection or a psycopg connection (``param`` is the placeholder style).
-    """
-
-    def __init__(self, conn: Any, lock: threading.Lock, param: str = "?") -> None:
-        self.conn, self.lock, self.p = conn, lock, param
-        with self.lock:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS galen_threads (thread_id TEXT PRIMARY KEY, owner TEXT, title TEXT, "
-                "created DOUBLE PRECISION, updated DOUBLE PRECISION)"
-            )
-            conn.commit()
-
-    def _q(self, sql: str) -> str:
-        return sql.replace("?", self.p)
-
-    def touch(self, thread_id: str, owner: str, title: str) -> None:
-        now = time.time()
-        with self.lock:
-            self.conn.execute(
-                self._q("INSERT INTO galen_threads VALUES (?, ?, ?, ?, ?) ON CONFLICT(thread_id) DO UPDATE SET updated=excluded.updated"),
-                (thread_id, owner, title[:80], now, now),
-            )
-            self.conn.commit()
-
-    def owner(self, thread_id: str) -> str | None:
-        with self.lock:
-            row = self.conn.execute(self._q("SELECT owner FROM galen_threads WHERE thread_id=?"), (thread_id,)).fetchone()
-        return row[0] if row else None
-
-    def list(self, owner: str) -> list[dict[str, Any]]:
-        with self.lock:
-            rows = self.conn.execute(
-                self._q("SELECT thread_id, title, created, updated FROM galen_threads WHERE owner=? ORDER BY updated DESC"), (owner,)
-            ).fetchall()
-        return [{"thread_id": r[0], "title": r[1], "created": r[2], "updated": r[3]} for r in rows]
 
 
 class Agent:
@@ -172,45 +63,21 @@ class Agent:
         self.settings = settings or get_settings()
         self.nodes = AgentNodes(self.settings, chat_model=chat_model, router=router)
         self._lock = threading.Lock()
+        self._saver_conn = None
         if self.settings.checkpointer == "postgres":
-            self._conn, default_saver, param = _postgres(self.settings)
+            self._conn, default_saver, param = open_postgres(self.settings)
         else:
-            from galen.files import touch_private
-
-            # Created owner-only before SQLite opens it (chmod afterwards leaves a window).
-            path = touch_private(self.settings.resolved_data_dir() / "threads.sqlite")
-            # Two connections: the saver serialises its own use of one; the thread index has the
-            # other. Sharing one across both locks let their transactions interleave under load.
-            self._saver_conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
-            self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
-            from langgraph.checkpoint.sqlite import SqliteSaver
-
-            default_saver, param = SqliteSaver(self._saver_conn), "?"
-            # Create the tables and switch to WAL now, single-threaded: done lazily, the first
-            # turns of several users race for the exclusive lock it needs ("database is locked").
-            default_saver.setup()
+            self._saver_conn, self._conn, default_saver, param = open_sqlite(self.settings)
         self.checkpointer = checkpointer or default_saver
         self.threads = ThreadIndex(self._conn, self._lock, param)
         self.graph = build(self.nodes, self.checkpointer)
 
     def close(self) -> None:
         self._conn.close()
-        saver_conn = getattr(self, "_saver_conn", None)
-        if saver_conn is not None:
-            saver_conn.close()
+        if self._saver_conn is not None:
+            self._saver_conn.close()
 
-    # --- turns ------------------------------------------------------------------------------
-    def _inputs(self, question: str, attachments: Sequence[Path | str], thread_id: str, owner: str,
-                create: bool = True, action: str = "ask") -> dict[str, Any]:
-        question = validate_question(question)
-        self.check_access(thread_id, owner, must_exist=not create, action=action)
-        stored = [store_attachment(Path(a), self.settings).to_dict() for a in attachments]
-        # Raw text never reaches the thread store unless the settings allow it; the scrubber keeps
-        # clinical facts (ages under 90, sizes, SMILES) so the tools still find what they need.
-        text = question if self.settings.keep_raw_text else scrub(question)
-        self.threads.touch(thread_id, owner, scrub(question))
-        return {"messages": [HumanMessage(content=text)], "question": text, "new_attachments": stored}
-
+    # --- access -----------------------------------------------------------------------------
     def check_access(self, thread_id: str, owner: str, *, must_exist: bool = True, action: str = "read") -> None:
         """Raise :class:`NotFound` unless ``thread_id`` is ``owner``'s (or, with ``must_exist=False``, new).
 
@@ -226,6 +93,58 @@ class Agent:
         raise NotFound(f"There is no thread {thread_id!r} for this user.",
                        hint="Start a new conversation, or pick one from your own list.")
 
+    # --- turns ------------------------------------------------------------------------------
+    def _text(self, question: str) -> str:
+        # Raw text never reaches the thread store unless the settings allow it; the scrubber keeps
+        # clinical facts (ages under 90, sizes, SMILES) so the tools still find what they need.
+        return question if self.settings.keep_raw_text else scrub(question)
+
+    def _begin(self, question: str, attachments: Sequence[Path | str], thread_id: str, owner: str, create: bool,
+               action: str) -> tuple[Any, list[str]]:
+        """The graph input for this message: a new turn, or the reply that resumes a paused one."""
+        question = validate_question(question)
+        self.check_access(thread_id, owner, must_exist=not create, action=action)
+        text = self._text(question)
+        notes: list[str] = []
+        pending = self.pending(thread_id) if self.threads.owner(thread_id) is not None else None
+        if pending is not None:
+            if not attachments and not self._starts_new_request(thread_id, pending, text):
+                self.threads.touch(thread_id, owner, scrub(question))
+                return Command(resume=text), notes
+            # Something else was asked instead of an answer: the paused call is left unrun, said so.
+            self.graph.invoke(Command(resume={"abandon": True}), self._config(thread_id))
+            notes.append("The facts shown before were not confirmed, so that model was not run.")
+        stored = [store_attachment(Path(a), self.settings).to_dict() for a in attachments]
+        self.threads.touch(thread_id, owner, scrub(question))
+        return {"messages": [HumanMessage(content=text)], "question": text, "new_attachments": stored}, notes
+
+    def _starts_new_request(self, thread_id: str, pending: dict[str, Any], text: str) -> bool:
+        """Whether a message sent to a paused thread is a new request rather than a reply to the pause."""
+        from agent.confirm import apply_reply
+        from agent.policy import check_request
+
+        if check_request(text):
+            return True  # a harmful message is never fed to a paused model; the policy answers it
+        planned = self.graph.get_state(self._config(thread_id)).values.get("planned") or []
+        if not planned:
+            return True
+        if apply_reply(pending, planned[0], text)["outcome"] != "unrecognised":
+            return False
+        decision = self.nodes.router.route(text)
+        floor = self.settings.routing_min_similarity
+        floor = getattr(decision, "floor", 0.35) if floor is None else floor
+        return bool(decision.tools) and pending["tool"] not in decision.tools and decision.score >= floor + 0.1
+
+    def _settle(self, thread_id: str, confirm: Confirm) -> None:
+        """With ``confirm="accept"`` (``--yes``, the harness), accept what was read and go on."""
+        if confirm != "accept":
+            return
+        for _ in range(8):
+            pending = self.pending(thread_id)
+            if pending is None or pending.get("kind") != "confirm":
+                return
+            self.graph.invoke(Command(resume={"accept": True}), self._config(thread_id))
+
     def ask(
         self,
         question: str,
@@ -233,21 +152,26 @@ class Agent:
         thread_id: str | None = None,
         owner: str = "local",
         create: bool = True,
+        confirm: Confirm = "ask",
     ) -> TurnResult:
-        """Run one turn and return its structured result.
+        """Run one turn (or resume a paused one) and return its structured result.
 
         Args:
             thread_id: continue this thread (or start it under this id when ``create``).
             owner: the authenticated caller; a thread of another owner is :class:`NotFound`.
             create: ``False`` at the edges (API, CLI, UI), where a client names the thread: an
                 unknown id is then :class:`NotFound` instead of a new thread.
+            confirm: ``ask`` pauses for the clinician to confirm facts read from text (the result's
+                ``pending`` says what to confirm; the next message in the thread answers it);
+                ``accept`` takes what was read (``galen ask --yes``; missing facts are still asked for).
         """
         create = create or not thread_id  # a fresh id made here is always new
         thread_id = thread_id or uuid.uuid4().hex[:12]
         started = time.perf_counter()
-        inputs = self._inputs(question, attachments, thread_id, owner, create=create, action="ask")
-        state = self.graph.invoke(inputs, self._config(thread_id))
-        return self._result(state, thread_id, time.perf_counter() - started)
+        graph_input, notes = self._begin(question, attachments, thread_id, owner, create, "ask")
+        self.graph.invoke(graph_input, self._config(thread_id))
+        self._settle(thread_id, confirm)
+        return self._finish(thread_id, time.perf_counter() - started, notes)
 
     def stream(
         self,
@@ -256,32 +180,78 @@ class Agent:
         thread_id: str | None = None,
         owner: str = "local",
         create: bool = True,
+        confirm: Confirm = "ask",
     ) -> Iterator[tuple[str, Any]]:
-        """Run one turn, yielding events as they happen.
+        """Run one turn (or resume a paused one), yielding events as they happen.
 
         Events: ``("step", node_name)`` when a step finishes, ``("call", record)`` for each tool
         call, ``("token", text)`` for each token the writer drafts (a draft the verifier may
-        still replace), and finally ``("result", TurnResult)``.
+        still replace), and finally ``("result", TurnResult)`` — whose ``pending`` is set when
+        the turn paused for the clinician.
         """
         create = create or not thread_id
         thread_id = thread_id or uuid.uuid4().hex[:12]
         started = time.perf_counter()
-        inputs = self._inputs(question, attachments, thread_id, owner, create=create, action="stream")
+        graph_input, notes = self._begin(question, attachments, thread_id, owner, create, "stream")
+        yield from self._events(graph_input, thread_id, started, notes, confirm)
+
+    def respond(self, thread_id: str, reply: dict[str, Any], owner: str = "local") -> Iterator[tuple[str, Any]]:
+        """Answer a paused thread with a structured reply (the UI's card), yielding events like :meth:`stream`.
+
+        Args:
+            reply: ``{"accept": True}``, ``{"values": {fact: value}}`` or ``{"abandon": True}``.
+
+        Raises:
+            NotFound: not ``owner``'s thread. InvalidInput: the thread is not waiting for a reply.
+        """
+        self.check_access(thread_id, owner, must_exist=True, action="confirm")
+        if self.pending(thread_id) is None:
+            raise InvalidInput("This conversation is not waiting for a confirmation.",
+                               hint="Ask the question again to see the facts to confirm.")
+        clean = {k: v for k, v in reply.items() if k in ("accept", "values", "abandon")}
+        yield from self._events(Command(resume=clean), thread_id, time.perf_counter(), [], "ask")
+
+    def _events(self, graph_input: Any, thread_id: str, started: float, notes: list[str],
+                confirm: Confirm) -> Iterator[tuple[str, Any]]:
         seen_calls = 0
-        for mode, payload in self.graph.stream(inputs, self._config(thread_id), stream_mode=["updates", "messages"]):
+        for mode, payload in self.graph.stream(graph_input, self._config(thread_id), stream_mode=["updates", "messages"]):
             if mode == "messages":
                 chunk, meta = payload
                 if meta.get("langgraph_node") == "answer" and getattr(chunk, "content", ""):
                     yield ("token", str(chunk.content))
                 continue
             for node, delta in payload.items():
+                if node.startswith("__") or not isinstance(delta, dict | type(None)):
+                    continue  # "__interrupt__": the pause itself, reported by the result
                 yield ("step", node)
                 calls = (delta or {}).get("calls") or []
                 for c in calls[seen_calls:]:
                     yield ("call", c)
                 seen_calls = max(seen_calls, len(calls))
+        self._settle(thread_id, confirm)
+        yield ("result", self._finish(thread_id, time.perf_counter() - started, notes))
+
+    def pending(self, thread_id: str) -> dict[str, Any] | None:
+        """What a paused thread asks the clinician (``agent.confirm.payload``), or None."""
+        snapshot = self.graph.get_state(self._config(thread_id))
+        for task in snapshot.tasks or ():
+            for intr in getattr(task, "interrupts", ()) or ():
+                if isinstance(intr.value, dict):
+                    return intr.value
+        return None
+
+    def _finish(self, thread_id: str, latency: float, notes: list[str]) -> TurnResult:
         state = self.graph.get_state(self._config(thread_id)).values
-        yield ("result", self._result(state, thread_id, time.perf_counter() - started))
+        pending = self.pending(thread_id)
+        if pending is not None:
+            self.nodes.audit_log.append({"event": "awaiting_confirmation", "time": time.time(), "thread": thread_id,
+                                         "tool": pending.get("tool"), "kind": pending.get("kind"),
+                                         "facts": [e.get("name") for e in pending.get("inputs") or []],
+                                         "missing": pending.get("missing") or []})
+        result = self._result(state, thread_id, latency, pending)
+        if notes:
+            result.warnings = notes + result.warnings
+        return result
 
     def plan(self, question: str, attachments: Sequence[Path | str] = (), thread_id: str | None = None,
              owner: str = "local") -> TurnResult:
@@ -294,7 +264,7 @@ class Agent:
         question = validate_question(question)
         if thread_id:
             self.check_access(thread_id, owner, must_exist=True, action="plan")
-        question = question if self.settings.keep_raw_text else scrub(question)
+        question = self._text(question)
         stored = [store_attachment(Path(a), self.settings).to_dict() for a in attachments]
         state: dict[str, Any] = {"messages": [HumanMessage(content=question)], "question": question, "new_attachments": stored}
         if thread_id:
@@ -342,25 +312,31 @@ class Agent:
         return {"configurable": {"thread_id": thread_id}, "recursion_limit": 50}
 
     @staticmethod
-    def _result(state: dict[str, Any], thread_id: str, latency: float) -> TurnResult:
+    def _result(state: dict[str, Any], thread_id: str, latency: float, pending: dict[str, Any] | None = None) -> TurnResult:
         calls = state.get("calls") or []
-        passages = state.get("passages") or []
+        passages = state.get("passages") or [] if pending is None else []
         artifacts = [a for c in calls if c.get("ok") for a in (c["result"].get("artifacts") or [])]
         warnings = [w for c in calls if c.get("ok") for w in (c["result"].get("warnings") or [])] + list(state.get("warnings") or [])
+        facts = [{"tool": c["name"], **e} for c in calls if c.get("ok")
+                 for e in ((c.get("arguments") or {}).get("inputs") or [])]
+        if pending is not None:
+            facts += [{"tool": pending.get("tool"), **e} for e in pending.get("inputs") or []]
         return TurnResult(
-            answer=state.get("answer", ""),
+            answer=pending["text"] if pending is not None else state.get("answer", ""),
             tool_calls=[ToolCallRecord(**{k: c.get(k) for k in ("name", "arguments", "ok", "error", "result", "duration_s")}) for c in calls],
             citations=[
                 Citation(n=i, source_id=p.get("source_id", ""), title=p.get("title", ""), section=p.get("section", ""), text=p.get("text", ""), link=p.get("link"))
                 for i, p in enumerate(passages, start=1)
             ],
             artifacts=artifacts,
-            verified=state.get("verified"),
-            verification=state.get("verification") or {},
+            verified=None if pending is not None else state.get("verified"),
+            verification={"method": "awaiting-confirmation"} if pending is not None else state.get("verification") or {},
             thread_id=thread_id,
             latency_s=round(latency, 3),
             warnings=warnings,
             demo_model=any(c.get("ok") and c["result"].get("demo_model") for c in calls),
             refusal=state.get("refusal"),
             route=state.get("route_info") or {},
+            facts=facts,
+            pending=pending,
         )

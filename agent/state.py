@@ -24,7 +24,6 @@ class GalenState(TypedDict, total=False):
     messages: Annotated[list[AnyMessage], add_messages]
     findings: Annotated[list[dict[str, Any]], _keep_recent]  # {"tool", "data", "turn"} of successful calls
     turn: int
-    awaiting: list[dict[str, Any]]  # {"tool", "question", "missing"}: asked for facts last turn
 
     # --- this turn (reset by intake) ---
     turn_id: str
@@ -45,3 +44,4 @@ class GalenState(TypedDict, total=False):
     verification: dict[str, Any]
     started_at: float
     warnings: list[str]
+    pending: dict[str, Any] | None  # what the paused turn asks the clinician (agent.confirm.payload)

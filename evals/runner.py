@@ -79,17 +79,26 @@ def run_case(agent: Any, case: dict[str, Any], *, dry_run: bool = False, run_tag
         "expect": case.get("expect") or {}, "thread_id": thread_id, "tool_calls": [], "answer": None, "citations": [], "verified": None,
         "refusal": None, "warnings": [], "error": None, "history_errors": [], "latency_s": None,
     }
+    # The harness accepts the facts it reads (like `galen ask --yes`) unless a case tests the pause itself.
+    confirm = "ask" if case.get("confirm") == "ask" else "accept"
     started = time.perf_counter()
     try:
-        for earlier in case.get("history") or []:
+        history = case.get("history") or []
+        files = case.get("history_attachments") or [[] for _ in history]
+        expects = case.get("expect_turns") or [{} for _ in history]
+        for i, (earlier, atts, exp) in enumerate(zip(history, files, expects, strict=False), start=1):
             try:
-                agent.ask(earlier, thread_id=thread_id, owner="eval")
+                turn = agent.ask(earlier, atts, thread_id=thread_id, owner="eval", confirm=confirm)
             except GalenError as e:  # a refused earlier turn is part of the conversation, not a crash
                 outcome["history_errors"].append(e.to_dict())
+                turn = None
+            if exp:  # a turn with its own checks: score it as a case of its own
+                outcome.setdefault("turns", []).append(_turn_outcome(i, earlier, turn, exp))
         if dry_run:
-            result = agent.plan(question, case.get("attachments", []), thread_id=thread_id if case.get("history") else None)
+            result = agent.plan(question, case.get("attachments", []), thread_id=thread_id if case.get("history") else None,
+                                owner="eval")
         else:
-            result = agent.ask(question, case.get("attachments", []), thread_id=thread_id, owner="eval")
+            result = agent.ask(question, case.get("attachments", []), thread_id=thread_id, owner="eval", confirm=confirm)
         outcome.update(
             tool_calls=[_call_record(c) for c in result.tool_calls], answer=result.answer,
             citations=[{"n": c.n, "source_id": c.source_id, "section": c.section, "title": c.title} for c in result.citations],
@@ -109,6 +118,22 @@ def run_case(agent: Any, case: dict[str, Any], *, dry_run: bool = False, run_tag
         outcome["checks"] = {"scoring": {"passed": False, "detail": f"scoring failed: {type(e).__name__}: {e}"}}
     outcome["passed"] = all(c.get("passed") is not False for c in outcome["checks"].values())
     return slim(outcome)
+
+
+def _turn_outcome(n: int, question: str, result: Any, expect: dict[str, Any]) -> dict[str, Any]:
+    """One checked earlier turn of a thread: its answer, calls, citations and checks."""
+    rec: dict[str, Any] = {"tool_calls": [], "answer": None, "citations": [], "verified": None, "refusal": None,
+                           "error": None}
+    if result is not None:
+        rec.update(tool_calls=[_call_record(c) for c in result.tool_calls], answer=result.answer,
+                   citations=[{"n": c.n, "source_id": c.source_id, "section": c.section} for c in result.citations],
+                   verified=result.verified, refusal=result.refusal)
+    else:
+        rec["error"] = {"type": "refused", "message": "the turn raised", "kind": "expected"}
+    checks = score_case(rec, {"expect": expect})
+    return {"turn": n, "question": question[:_QUESTION_KEEP], "answer": rec["answer"], "checks": checks,
+            "tools": [c["name"] for c in rec["tool_calls"]], "passed": all(c.get("passed") is not False
+                                                                            for c in checks.values())}
 
 
 def slim(outcome: dict[str, Any]) -> dict[str, Any]:

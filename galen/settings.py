@@ -94,6 +94,12 @@ class Settings(BaseSettings):
         description="If the best two tool choices score closer than this, the answer notes the "
         "routing was uncertain.",
     )
+    confirm_facts: bool = Field(
+        True,
+        description="Pause before a risk model runs on facts read from free text (or assumed, or from a FHIR "
+        "record), show each fact with its source, and run on what the clinician accepts or corrects; facts a "
+        "model cannot do without are asked for the same way. `galen ask --yes` accepts what was read.",
+    )
     max_tool_calls: int = Field(4, ge=1, le=16, description="Most tool calls the agent makes in one turn.")
 
     # --- Storage ---------------------------------------------------------------------------
@@ -166,6 +172,11 @@ class Settings(BaseSettings):
     )
     design_oracle_budget: int = Field(
         4000, ge=10, le=100000, description="Most candidate molecules one design search may score."
+    )
+    design_chem_filter: bool = Field(
+        True,
+        description="Chemical-sense filter on designed molecules by default: unstable or reactive groups, unknown "
+        "cages and rare alerts are removed (a request can turn it off in words).",
     )
     design_llm_fill: bool = Field(
         True,

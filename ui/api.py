@@ -3,7 +3,9 @@
 ``POST /api/ask`` runs one turn; ``POST /api/plan`` returns the tool calls a turn would make
 (dry run); ``GET /api/threads`` lists the caller's threads; ``GET /api/threads/{id}`` returns one
 thread's messages; ``GET /api/threads/{id}/files`` lists the files its latest turn produced and
-``GET /api/threads/{id}/files/{n}`` downloads one; ``GET /api/health``.
+``GET /api/threads/{id}/files/{n}`` downloads one; ``POST /api/threads/{id}/confirm`` answers a
+turn paused for the clinician (``pending`` in a result: accept, edited values, or abandon; a text
+reply can also go to ``/api/ask`` with the thread id); ``GET /api/health``.
 
 Identity comes from authentication only. With a users file every call needs HTTP Basic
 credentials (throttled and locked out after repeated failures, see :class:`ui.auth.LoginGuard`);
@@ -32,6 +34,17 @@ LOCAL_OWNER = "local"
 class AskRequest(BaseModel):
     question: str = Field(max_length=200_000)
     thread_id: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    #: true: accept the facts read from the question without pausing (like ``galen ask --yes``)
+    yes: bool = False
+
+
+class ConfirmRequest(BaseModel):
+    """The reply to a paused turn: accept, edited values, or leave the model unrun (a text reply
+    can also be sent to ``/api/ask`` with the thread id)."""
+
+    accept: bool = False
+    values: dict[str, str | float | int | bool] = Field(default_factory=dict, max_length=40)
+    abandon: bool = False
 
 
 def _client_address(request: Request) -> str | None:
@@ -81,10 +94,25 @@ def build_router(agent: Any, settings: Settings, checker: Any = None) -> APIRout
     def ask(req: AskRequest, request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
         owner = who(request, authorization)
         try:
-            result = agent.ask(req.question, thread_id=req.thread_id, owner=owner, create=False)
+            result = agent.ask(req.question, thread_id=req.thread_id, owner=owner, create=False,
+                               confirm="accept" if req.yes else "ask")
         except GalenError as e:
             raise thread_errors(e) from e
         return result.model_dump(mode="json")
+
+    @router.post("/threads/{thread_id}/confirm")
+    def confirm(thread_id: str, req: ConfirmRequest, request: Request,
+                authorization: str | None = Header(None)) -> dict[str, Any]:
+        owner = who(request, authorization)
+        reply: dict[str, Any] = {"abandon": True} if req.abandon else {"values": req.values} if req.values else {"accept": True}
+        try:
+            result = None
+            for kind, payload in agent.respond(thread_id, reply, owner=owner):
+                if kind == "result":
+                    result = payload
+        except GalenError as e:
+            raise thread_errors(e) from e
+        return result.model_dump(mode="json") if result is not None else {}
 
     @router.post("/plan")
     def plan(req: AskRequest, request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:

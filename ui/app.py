@@ -41,6 +41,7 @@ CSS = """
 """
 NO_SESSION: dict[str, str] = {"thread_id": ""}
 LOCAL_OWNER = "local"
+PANELS = 11  # evidence panels every turn updates (see Workspace.empty_panels)
 #: Not a secret: Gradio's browser state is encrypted in the browser with a key the page itself
 #: receives, so it protects nothing. The state holds only the open thread's id, which the server
 #: checks against the signed-in owner on every event.
@@ -144,10 +145,19 @@ class Workspace:
         return gr.update(value=path, label=label)
 
     def empty_panels(self, lang: str) -> tuple[Any, ...]:
-        """Panel values for a turn with no evidence: steps, slider, image, grid, table, citations, files, badge, shown."""
+        """Panel values for a turn with no evidence: steps, slider, image, grid, table, citations, files, badge,
+        shown, confirmation card, card table."""
         return (t(lang, "no_steps"), gr.update(visible=False, value=1, maximum=2), gr.update(value=None, label=None),
                 gr.update(value=None, visible=False), gr.update(value=None, visible=False), t(lang, "no_citations"),
-                None, "", [])
+                None, "", [], gr.update(visible=False), gr.update(value=None))
+
+    def card(self, result: Any, lang: str) -> tuple[Any, Any]:
+        """The confirmation card: shown with the facts to check when the turn paused, hidden otherwise."""
+        pending = getattr(result, "pending", None)
+        if not pending:
+            return gr.update(visible=False), gr.update(value=None)
+        headers, rows = panels.confirmation_rows(pending, lang)
+        return gr.update(visible=True), gr.update(value={"headers": headers, "data": rows})
 
     def result_panels(self, result: Any, question: str, names: list[str], lang: str) -> tuple[Any, ...]:
         vol = panels.volume_images(result)
@@ -163,7 +173,8 @@ class Workspace:
                 gr.update(value=shown[0][0] if shown else None, label=shown[0][1] if shown else None),
                 gr.update(value=uploads.publish([grid])[0] if grid else None, visible=bool(grid)),
                 gr.update(value={"headers": headers, "data": rows} if rows else None, visible=bool(rows)),
-                panels.citations_markdown(result, lang), files, panels.demo_badge(result, lang), shown)
+                panels.citations_markdown(result, lang), files, panels.demo_badge(result, lang), shown,
+                *self.card(result, lang))
 
     def on_submit(self, message: dict[str, Any] | None, session: dict[str, str], lang: str,
                   request: gr.Request) -> Iterator[tuple[Any, ...]]:
@@ -178,7 +189,7 @@ class Workspace:
         files, refused = self._accept(message.get("files") or [])
         names = [scrub_filename(Path(f).name) for f in files]
         chat.append({"role": "user", "content": text + (f"\n\n📎 {t(lang, 'attached')}: {', '.join(names)}" if names else "")})
-        keep = (gr.update(), gr.update(), *(gr.update() for _ in range(9)))
+        keep = (gr.update(), gr.update(), *(gr.update() for _ in range(PANELS)))
         session = {"thread_id": "" if new_thread else thread_id}
 
         def emit(msg_box: Any, new_session: dict[str, str], threads: Any, panel_values: tuple[Any, ...]):
@@ -193,18 +204,18 @@ class Workspace:
                 return
             chat.append({"role": "assistant", "content": f"_{t(lang, 'working')}_"})
             yield emit(gr.update(value=None, interactive=False), session, gr.update(), keep[2:])
-            yield from self._run_turn(text, files, names, thread_id, owner, new_thread, session, chat, lang, emit, keep)
+            events = self.agent.stream(text, attachments=files, thread_id=thread_id, owner=owner, create=new_thread)
+            yield from self._run_turn(events, text, files, names, thread_id, owner, session, chat, lang, emit, keep)
         finally:
             self._discard(files)
             uploads.sweep(self.cache, self.settings.ui_cache_max_age_h * 3600)
 
-    def _run_turn(self, text: str, files: list[str], names: list[str], thread_id: str, owner: str, new_thread: bool,
-                  session: dict[str, str], chat: list[dict[str, Any]], lang: str, emit: Any, keep: tuple[Any, ...]
-                  ) -> Iterator[tuple[Any, ...]]:
+    def _run_turn(self, events: Iterator[tuple[str, Any]], text: str, files: list[str], names: list[str],
+                  thread_id: str, owner: str, session: dict[str, str], chat: list[dict[str, Any]], lang: str,
+                  emit: Any, keep: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
         draft, calls = "", []
         try:
-            for kind, payload in self.agent.stream(text, attachments=files, thread_id=thread_id, owner=owner,
-                                                   create=new_thread):
+            for kind, payload in events:
                 if kind == "step" and not draft:
                     chat[-1]["content"] = f"_{t(lang, 'working')}_ ({payload})"
                     yield emit(gr.update(), session, gr.update(), keep[2:])
@@ -212,7 +223,7 @@ class Workspace:
                     calls.append(payload)
                     chat[-1]["content"] = f"_{t(lang, 'working')}_ ({payload['name']})"
                     yield emit(gr.update(), session, gr.update(),
-                               (panels.steps_markdown(calls, lang), *(gr.update() for _ in range(8))))
+                               (panels.steps_markdown(calls, lang), *(gr.update() for _ in range(PANELS - 1))))
                 elif kind == "token":
                     draft += payload
                     chat[-1]["content"] = f"{draft}\n\n_({t(lang, 'draft')})_"
@@ -234,6 +245,43 @@ class Workspace:
             chat[-1]["content"] = panels.error_markdown(message, lang)
             yield emit(gr.update(value=None, interactive=True), session,
                        self.threads_update(owner, session.get("thread_id"), lang), self.empty_panels(lang))
+
+    def on_card(self, action: str, table: Any, session: dict[str, str], lang: str,
+                request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        """The card's buttons: run on the (edited) facts, or leave the model unrun."""
+        owner = self.owner(request)
+        thread_id = self.open_thread(session, owner)
+        chat = self.history(thread_id, owner)
+        keep = (gr.update(), gr.update(), *(gr.update() for _ in range(PANELS)))
+        session = {"thread_id": thread_id}
+
+        def emit(msg_box: Any, new_session: dict[str, str], threads: Any, panel_values: tuple[Any, ...]):
+            return (msg_box, chat, new_session, threads, *panel_values)
+
+        pending = self.agent.pending(thread_id) if thread_id else None
+        if pending is None:
+            chat.append({"role": "assistant", "content": panels.error_markdown(t(lang, "nothing_to_confirm"), lang)})
+            yield emit(gr.update(), session, gr.update(), self.empty_panels(lang))
+            return
+        if action == "cancel":
+            reply: dict[str, Any] = {"abandon": True}
+            said = t(lang, "card_cancelled")
+        else:
+            values = panels.edited_values(pending, table)
+            reply = {"values": values} if values else {"accept": True}
+            said = t(lang, "card_confirmed") + (": " + ", ".join(f"{k} = {v}" for k, v in values.items()) if values else "")
+        chat.append({"role": "user", "content": said})
+        chat.append({"role": "assistant", "content": f"_{t(lang, 'working')}_"})
+        yield emit(gr.update(interactive=False), session, gr.update(), (*keep[2:-2], gr.update(visible=False), gr.update()))
+        yield from self._run_turn(self.agent.respond(thread_id, reply, owner=owner), said, [], [], thread_id, owner,
+                                  session, chat, lang, emit, keep)
+
+    def on_card_ok(self, table: Any, session: dict[str, str], lang: str, request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        yield from self.on_card("ok", table, session, lang, request)
+
+    def on_card_cancel(self, table: Any, session: dict[str, str], lang: str,
+                       request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        yield from self.on_card("cancel", table, session, lang, request)
 
     def _accept(self, entries: list[Any]) -> tuple[list[str], list[str]]:
         """The message's files that are this server's own uploads, and the entries refused (logged)."""
@@ -300,6 +348,12 @@ def build_app(agent_or_settings: Any = None) -> gr.Blocks:
                 badge = gr.Markdown("", elem_id="galen-badge")
                 box = gr.MultimodalTextbox(label=t(lang0, "message"), placeholder=t(lang0, "placeholder"),
                                            file_count="multiple", elem_id="galen-input")
+                with gr.Group(visible=False, elem_id="galen-confirm") as card_box:
+                    gr.Markdown(t(lang0, "card_title"), elem_id="galen-confirm-title")
+                    card_table = gr.Dataframe(interactive=True, elem_id="galen-confirm-table", wrap=True)
+                    with gr.Row():
+                        card_ok = gr.Button(t(lang0, "card_ok"), variant="primary", elem_id="galen-confirm-ok")
+                        card_no = gr.Button(t(lang0, "card_cancel"), elem_id="galen-confirm-cancel")
                 with gr.Accordion(t(lang0, "tab_steps"), open=True, elem_id="galen-steps-box") as steps_box:
                     steps = gr.Markdown(t(lang0, "no_steps"), elem_id="galen-steps")
             with gr.Column(scale=3):
@@ -315,7 +369,8 @@ def build_app(agent_or_settings: Any = None) -> gr.Blocks:
                 with gr.Tab(t(lang0, "tab_downloads"), elem_id="tab-downloads") as tab_downloads:
                     files = gr.File(label=t(lang0, "downloads"), file_count="multiple", interactive=False,
                                     elem_id="galen-files")
-        panel_outputs = [steps, slider, image, grid, table, cites, files, badge, shown]
+        panel_outputs = [steps, slider, image, grid, table, cites, files, badge, shown, card_box, card_table]
+        assert len(panel_outputs) == PANELS
         app.load(ws.on_load, [session, lang], [session, chatbot, threads, header])
         # The chatbot is an output only: a history sent by the client is never read.
         box.submit(ws.on_submit, [box, session, lang], [box, chatbot, session, threads, *panel_outputs])
@@ -324,6 +379,8 @@ def build_app(agent_or_settings: Any = None) -> gr.Blocks:
         lang.change(ws.on_language, [lang, session], [header, box, threads, new_btn, chatbot, table, files, slider,
                                                  steps_box, tab_images, tab_molecules, tab_citations, tab_downloads])
         slider.change(ws.on_slice, [slider, shown], [image])
+        card_ok.click(ws.on_card_ok, [card_table, session, lang], [box, chatbot, session, threads, *panel_outputs])
+        card_no.click(ws.on_card_cancel, [card_table, session, lang], [box, chatbot, session, threads, *panel_outputs])
     ws.blocks = app
     return app
 

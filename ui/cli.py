@@ -71,10 +71,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     check_backend(settings)
     # A thread named on the command line must exist (a typo is an error, not a new conversation).
-    result = agent.ask(args.question, attach, thread_id=args.thread, create=not args.thread)
+    result = agent.ask(args.question, attach, thread_id=args.thread, create=not args.thread,
+                       confirm="accept" if args.yes else "ask")
     pacs = after_ask(args, settings, result, fetched)  # SEG/SR/FHIR downloads; stored on the PACS with --push
     if args.json:
-        out = result.model_dump(mode="json", include={"answer", "tool_calls", "citations", "artifacts", "verified", "thread_id", "latency_s", "warnings", "demo_model", "refusal", "verification"})
+        out = result.model_dump(mode="json", include={"answer", "tool_calls", "citations", "artifacts", "verified", "thread_id", "latency_s", "warnings", "demo_model", "refusal", "verification", "facts", "pending"})
         if pacs is not None:
             out["pacs"] = pacs
         print(json.dumps(out, default=str))
@@ -216,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--thread", help="continue this thread id")
     a.add_argument("--json", action="store_true", help="print one JSON object")
     a.add_argument("--dry-run", action="store_true", help="show the planned tool calls without running them")
+    a.add_argument("--yes", action="store_true",
+                   help="accept the facts read from the question without pausing to confirm them (scripts, the harness)")
     from ui.pacs_panel import add_ask_arguments, add_pacs_parser
 
     add_ask_arguments(a)

@@ -218,3 +218,40 @@ def case_report(question: str, attachments: list[str], result: Any, lang: str = 
     if files:
         out += ["", f"## {t(lang, 'files')}", ""] + files
     return "\n".join(out) + "\n"
+
+
+def _card_key(e: dict[str, Any]) -> str:
+    return (f"nodule {e['nodule']}: " if e.get("nodule") is not None else "") + str(e.get("name", ""))
+
+
+def _card_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return "" if v is None else str(v)
+
+
+def confirmation_rows(pending: dict[str, Any], lang: str = "en") -> tuple[list[str], list[list[str]]]:
+    """The card's table: one editable row per fact (fact, value, source, what it was read from)."""
+    headers = [t(lang, "card_fact"), t(lang, "card_value"), t(lang, "card_source"), t(lang, "card_evidence")]
+    rows = [[_card_key(e), _card_value(e.get("value")), str(e.get("source", "")), str(e.get("evidence") or "")]
+            for e in pending.get("inputs") or []]
+    rows += [[m, "", t(lang, "card_missing"), ""] for m in pending.get("missing") or []]
+    return headers, rows
+
+
+def edited_values(pending: dict[str, Any], table: Any) -> dict[str, str]:
+    """The values the person changed on the card, ``{fact key: new text}`` (empty: accepted as read)."""
+    if table is None:
+        return {}
+    data = table.get("data") if isinstance(table, dict) else (table.values.tolist() if hasattr(table, "values") else table)
+    shown = {_card_key(e): _card_value(e.get("value")) for e in pending.get("inputs") or []}
+    out: dict[str, str] = {}
+    for row in data or []:
+        if not row or len(row) < 2:
+            continue
+        key, value = str(row[0]).strip(), str(row[1] if row[1] is not None else "").strip()
+        if key in shown and value != shown[key] and value:
+            out[key] = value
+    return out

@@ -41,24 +41,6 @@ def _semantic_agent(tmp_path) -> Agent:
     return Agent(Settings(data_dir=tmp_path / "d", answer_writer="template"), chat_model=ScriptedChatModel(script=[AIMessage(content="unused")]))
 
 
-def test_missing_facts_are_asked_for_then_used(tmp_path) -> None:
-    from tools.registry import tool_status
-
-    if not tool_status("nodule_malignancy_risk").available:
-        pytest.skip(tool_status("nodule_malignancy_risk").reason)
-    agent = _semantic_agent(tmp_path)
-    r1 = agent.ask("What is the malignancy risk of a 9 mm solid nodule?", thread_id="t")
-    call = r1.tool_calls[0]
-    assert call.name == "nodule_malignancy_risk" and call.ok is False
-    assert {"age", "sex"} <= {m.split()[0].lower() for m in call.error["missing"]} or "age" in " ".join(call.error["missing"]).lower()
-    r2 = agent.ask("She is 64 years old.", thread_id="t")
-    call2 = r2.tool_calls[0]
-    assert call2.name == "nodule_malignancy_risk" and call2.ok, call2.error
-    prob = call2.result["data"]["probability"]
-    assert 0 < prob < 1
-    assert r2.verified
-
-
 def test_other_users_cannot_open_a_thread(tmp_path) -> None:
     from galen.errors import InvalidInput
 
