@@ -162,10 +162,12 @@ def check(case: Case, unsettled: dict[str, str]) -> None:
     if missing:
         why = [f"{REQUIRED[k]} ({unsettled[k]})" if k in unsettled else REQUIRED[k] for k in missing]
         read = [describe(e) for e in (*case.patient.values(), *largest.values()) if e.get("value") is not None]
+        many = len(case.nodules) > 1
+        inputs = [dict(e) for e in case.patient.values()]
+        inputs += [dict(e, nodule=i + 1) if many else dict(e) for i, n in enumerate(case.nodules) for e in n.values()]
         raise MissingClinicalFacts(
             "The Brock nodule model needs: " + ", ".join(why) + ".", missing=[REQUIRED[k] for k in missing],
-            inputs=[dict(e) for e in (*case.patient.values(), *largest.values())],
-            hint=("Read so far: " + "; ".join(read) + ".") if read else None)
+            inputs=inputs, hint=("Read so far: " + "; ".join(read) + ".") if read else None)
 
 
 def extract_nodule_arguments(question: str, ctx: ToolContext) -> dict[str, Any]:

@@ -37,7 +37,11 @@ def test_outline_nodule_states_measured_diameter(tmp_path) -> None:
     r2 = agent.ask("What is the malignancy risk of this nodule? She is 64 years old.", thread_id=r.thread_id)
     risk = [c for c in r2.tool_calls if c.name == "nodule_malignancy_risk"][-1]
     assert risk.ok, risk.error
-    assert risk.result["data"]["inputs"]["nodule_size_mm"] == pytest.approx(diameter, abs=0.05)
+    # Brock was built on the longest diameter: the largest lesion's long axis, with its source
+    long_axis = max(x["long_axis_mm"] for x in lesions)
+    assert risk.result["data"]["model_inputs"]["nodule_size_mm"] == pytest.approx(long_axis, abs=0.05)
+    size = next(e for e in risk.result["data"]["inputs"] if e["name"] == "nodule_size_mm")
+    assert size["source"] == "segment_image"
 
 
 def test_brock_with_factor_breakdown_and_citation(tmp_path) -> None:

@@ -117,3 +117,12 @@ def test_breast_tools_take_corrections_too(ctx):
 def test_unknown_tool_is_a_programming_error():
     with pytest.raises(ValueError):
         apply_corrections("design_molecules", [], "yes")
+
+
+def test_a_missing_fact_answered_keeps_every_nodule(ctx):
+    with pytest.raises(MissingFacts) as e:
+        BROCK.extract_arguments("12 mm solid nodule RUL and another 4 mm solid nodule LLL, ex-smoker", ctx())
+    new, changed, why = apply_corrections("nodule_malignancy_risk", e.value.inputs, "67 year old man")
+    args = arguments_from_inputs("nodule_malignancy_risk", {}, new)
+    assert [n["nodule_size_mm"] for n in args["nodules"]] == [12, 4] and args["nodule_count"] == 2
+    assert args["smoking_status"] == "former" and args["age"] == 67 and args["sex"] == "male"
