@@ -75,3 +75,20 @@ def test_unknown_type_and_cohort_warnings():
         normalise_type("calcified")
     r = brock_probability(BrockInput(85, "male", 40, "solid"))
     assert len(r.warnings) == 2 and "cohort" in r.warnings[0]
+
+
+def test_subsolid_is_not_a_brock_type():
+    from specialists.clinical.brock import normalise_type
+
+    with pytest.raises(InvalidInput) as e:
+        normalise_type("subsolid")
+    assert "part-solid" in str(e.value) and "ground-glass" in str(e.value)
+    assert normalise_type("semi-solid") == "part-solid"
+
+
+def test_the_model_table_names_its_inputs_assumptions_and_non_inputs():
+    from specialists.clinical.brock import ASSUMED, INPUTS, NOT_INPUTS
+
+    assert len(INPUTS) == 9 and set(ASSUMED) < set(INPUTS)
+    assert "smoking_status" in NOT_INPUTS and not set(NOT_INPUTS) & set(INPUTS)
+    assert all(reason.endswith(".") for _, reason in NOT_INPUTS.values())
