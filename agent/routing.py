@@ -24,6 +24,10 @@ RUN_ORDER = ["segment_image", "classify_image", "nodule_malignancy_risk", "clini
              "treatment_benefit", "predict_properties", "design_molecules", "search_guidelines"]
 
 
+# How close (in the router's score units) a feasible runner-up must be to replace an infeasible top choice.
+FEASIBLE_GAP = 0.2
+
+
 def order(names: list[str]) -> list[str]:
     return sorted(dict.fromkeys(names), key=lambda n: RUN_ORDER.index(n) if n in RUN_ORDER else 99)
 
@@ -57,25 +61,10 @@ def feasible_alternative(state: GalenState, decision: Any) -> tuple[tuple[str, .
         return None
     top = decision.candidates[0][1]
     for label, score in decision.candidates[1:]:
-        if top - score > 0.2:
+        if top - score > FEASIBLE_GAP:
             break
         if label and problem(label) is None:
             return label, why
-    return None
-
-
-def awaited(state: GalenState, decision: Any) -> tuple[list[str], str] | None:
-    """If the last turn asked for missing facts and this message supplies them, retry.
-
-    The new message counts as an answer when it routes to the same tool, to no tool, or
-    only weakly anywhere ("she is 64, solid, upper lobe" carries no request of its own).
-    """
-    awaiting = state.get("awaiting") or []
-    if not awaiting:
-        return None
-    names = order([a["tool"] for a in awaiting])
-    if set(decision.tools) & set(names) or not decision.tools or decision.score < 0.55:
-        return names, f"{awaiting[0]['question']} {state['question']}"
     return None
 
 
@@ -121,9 +110,3 @@ def hybrid_choice(chat_model: BaseChatModel, top_k: int, question: str, decision
     except (ValueError, json.JSONDecodeError):
         choice = None
     return options[choice] if choice in options else fallback
-
-
-def awaiting_facts(calls: list[dict[str, Any]], question: str) -> list[dict[str, Any]]:
-    """Tools that stopped for missing facts this turn, to retry when the person supplies them."""
-    return [{"tool": c["name"], "question": question, "missing": (c.get("error") or {}).get("missing")}
-            for c in calls if not c.get("ok") and (c.get("error") or {}).get("missing")]
