@@ -276,3 +276,28 @@ def assemble(question: str, ctx: ToolContext) -> Assembled:
     if hypo:
         out.not_inputs = not_input_mentions(r.text)
     return out
+
+
+def brock_follow_up(question: str, findings: list[dict[str, Any]]) -> str | None:
+    """Whether this turn changes the inputs of the thread's Brock result, for routing follow-ups.
+
+    Returns ``"what_if"`` ("and if she were a current smoker?", "如果结节有毛刺呢？"), ``"new_nodule"``
+    ("also a 5 mm solid nodule in the LLL"), ``"facts"`` (a fact the model takes is restated:
+    "actually she is 65, and it's part-solid") or None; always None when the thread has no Brock
+    result. The router can send these to ``nodule_malignancy_risk`` (the tool then re-runs the model
+    per nodule, or says why a changed fact is not an input).
+    """
+    from tools.facts.hypothetical import what_if
+
+    if not any(f.get("tool") == "nodule_malignancy_risk" for f in findings):
+        return None
+    r = read_question(question)
+    if what_if(r.text):
+        return "what_if"
+    anchored = [n for n in r.nodules.nodules if "nodule_size_mm" in n]
+    if anchored and r.nodules.additive:
+        return "new_nodule"
+    model_facts = {k for k in r.patient if k in PATIENT and r.patient[k].value is not None and not r.patient[k].weak}
+    if model_facts or any(set(n) & set(NODULE) for n in r.nodules.nodules) or r.nodules.count is not None:
+        return "facts"
+    return None

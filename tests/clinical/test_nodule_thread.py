@@ -165,3 +165,17 @@ def test_llm_filled_arguments_still_report_their_source(ctx):
     a = TOOL.validate_arguments({"age": 66, "sex": "male", "nodule_size_mm": 9, "nodule_type": "solid"})
     res = TOOL.run(a, ctx())
     assert {e["source"] for e in res.data["inputs"]} == {"arguments"}
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("and if she were a current smoker?", "what_if"), ("如果结节有毛刺呢？", "what_if"),
+    ("also a 5 mm solid nodule in the left lower lobe", "new_nodule"), ("另外左下叶还有一个5毫米实性结节", "new_nodule"),
+    ("actually she is 65, and it's part-solid", "facts"), ("What does Fleischner recommend for her?", None),
+])
+def test_follow_ups_that_change_brock_inputs_are_recognised(ctx, question, kind):
+    from tools.nodule_case import brock_follow_up
+
+    c = ctx()
+    turn(c, "64-year-old woman, 12 mm solid nodule in the right upper lobe. Brock?")
+    assert brock_follow_up(question, c.findings) == kind
+    assert brock_follow_up(question, []) is None
