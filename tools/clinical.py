@@ -151,6 +151,11 @@ def extract_clinical_risk_arguments(question: str, ctx: ToolContext) -> dict[str
         size = {"name": "tumour_size_mm", "value": les[0], "source": "segment_image", "evidence": les[1]}
     if size is not None:
         inputs.append({**size, "name": "size_cm", "value": round(float(size["value"]) / 10, 4)})
+    elif (before := _earlier_inputs(ctx, "clinical_risk").get("size_cm")) and before.get("value") is not None:
+        size = dict(before)
+        if size["source"] != "earlier_result":
+            size["origin"], size["source"] = size["source"], "earlier_result"
+        inputs.append(size)
     expr = [a for a in ctx.attachments if a.kind in ("csv", "json") or a.name.lower().endswith((".csv", ".json"))]
     values = {e["name"]: e["value"] for e in inputs}
     return {"age": values["age"], "er_positive": values["er_positive"], "grade": values["grade"],

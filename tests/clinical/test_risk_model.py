@@ -108,3 +108,18 @@ def test_tool_from_text_attachment_and_segmentation(data, ctx, tmp_path):
     res = tool.run(tool.validate_arguments(a), c)
     assert res.data["modalities"] == {"clinical": True, "size": True, "genes": True}
     assert res.data["size_source"] == "segment_image" and f"{100 * res.data['risk_5y']:.1f}%" in res.facts[0]
+
+
+def test_follow_up_keeps_the_stated_facts_with_their_source(tmp_path):
+    from galen.settings import Settings
+    from tools.base import ToolContext
+    from tools.clinical import extract_clinical_risk_arguments
+
+    ctx = ToolContext(settings=Settings(), workdir=tmp_path)
+    first = extract_clinical_risk_arguments("46-year-old, ER-negative, grade 3, 4.5 cm tumour: risk of metastasis?", ctx)
+    assert (first["age"], first["er_positive"], first["grade"], first["size_cm"]) == (46, False, 3, 4.5)
+    ctx.findings.append({"tool": "clinical_risk", "data": {"inputs": first["inputs"]}})
+    again = extract_clinical_risk_arguments("How does the 5-year metastasis risk change with her profile?", ctx)
+    assert (again["age"], again["size_cm"]) == (46, 4.5)
+    assert {e["source"] for e in again["inputs"]} == {"earlier_result"}
+    assert next(e for e in again["inputs"] if e["name"] == "size_cm")["evidence"] == "4.5 cm"
