@@ -74,6 +74,10 @@ class Workspace:
         self.intended_use = INTENDED_USE
         self.cache = uploads.cache_root(self.settings.resolved_data_dir())
         self.blocks: Any = None  # set by build_app: Gradio records its uploads there
+        from ui.pacs_tab import PacsTab
+
+        tab = PacsTab(self.settings)
+        self.pacs: PacsTab | None = tab if tab.enabled else None
 
     # --- identity -------------------------------------------------------------------------
     def owner(self, request: gr.Request | None) -> str:
@@ -176,7 +180,7 @@ class Workspace:
                 panels.citations_markdown(result, lang), files, panels.demo_badge(result, lang), shown,
                 *self.card(result, lang))
 
-    def on_submit(self, message: dict[str, Any] | None, session: dict[str, str], lang: str,
+    def on_submit(self, message: dict[str, Any] | None, session: dict[str, str], lang: str, fetched: Any,
                   request: gr.Request) -> Iterator[tuple[Any, ...]]:
         message = message if isinstance(message, dict) else {}
         text = str(message.get("text") or "").strip()
@@ -188,6 +192,7 @@ class Workspace:
         chat = [] if new_thread else self.history(thread_id, owner)
         files, refused = self._accept(message.get("files") or [])
         names = [scrub_filename(Path(f).name) for f in files]
+        study = [str(fetched.folder)] if fetched is not None and getattr(fetched, "folder", None) else []
         chat.append({"role": "user", "content": text + (f"\n\n📎 {t(lang, 'attached')}: {', '.join(names)}" if names else "")})
         keep = (gr.update(), gr.update(), *(gr.update() for _ in range(PANELS)))
         session = {"thread_id": "" if new_thread else thread_id}
@@ -204,7 +209,8 @@ class Workspace:
                 return
             chat.append({"role": "assistant", "content": f"_{t(lang, 'working')}_"})
             yield emit(gr.update(value=None, interactive=False), session, gr.update(), keep[2:])
-            events = self.agent.stream(text, attachments=files, thread_id=thread_id, owner=owner, create=new_thread)
+            events = self.agent.stream(text, attachments=files + study, thread_id=thread_id, owner=owner,
+                                       create=new_thread)
             yield from self._run_turn(events, text, files, names, thread_id, owner, session, chat, lang, emit, keep)
         finally:
             self._discard(files)
@@ -275,6 +281,16 @@ class Workspace:
         yield emit(gr.update(interactive=False), session, gr.update(), (*keep[2:-2], gr.update(visible=False), gr.update()))
         yield from self._run_turn(self.agent.respond(thread_id, reply, owner=owner), said, [], [], thread_id, owner,
                                   session, chat, lang, emit, keep)
+
+    def after_pacs_turn(self, fetched: Any, session: dict[str, str], lang: str, request: gr.Request):
+        """After a turn on a study from the PACS: SEG, SR and FHIR prepared and shown, not yet sent."""
+        owner = self.owner(request)
+        thread_id = self.open_thread(session, owner)
+        if fetched is None or not thread_id or self.pacs is None:
+            return fetched, None, gr.update(), gr.update(), gr.update()
+        calls = self.agent.graph.get_state({"configurable": {"thread_id": thread_id}}).values.get("calls") or []
+        prepared, summary, files, send = self.pacs.after_turn(fetched, {"tool_calls": calls}, lang)
+        return None, prepared, summary, files, send  # the study is used once; the next turn needs a new pick
 
     def on_card_ok(self, table: Any, session: dict[str, str], lang: str, request: gr.Request) -> Iterator[tuple[Any, ...]]:
         yield from self.on_card("ok", table, session, lang, request)
@@ -369,11 +385,23 @@ def build_app(agent_or_settings: Any = None) -> gr.Blocks:
                 with gr.Tab(t(lang0, "tab_downloads"), elem_id="tab-downloads") as tab_downloads:
                     files = gr.File(label=t(lang0, "downloads"), file_count="multiple", interactive=False,
                                     elem_id="galen-files")
+                pacs = None
+                if ws.pacs is not None:
+                    with gr.Tab("PACS", elem_id="tab-pacs"):
+                        pacs = ws.pacs.build(lang0)
+        fetched = gr.State(None)  # the study picked from the PACS for the next turn (server-side only)
         panel_outputs = [steps, slider, image, grid, table, cites, files, badge, shown, card_box, card_table]
         assert len(panel_outputs) == PANELS
         app.load(ws.on_load, [session, lang], [session, chatbot, threads, header])
         # The chatbot is an output only: a history sent by the client is never read.
-        box.submit(ws.on_submit, [box, session, lang], [box, chatbot, session, threads, *panel_outputs])
+        submitted = box.submit(ws.on_submit, [box, session, lang, fetched], [box, chatbot, session, threads, *panel_outputs])
+        if pacs is not None:
+            pacs["find"].click(ws.pacs.on_find, [pacs["patient"], pacs["accession"], pacs["modality"], pacs["date"], lang],
+                               [pacs["table"], pacs["rows"], pacs["note"]])
+            pacs["table"].select(ws.pacs.on_pick, [pacs["rows"], lang], [fetched, pacs["note"]])
+            submitted.then(ws.after_pacs_turn, [fetched, session, lang],
+                           [fetched, pacs["prepared"], pacs["results"], pacs["files"], pacs["send"]])
+            pacs["send"].click(ws.pacs.on_send, [pacs["prepared"], lang], [pacs["results"], pacs["send"]])
         threads.input(ws.on_select, [threads, session, lang], [session, chatbot, *panel_outputs])
         new_btn.click(ws.on_new, [session, lang], [session, chatbot, threads, *panel_outputs])
         lang.change(ws.on_language, [lang, session], [header, box, threads, new_btn, chatbot, table, files, slider,

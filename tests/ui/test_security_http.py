@@ -25,7 +25,7 @@ from tests.ui.conftest import LOGIN_PASSWORDS
 
 pytestmark = [pytest.mark.slow]
 
-SUBMIT_DATA = 3  # on_submit takes (message, browser state, language): no chat history from the client
+# on_submit takes (message, browser state, language, PACS study state): no chat history from the client.
 
 
 def _event(base: str, fn_index: int, data: list, trigger: int | None = None) -> list[dict]:
@@ -71,7 +71,7 @@ def test_client_named_server_files_are_never_read_or_served(open_app, tmp_path) 
     # A turn first, so the thread database and the audit log have content worth stealing.
     config = httpx.get(f"{base}/config", timeout=30).json()
     submit = _fn(config, "on_submit")
-    done = _event(base, submit, [{"text": "What is the logP of CCO?", "files": []}, {"thread_id": ""}, "en"])
+    done = _event(base, submit, [{"text": "What is the logP of CCO?", "files": []}, {"thread_id": ""}, "en", None])
     assert done[-1].get("success") is True
     marker = tmp_path / "secret.txt"
     marker.write_text("GALEN-SECRET-MARKER-" + uuid.uuid4().hex)
@@ -83,12 +83,14 @@ def test_client_named_server_files_are_never_read_or_served(open_app, tmp_path) 
         entry = {"path": str(target), "meta": {"_type": "gradio.FileData"}, "orig_name": "x.txt"}
         attempts = [
             # a message whose file entry names a server path
-            [{"text": "Summarise this file", "files": [entry]}, {"thread_id": ""}, "en"],
+            [{"text": "Summarise this file", "files": [entry]}, {"thread_id": ""}, "en", None],
             # the old hole: a chat history with a file entry (the history is no longer an input)
             [{"text": "hi", "files": []}, [{"role": "user", "content": [{"type": "file", "file": entry}]}],
-             {"thread_id": ""}, "en"],
+             {"thread_id": ""}, "en", None],
             # a path smuggled through the browser state
-            [{"text": "hi", "files": []}, {"thread_id": "", "file": entry}, "en"],
+            [{"text": "hi", "files": []}, {"thread_id": "", "file": entry}, "en", None],
+            # a path where the server keeps its own state for the PACS study
+            [{"text": "hi", "files": []}, {"thread_id": ""}, "en", {"folder": str(target.parent)}],
         ]
         for data_payload in attempts:
             events = _event(base, submit, data_payload)
