@@ -126,3 +126,13 @@ def test_a_missing_fact_answered_keeps_every_nodule(ctx):
     args = arguments_from_inputs("nodule_malignancy_risk", {}, new)
     assert [n["nodule_size_mm"] for n in args["nodules"]] == [12, 4] and args["nodule_count"] == 2
     assert args["smoking_status"] == "former" and args["age"] == 67 and args["sex"] == "male"
+
+
+def test_a_pronoun_answers_a_missing_sex_but_does_not_change_a_known_one(ctx, brock_args):
+    with pytest.raises(MissingFacts) as e:
+        BROCK.extract_arguments("What is the malignancy risk of a 9 mm solid nodule?", ctx())
+    new, changed, _ = apply_corrections("nodule_malignancy_risk", e.value.inputs, "She is 64, upper lobe, no emphysema")
+    assert {"age", "sex", "upper_lobe", "emphysema"} <= set(changed) and value(new, "sex") == "female"
+    male = [dict(x, value="male") if x["name"] == "sex" else x for x in brock_args["inputs"]]
+    _, changed, _ = apply_corrections("nodule_malignancy_risk", male, "she is 65")
+    assert changed == ["age"]

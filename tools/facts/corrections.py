@@ -66,8 +66,7 @@ def _read(tool: str, text: str) -> list[Fact]:
     found += [f for f in (age,) if f is not None]
     if tool == "nodule_malignancy_risk":
         sex = read_sex(text)
-        found += [f for f in (sex if sex is not None and not sex.weak else None, read_family_history(text),
-                              read_emphysema(text)) if f is not None]
+        found += [f for f in (sex, read_family_history(text), read_emphysema(text)) if f is not None]
         nt = read_nodules(text)
         if nt.nodules:
             found += [f for f in nt.nodules[0].values() if f.name in TOOL_FACTS[tool]]
@@ -148,7 +147,10 @@ def apply_corrections(tool_name: str, inputs: list[dict[str, Any]],
             target = wanted
     new = [dict(e) for e in inputs]
     changed: list[str] = []
+    known_sex = any(e["name"] == "sex" and e.get("value") is not None for e in inputs)
     for f in facts:
+        if f.name == "sex" and f.weak and known_sex:
+            continue  # "she is 65" corrects the age; the pronoun does not restate a sex already given
         per_nodule = f.name in ("nodule_size_mm", "nodule_type", "upper_lobe", "spiculation")
         where = target if per_nodule else None
         at = next((i for i, e in enumerate(new) if e["name"] == f.name and e.get("nodule") == where), None)
