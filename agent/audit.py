@@ -154,6 +154,10 @@ def turn_record(state: dict[str, Any], thread: str, versions: dict[str, str]) ->
         "question": state.get("question", ""),
         "attachments": [{"kind": a["kind"], "sha256": a["sha256"]} for a in state.get("attachments") or []],
         "refusal": (state.get("refusal") or {}).get("rule"),
+        # which safety layer spoke (rules / semantic / molecules), every layer that fired, and the kind
+        "refusal_layer": (state.get("refusal") or {}).get("layer"),
+        "refusal_layers": (state.get("refusal") or {}).get("layers"),
+        "refusal_kind": (state.get("refusal") or {}).get("kind"),
         "route": state.get("route_info") or {},
         "tools": [
             {"name": c["name"], "arguments": c.get("arguments"), "ok": c.get("ok"),

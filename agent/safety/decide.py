@@ -2,10 +2,11 @@
 
 ``assess`` runs the layers asked for on one request and keeps each layer's verdict, so each can
 be measured alone (``scripts/measure_safety.py``). The decision is a refusal when **any** layer
-fires. Which verdict speaks for it: a self-harm verdict from any layer first (the person gets the
-caring answer, never a cold refusal); otherwise the rule layer, then the molecule screen, then
-the semantic classifier (the explicit layers name the rule more precisely than a nearest
-neighbour does).
+fires (OR). Which verdict speaks for it, and so which message the person reads: the rule layer,
+then the molecule screen, then the semantic classifier, because the explicit layers name the
+rule more precisely than a nearest neighbour does. The rule layer tries its self-harm rule
+first, so a self-harm signal it sees always gets the caring answer, even beside another harmful
+request; a self-harm verdict of the semantic layer speaks only when the explicit layers are silent.
 """
 
 from __future__ import annotations
@@ -42,9 +43,7 @@ class Assessment:
 
     def decision(self, layers: tuple[str, ...] = LAYERS) -> Verdict | None:
         fired = [self.verdicts[name] for name in PRIORITY if name in layers and self.verdicts.get(name)]
-        if not fired:
-            return None
-        return next((v for v in fired if v.kind == "self-harm"), fired[0])
+        return fired[0] if fired else None
 
     def fired(self, layers: tuple[str, ...] = LAYERS) -> list[str]:
         return [name for name in PRIORITY if name in layers and self.verdicts.get(name)]

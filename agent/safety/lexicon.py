@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -16,12 +17,25 @@ def read_data(name: str) -> Any:
     return yaml.safe_load(resources.files("agent.data").joinpath(name).read_text(encoding="utf-8"))
 
 
+def fold(text: str) -> str:
+    """Accents dropped from Latin letters ("tabún" -> "tabun", "Übersetze" -> "Ubersetze"); other
+    scripts untouched. Text and patterns are both folded, so a request matches with or without accents."""
+    out = []
+    for ch in text:
+        if ord(ch) < 0x80 or not unicodedata.category(ch).startswith("L"):
+            out.append(ch)
+            continue
+        base = unicodedata.normalize("NFD", ch)
+        out.append(base[0] if base[0].isascii() and base[0].isalpha() else ch)
+    return "".join(out)
+
+
 def compile_all(patterns: list[str], where: str) -> tuple[re.Pattern[str], ...]:
-    """Compile a data file's patterns (case-insensitive); a broken one names its file and entry."""
+    """Compile a data file's patterns (accent-folded, case-insensitive); a broken one names its file and entry."""
     out = []
     for p in patterns or []:
         try:
-            out.append(re.compile(p, re.IGNORECASE))
+            out.append(re.compile(fold(p), re.IGNORECASE))
         except re.error as e:
             raise ValueError(f"{where}: invalid pattern {p!r}: {e}") from e
     return tuple(out)

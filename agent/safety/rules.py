@@ -91,7 +91,8 @@ def _only(found: dict[str, str], names: tuple[str, ...]) -> dict[str, str]:
     return {k: v for k, v in found.items() if k in names}
 
 
-def _judge(rule: Rule, clauses: list[Clause], subjects: list[list[str | None]]) -> RuleHit | None:
+def _judge(rule: Rule, clauses: list[Clause], subjects: list[list[str | None]], own: list[bool]) -> RuleHit | None:
+    """``own[i]``: clause ``i`` names a subject of some rule, so it never takes another clause's."""
     lex = lexicon()
     for i, c in enumerate(clauses):
         hit = first_match(rule.patterns, c.text)
@@ -106,7 +107,7 @@ def _judge(rule: Rule, clauses: list[Clause], subjects: list[list[str | None]]) 
             if not wanted:
                 continue
             subject = subjects[i][g]
-            if subject is None and c.may_inherit(wanted):
+            if subject is None and not own[i] and c.may_inherit(wanted):
                 subject = next((subjects[j][g] for j in range(len(clauses)) if j != i and subjects[j][g]), None)
             if subject is None:
                 continue
@@ -118,9 +119,11 @@ def _judge(rule: Rule, clauses: list[Clause], subjects: list[list[str | None]]) 
 
 def check_rules(clauses: list[Clause]) -> RuleHit | None:
     """The first rule (in data order) that a clause breaks, or None."""
-    for rule in load_rules():
-        subjects = [[first_match(g.terms, c.text) for g in rule.subjects] for c in clauses]
-        hit = _judge(rule, clauses, subjects)
+    rules = load_rules()
+    subjects = {r.id: [[first_match(g.terms, c.text) for g in r.subjects] for c in clauses] for r in rules}
+    own = [any(any(subjects[r.id][i]) for r in rules) for i in range(len(clauses))]
+    for rule in rules:
+        hit = _judge(rule, clauses, subjects[rule.id], own)
         if hit:
             return hit
     return None

@@ -1,7 +1,7 @@
 """Reading a request the way the safety layers need it.
 
 - :func:`normalise`: NFKC (full-width letters), invisible characters dropped, look-alike Cyrillic
-  and Greek letters inside Latin words mapped back, spaced-out letters joined ("s a r i n",
+  and Greek letters inside Latin words mapped back, accents folded ("tabún" reads as "tabun"), spaced-out letters joined ("s a r i n",
   "t-a-b-u-n", "V.X."), and leetspeak words restored when the result is a word of the policy's
   vocabulary ("s@rin", "f3ntanyl", "carf3ntan1l"), and one-letter typos of a few distinctive
   words fixed ("recipie", "synthsis"). Words outside the vocabulary are left alone,
@@ -21,7 +21,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from agent.safety.lexicon import lexicon
+from agent.safety.lexicon import fold, lexicon
 
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
 # Cyrillic and Greek letters that look like Latin ones (Unicode confusables, lower and upper case)
@@ -114,6 +114,7 @@ def normalise(text: str) -> str:
     out = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
     if any(c in _LOOKALIKE_CHARS for c in out):
         out = re.sub(r"\S+", lambda m: m.group(0).translate(_LOOKALIKE) if re.search(r"[A-Za-z]", m.group(0).translate(_LOOKALIKE)) else m.group(0), out)
+    out = fold(out)
     out = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), out)
     out = _SPACED.sub(lambda m: re.sub(r"[ .\-*_·]", "", m.group(0)), out)
     out = _deobfuscate_words(out, vocab)

@@ -53,9 +53,18 @@ class _Entry:
     applies_to: frozenset[str]
 
 
+def fold(text: str) -> str:
+    """Accents dropped from Latin letters ("sarín" -> "sarin"); other scripts untouched."""
+    out = []
+    for ch in text:
+        base = unicodedata.normalize("NFD", ch) if ord(ch) >= 0x80 else ch
+        out.append(base[0] if ord(ch) >= 0x80 and base[0].isascii() and base[0].isalpha() else ch)
+    return "".join(out)
+
+
 def squash(text: str) -> str:
     """Lower-case letters and digits only: how systematic names are compared."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = fold(unicodedata.normalize("NFKC", text)).lower()
     return re.sub(r"[^a-z0-9]+", "", text)
 
 
@@ -65,6 +74,7 @@ def _names_pattern(names: list[str]) -> re.Pattern[str] | None:
     parts = []
     for n in names:
         # CJK has no word boundaries; Latin names must be whole words
+        n = fold(n)
         parts.append(f"(?:{n})" if _CJK.search(n) else rf"(?<![\w-])(?:{n})(?![\w-])")
     return re.compile("|".join(parts), re.IGNORECASE)
 
@@ -117,10 +127,11 @@ def restricted_name_matches(text: str, purpose: Purpose = "request") -> list[Nam
     """Restricted classes named in ``text`` by a common name or a systematic-name fragment.
 
     Each class is reported once, by its first naming words. Names are whole words
-    (case-insensitive); fragments are compared on :func:`squash`-ed text, so spacing, hyphens,
+    (case- and accent-insensitive); fragments are compared on :func:`squash`-ed text, so spacing, hyphens,
     brackets and locants do not matter.
     """
     squashed = squash(text)
+    text = fold(unicodedata.normalize("NFKC", text))
     found: list[NameMatch] = []
     for e in _entries():
         if purpose not in e.applies_to:
