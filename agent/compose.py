@@ -32,10 +32,26 @@ def key_sentences(question: str, passages: list[dict[str, Any]], limit: int = 4)
 
 def grounding_text(state: dict[str, Any]) -> str:
     """The question plus the tools' findings as retrieval text ("solid nodule 9.2 mm …"), so the
-    quoted guideline sentences match the measured size, not only the words of the question."""
+    quoted guideline sentences match the measured size, not only the words of the question; the
+    thread's findings (size, type, count, Brock risk, setting) are added so that a follow-up
+    ("what interval for her?") retrieves for the case, not for the bare words."""
+    from tools.guideline_facts import case_summary, thread_case
+
     queries = [c["result"].get("grounding_query") for c in state.get("calls") or []
                if c.get("ok") and c.get("result") and c["result"].get("grounding_query")]
-    return " ".join([state.get("question", ""), *queries])
+    case = case_summary(thread_case(list(state.get("findings") or []))[0]) if state.get("findings") else ""
+    return " ".join(x for x in [state.get("question", ""), *queries, case] if x)
+
+
+def _decision_lines(calls: list[dict[str, Any]]) -> list[str]:
+    """A computed guideline decision, first: its row with the citation, then how it was reached."""
+    lines: list[str] = []
+    for call in calls:
+        result = call.get("result") or {}
+        if call.get("ok") and call["name"] == "search_guidelines" and (result.get("data") or {}).get("decision"):
+            facts = [f for f in result.get("facts") or [] if not f.startswith("[")]
+            lines += facts[:1] + [f"- {f}" for f in facts[1:]]
+    return lines
 
 
 def template_answer(state: dict[str, Any]) -> str:
@@ -46,7 +62,7 @@ def template_answer(state: dict[str, Any]) -> str:
         return refusal_text(state["refusal"])
     calls = state.get("calls") or []
     passages = state.get("passages") or []
-    lines: list[str] = []
+    lines: list[str] = _decision_lines(calls)
     route = state.get("route_info") or {}
     for call in calls:
         title = TOOL_TITLES.get(call["name"], call["name"])
@@ -63,9 +79,12 @@ def template_answer(state: dict[str, Any]) -> str:
             err = call.get("error") or {}
             if err.get("missing"):
                 lines.append(f"**{title}**: to run it I need {', '.join(err['missing'])}. Please provide them.")
+                options = str(err.get("message") or "").partition("Depending on it: ")[2]
+                if options:  # what each answer would lead to (a guideline's candidate rows)
+                    lines.append(f"- Depending on it: {options}")
             else:
                 lines.append(f"**{title}** could not run: {err.get('message', 'unknown error')}")
-    if passages:
+    if passages and not _decision_lines(calls):  # a decision quotes the rule it rests on itself
         quoted = key_sentences(grounding_text(state), passages)
         if quoted:
             lines.append("**Guideline context**")
@@ -87,6 +106,8 @@ def writer_prompt(state: dict[str, Any]) -> str | None:
         return None
     if any(not c.get("ok") for c in state.get("calls") or []):
         return None  # failures and missing facts are explained verbatim by the template
+    if _decision_lines(state.get("calls") or []):
+        return None  # a computed guideline row is stated by the template, first, not rephrased
     facts: list[str] = []
     for call in state.get("calls") or []:
         r = call.get("result") or {}

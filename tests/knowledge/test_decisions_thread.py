@@ -1,0 +1,207 @@
+"""Guideline decisions inside a conversation: facts from the thread's findings, second nodules,
+what-ifs, case-aware retrieval text, and the answer's first line.
+
+Findings have the shapes the real tools return (``segment_image`` lesions, ``classify_image``
+types, ``nodule_malignancy_risk`` inputs and sources), written out by hand so the test runs
+without the imaging models.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from galen.errors import MissingFacts
+from tools.base import ToolContext
+from tools.guideline_facts import case_summary, gather, thread_case
+from tools.guidelines import SearchGuidelinesTool
+
+
+def seg(*sizes: tuple[float, float], turn: int = 1) -> dict:
+    lesions = [{"id": i, "long_axis_mm": a, "short_axis_mm": b, "mean_diameter_mm": round((a + b) / 2, 1),
+                "volume_mm3": round(3.14159 / 6 * ((a + b) / 2) ** 3), "upper_lobe": False, "mean_hu": 20.0}
+               for i, (a, b) in enumerate(sizes, start=1)]
+    return {"tool": "segment_image", "data": {"lesions": lesions}, "turn": turn}
+
+
+def cls(*types: str, turn: int = 2) -> dict:
+    return {"tool": "classify_image", "turn": turn,
+            "data": {"lesions": [{"id": i, "type": t, "spiculated": False} for i, t in enumerate(types, start=1)]}}
+
+
+def brock(size: float, prob: float, turn: int = 2, **inputs) -> dict:
+    inp = {"age": 64, "sex": "female", "nodule_size_mm": size, "nodule_type": "solid", "family_history": False,
+           "emphysema": False, "upper_lobe": False, "nodule_count": 1, "spiculation": False} | inputs
+    sources = {k: "question" for k in ("age", "sex")} | {"nodule_size_mm": "segment_image",
+                                                          "nodule_type": "classify_image", "family_history": "default",
+                                                          "emphysema": "default"}
+    return {"tool": "nodule_malignancy_risk", "turn": turn,
+            "data": {"probability": prob, "inputs": inp, "sources": sources}}
+
+
+def brock_rows(rows: list[tuple[float, str, float]], turn: int = 2, what_if: dict | None = None,
+               smoking: str | None = None, family_history: bool = False) -> dict:
+    """A Brock result in the per-nodule shape of :mod:`tools.nodule_risk` (most suspicious first)."""
+    nodules = [{"id": i, "nodule_size_mm": s, "nodule_type": k, "probability": p, "computed": True}
+               for i, (s, k, p) in enumerate(rows, start=1)]
+    inputs = [{"name": "age", "value": 66, "source": "question", "evidence": "66"},
+              {"name": "family_history", "value": family_history, "source": "question" if family_history else "default",
+               "evidence": ""}]
+    inputs += [{"name": "nodule_type", "value": k, "source": "question", "evidence": k, "nodule": i}
+               for i, (_, k, _) in enumerate(rows, start=1)]
+    context = [{"name": "smoking_status", "value": smoking, "source": "question", "evidence": smoking}] if smoking else []
+    data = {"probability": rows[0][2], "nodules": nodules, "inputs": inputs, "context": context, "index_nodule": 1,
+            "what_if": what_if}
+    return {"tool": "nodule_malignancy_risk", "turn": turn, "data": data}
+
+
+def ask(tool, question: str, findings: list[dict], settings) -> dict:
+    ctx = ToolContext(settings=settings, workdir=settings.resolved_data_dir(), findings=list(findings), question=question)
+    args = tool.validate_arguments(tool.extract_arguments(question, ctx))
+    res = tool.run(args, ctx)
+    return {"tool": "search_guidelines", "data": res.data, "turn": len(findings) + 1, "result": res}
+
+
+@pytest.fixture(scope="module")
+def tool():
+    t = SearchGuidelinesTool()
+    ok, why = t.availability()
+    if not ok:
+        pytest.skip(why)
+    return t
+
+
+# --- facts from the thread (no retrieval needed) ----------------------------------------------
+
+def test_measured_nodule_and_brock_facts_reach_the_case():
+    case, _, _ = thread_case([seg((12.4, 11.8)), cls("solid"), brock(12.1, 0.034)])
+    (n,) = case.nodules
+    assert n.value("long_mm") == 12.4 and n.value("type") == "solid" and n.value("brock") == 3.4
+    assert n.facts["long_mm"].source == "segment_image, turn 1"
+    assert n.facts["brock"].source == "nodule_malignancy_risk, turn 2"
+
+
+def test_stated_type_beats_the_classifier_and_brock_risk_factors_make_high_risk():
+    b = brock(12.1, 0.05, nodule_type="non-solid", family_history=True)
+    b["data"]["sources"] |= {"nodule_type": "question", "family_history": "question"}
+    case, _, _ = thread_case([seg((12.4, 11.8)), cls("solid"), b])
+    assert case.nodules[0].value("type") == "ground-glass"
+    assert case.value("risk") == "high"
+
+
+def test_per_nodule_brock_result_types_each_nodule_and_gives_the_smoking_risk():
+    case, _, _ = thread_case([seg((12.4, 11.8), (5.2, 4.8)), brock_rows([(12.4, "part-solid", 0.21),
+                                                                        (5.2, "solid", 0.02)], smoking="former")])
+    big, small = sorted(case.nodules, key=lambda n: -n.value("long_mm"))
+    assert big.value("type") == "part-solid" and big.value("brock") == 21.0
+    assert big.facts["type"].source.startswith("stated for the Brock model")
+    assert small.value("type") == "solid" and small.value("brock") == 2.0
+    assert case.value("risk") == "high"
+
+
+def test_a_what_if_brock_result_does_not_become_a_fact():
+    what = {"changed": ["spiculation"], "probability_before": 0.05, "probability_after": 0.11}
+    case, _, _ = thread_case([seg((12.4, 11.8)), brock_rows([(12.4, "solid", 0.11)], what_if=what)])
+    assert case.nodules[0].value("brock") == 5.0  # the actual probability, not the hypothetical 11%
+
+
+def test_second_nodule_is_added_not_substituted():
+    g = gather("There is also a 5 mm solid nodule in the left lower lobe. Fleischner now?", [seg((12.4, 11.8)), cls("solid")])
+    assert len(g.case.nodules) == 2
+    assert sorted(round(n.value("long_mm") or n.value("diameter_mm")) for n in g.case.nodules) == [5, 12]
+
+
+def test_a_stated_size_matching_a_measured_nodule_refers_to_it():
+    g = gather("Follow-up screen: the 11 mm nodule is new since last year. Lung-RADS?",
+               [seg((11.9, 11.0), (6.2, 6.0)), cls("solid", "solid")])
+    assert len(g.case.nodules) == 2
+    big = max(g.case.nodules, key=lambda n: n.value("long_mm"))
+    assert big.value("status") == "new" and g.case.value("exam") == "follow-up"
+
+
+def test_a_fully_described_new_case_replaces_the_thread_nodules():
+    g = gather("Fleischner for a single 7 mm solid nodule in a never-smoker?", [seg((12.4, 11.8))])
+    assert [n.value("diameter_mm") for n in g.case.nodules] == [7.0]
+
+
+def test_case_summary_names_size_type_count_and_risk():
+    case, _, _ = thread_case([seg((12.4, 11.8), (5.2, 4.8)), cls("solid", "solid"),
+                              brock(12.1, 0.05, family_history=True) | {}])
+    text = case_summary(case)
+    assert "solid nodule 12 mm" in text and "2 nodules" in text
+
+
+# --- the tool: decision first, cited; asks for what changes it; remembers the case --------------
+
+def test_thread_follow_up_uses_the_measured_size(tool, corpus_settings):
+    f = [seg((12.4, 11.8)), cls("solid"), brock(12.1, 0.034)]
+    out = ask(tool, "What follow-up interval does Fleischner recommend for her?", f, corpus_settings)
+    res = out["result"]
+    assert res.facts[0].startswith("Fleischner 2017, single solid nodule >8 mm") and res.facts[0].endswith("[1].")
+    assert res.passages[0].source_id == "fleischner-2017" and res.passages[0].section == "Solid nodules > Single solid nodule"
+    assert any("segment_image, turn 1" in x for x in res.facts)
+    assert "no routine follow-up" not in res.facts[0]
+
+
+def test_lung_rads_category_is_stated(tool, corpus_settings):
+    res = ask(tool, "Lung-RADS category and management for a 12 mm solid nodule on a baseline screening CT?", [],
+              corpus_settings)["result"]
+    assert res.facts[0].startswith("Lung-RADS v2022 category 4A (suspicious): LDCT in 3 months")
+
+
+def test_second_nodule_then_what_if(tool, corpus_settings):
+    f = [seg((12.4, 11.8)), cls("solid"), brock(12.1, 0.034)]
+    f.append(ask(tool, "What follow-up does Fleischner recommend for her?", f, corpus_settings))
+    f.append(ask(tool, "There is also a 5 mm solid nodule in the left lower lobe. What does Fleischner say now?", f,
+                 corpus_settings))
+    second = f[-1]["result"]
+    assert "multiple solid nodules >8 mm" in second.facts[0] and "3-6 months" in second.facts[0]
+    assert any("most suspicious" in x for x in second.facts)
+    whatif = ask(tool, "What if she were a current smoker?", f, corpus_settings)
+    assert whatif["data"]["hypothetical"] is True
+    assert "multiple solid nodules >8 mm" in whatif["result"].facts[0]
+    assert any("does not depend on the patient's risk" in x for x in whatif["result"].facts)
+    # the hypothetical is answered, not remembered: the next turn starts from the real case
+    case, dec, _ = thread_case(f + [whatif])
+    assert dec is f[-1]["data"] and case.value("risk") is None
+
+
+def test_what_if_that_changes_the_row_says_so(tool, corpus_settings):
+    f = [seg((7.4, 7.2)), cls("solid")]
+    f.append(ask(tool, "He has never smoked. Fleischner follow-up?", f, corpus_settings))
+    assert "then consider CT at 18-24 months" in f[-1]["result"].facts[0]
+    res = ask(tool, "And if he were a heavy smoker, what would Fleischner recommend?", f, corpus_settings)["result"]
+    assert "then CT at 18-24 months" in res.facts[0]
+    assert any(x.startswith("Changed from the previous answer") and "risk" in x for x in res.facts)
+
+
+def test_missing_risk_is_asked_for(tool, corpus_settings):
+    with pytest.raises(MissingFacts) as e:
+        ask(tool, "Fleischner recommendation for an incidental single 7 mm solid nodule?", [], corpus_settings)
+    assert "risk" in e.value.missing[0] and "18-24 months" in (e.value.hint or "")
+
+
+def test_general_question_gets_passages_not_a_decision(tool, corpus_settings):
+    res = ask(tool, "What does the EU AI Act say about transparency?", [seg((12.4, 11.8))], corpus_settings)["result"]
+    assert "decision" not in res.data and res.passages
+
+
+# --- the agent's answer and retrieval text ------------------------------------------------------
+
+def test_grounding_text_carries_the_thread_findings():
+    from agent.compose import grounding_text
+
+    text = grounding_text({"question": "What interval for her?", "calls": [],
+                           "findings": [seg((12.4, 11.8)), cls("solid"), brock(12.1, 0.034)]})
+    assert text.startswith("What interval for her?") and "solid nodule 12 mm" in text and "Brock 3%" in text
+
+
+def test_template_answer_leads_with_the_decision(tool, corpus_settings):
+    from agent.compose import template_answer
+
+    out = ask(tool, "Lung-RADS category and management for a 12 mm solid nodule on a baseline screening CT?", [],
+              corpus_settings)
+    res = out["result"]
+    state = {"question": "q", "calls": [{"name": "search_guidelines", "ok": True, "result": res.model_dump(mode="json")}],
+             "passages": [p.model_dump() for p in res.passages], "findings": []}
+    first = template_answer(state).splitlines()[0]
+    assert first.startswith("Lung-RADS v2022 category 4A (suspicious): LDCT in 3 months") and "[1]" in first

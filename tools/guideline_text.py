@@ -1,0 +1,365 @@
+"""Reading guideline facts from a question: nodules with their sizes and types, and the case.
+
+"Baseline LDCT: 5 mm solid nodule RUL and a 9 mm solid nodule LLL" is two nodules at a baseline
+screening exam; "part-solid 14 mm, solid component 7 mm" is one nodule whose solid component is
+7 mm; "it was 4 mm on last year's screen" is a prior size; "all under 6 mm" is a bound, not a
+size. The nodules themselves, their types and solid components, smoking, family history,
+emphysema, age and "what if" are read by the clinical fact reader (:mod:`tools.facts`, their one
+owner); this module adds what only the guidelines use: prior sizes, size bounds and bands,
+volumes, the screening or incidental setting, baseline or follow-up, new / growing / stable,
+airway nodules, cysts, benign features, Herder probability and volume doubling time. What is not
+stated is left unknown, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from tools.extract import find_flag
+from tools.facts.hypothetical import what_if
+from tools.facts.nodules import read_nodules
+from tools.facts.patient import read_age, read_emphysema, read_family_history, read_pack_years, read_smoking
+from tools.facts.text import normalise
+
+_N = r"(\d+(?:\.\d+)?)"
+_UNIT = r"\s*-?\s*(mm|millimet(?:re|er)s?|cm|centimet(?:re|er)s?)\b(?!\s*(?:3|³|\^3))"
+_FROM_TO = re.compile(r"\bfrom\s+" + _N + r"\s*(?:mm)?\s*(?:to|→|->)\s*" + _N + _UNIT, re.I)
+_BAND = re.compile(r"(?:\bbetween\s+)?" + _N + r"\s*(?:mm)?\s*(?:to|-|–|and)\s*" + _N + _UNIT, re.I)
+_BOUND = re.compile(r"(under|below|smaller than|less than|sub-|<|over|above|larger than|greater than|more than|>)\s*"
+                    + _N + _UNIT, re.I)
+_VOLUME = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(?:mm3|mm³|mm\^3|cubic millimet\w*|cu\.? ?mm)", re.I)
+
+_GUIDELINES = (("fleischner-2017", r"fleischner"), ("lung-rads-2022", r"lung[\s-]?rads|lungrads|\bLR\b"),
+               ("bts-2015", r"\bBTS\b|british thoracic"))
+
+
+@dataclass
+class Mention:
+    """One nodule the question describes (position in the text, and its facts)."""
+
+    start: int
+    facts: dict[str, Any] = field(default_factory=dict)
+    detail: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class QuestionFacts:
+    """Everything the question states that a guideline decision can use."""
+
+    named: str | None = None
+    bts_drivers: list[str] = field(default_factory=list)
+    case: dict[str, Any] = field(default_factory=dict)
+    case_detail: dict[str, str] = field(default_factory=dict)
+    mentions: list[Mention] = field(default_factory=list)
+    attrs: dict[str, Any] = field(default_factory=dict)  # nodule facts stated without a size
+    attr_detail: dict[str, str] = field(default_factory=dict)
+    count: int | None = None  # "three nodules", "several" (2 = at least two)
+    target: str | None = None  # "largest" | "smallest": which earlier nodule "it" is
+    addition: bool = False  # "also", "another", "a second" nodule
+    what_if: bool = False
+    intent: bool = False  # asks for follow-up, management or a category
+
+
+def _mm(value: str, unit: str) -> float:
+    return float(value) * (10.0 if unit.lower().startswith("c") else 1.0)
+
+
+_PRIOR = re.compile(r"(?:\bwas|\bwere|\bpreviously|\bprior(?:ly)?|\bup from|\bgrown from|\bincreased from|"
+                    r"\bmeasured)\s+(?:only\s+)?" + _N + _UNIT, re.I)
+_UP_TO = re.compile(r"\bup to\s+" + _N + _UNIT, re.I)
+_READER_TYPES = {"solid": "solid", "part-solid": "part-solid", "non-solid": "ground-glass"}
+
+
+def _reader_facts(nodule: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """One nodule of :func:`tools.facts.nodules.read_nodules` as (position, guideline facts)."""
+    facts: dict[str, Any] = {}
+    size, mean = nodule.get("nodule_size_mm"), nodule.get("mean_diameter_mm")
+    if size is not None and size.value is not None:
+        if mean is not None and mean.value is not None:
+            facts["long_mm"], facts["mean_mm"] = float(size.value), float(mean.value)
+        else:
+            facts["diameter_mm"] = float(size.value)
+    comp = nodule.get("solid_component_mm")
+    if comp is not None and comp.value is not None:
+        facts["solid_mm"] = float(comp.value)
+    kind = nodule.get("nodule_type")
+    if kind is not None:
+        if kind.value in _READER_TYPES:
+            facts["type"] = _READER_TYPES[kind.value]
+        elif re.search(r"sub[\s-]*solid", kind.evidence, re.I):
+            facts["type"] = "subsolid"
+    spic = nodule.get("spiculation")
+    if spic is not None and spic.value is not None:
+        facts["spiculated"] = bool(spic.value)
+    starts = [f.start for f in nodule.values() if getattr(f, "start", -1) >= 0]
+    return (min(starts) if starts else 0), facts
+
+
+def _mentions(text: str) -> tuple[list[Mention], Any]:
+    """Nodules with sizes (and the reader's count); solid components and prior sizes go to their nodule."""
+    t = normalise(text)
+    chars = list(t)
+    own: list[Mention] = []
+    priors: list[tuple[int, float]] = []
+
+    def mask(m: re.Match) -> None:
+        chars[m.start():m.end()] = " " * (m.end() - m.start())
+
+    def free(m: re.Match) -> bool:
+        return all(c != " " or t[i] == " " for i, c in enumerate(chars[m.start():m.end()], start=m.start()))
+
+    for m in _FROM_TO.finditer(t):
+        own.append(Mention(m.start(), {"diameter_mm": _mm(m.group(2), m.group(3))}))
+        priors.append((m.start(), _mm(m.group(1), m.group(3))))
+        mask(m)
+    for m in _VOLUME.finditer(t):
+        own.append(Mention(m.start(), {"volume_mm3": float(m.group(1).replace(",", ""))}))
+        mask(m)
+    for m in _PRIOR.finditer(t):
+        if free(m):
+            priors.append((m.start(), _mm(m.group(1), m.group(2))))
+            mask(m)
+    for m in _UP_TO.finditer(t):
+        if free(m):
+            own.append(Mention(m.start(), {"diameter_mm": _mm(m.group(1), m.group(2)), "largest": True}))
+            mask(m)
+    for m in _BOUND.finditer(t):
+        if free(m):
+            v = _mm(m.group(2), m.group(3))
+            below = m.group(1).lower() in ("under", "below", "smaller than", "less than", "sub-", "<")
+            own.append(Mention(m.start(), {"range_mm": (float("-inf"), v) if below else (v, float("inf"))}))
+            mask(m)
+    for m in _BAND.finditer(t):
+        a, b = _mm(m.group(1), m.group(3)), _mm(m.group(2), m.group(3))
+        if free(m) and a < b:
+            own.append(Mention(m.start(), {"range_mm": (a, b)}))
+            mask(m)
+    read = read_nodules("".join(chars))
+    found = [_reader_facts(n) for n in read.nodules]
+    mentions = list(own)
+    for pos, facts in found:
+        if any(k in facts for k in ("diameter_mm", "long_mm")):
+            mentions.append(Mention(pos, facts))
+        elif own:  # "solid nodules, all under 6 mm": the words describe the bounded nodule
+            host = min(own, key=lambda x: abs(x.start - pos))
+            for k, v in facts.items():
+                host.facts.setdefault(k, v)
+        elif facts:
+            mentions.append(Mention(pos, facts))  # "part-solid with a 7 mm solid component": no size of its own
+    mentions.sort(key=lambda x: x.start)
+    for pos, v in priors:
+        host = min(mentions, key=lambda x: abs(x.start - pos)) if mentions else None
+        if host is None:
+            host = Mention(pos)
+            mentions.append(host)
+        host.facts["prior_mm"] = v
+    for mention in mentions:
+        before = t[max(0, mention.start - 25):mention.start]
+        if re.search(r"\b(largest|biggest|dominant|the larger)\W*(?:one|nodule)?\W*(?:is|of|measur\w*|at)?\s*$",
+                     before, re.I):
+            mention.facts["largest"] = True
+    return mentions, read
+
+
+_RISK_WORD = re.compile(r"\b(low|high)[\s-]risk\b", re.I)
+_EXPOSURE = re.compile(r"asbestos|radon|uranium|pulmonary fibrosis|\bIPF\b|interstitial lung disease", re.I)
+
+
+def _risk(text: str) -> tuple[str | None, str]:
+    """Fleischner's risk category from the question: stated, or from its risk factors.
+
+    High risk is a history of smoking or another known risk factor (exposure to asbestos, radon or
+    uranium, a first-degree relative with lung cancer, emphysema, pulmonary fibrosis); low risk is
+    minimal or no smoking and no other risk factor. Smoking, family history and emphysema are read
+    by the clinical fact reader (:mod:`tools.facts.patient`).
+    """
+    t = normalise(text)
+    m = _RISK_WORD.search(t)
+    if m:
+        return m.group(1).lower(), f"'{m.group(0)}' in the question"
+    smoking, packs = read_smoking(t), read_pack_years(t)
+    family, emph = read_family_history(t), read_emphysema(t)
+    exposure = _EXPOSURE.search(t)
+    if exposure and find_flag(t, re.escape(exposure.group(0))) is not False:
+        return "high", f"'{exposure.group(0)}', a risk factor"
+    for f, why in ((family, "a family history of lung cancer"), (emph, "emphysema")):
+        if f is not None and f.value is True and f.source != "default":
+            return "high", f"'{f.evidence}': {why}, a risk factor"
+    if smoking is not None and smoking.value in ("former", "current"):
+        return "high", f"'{smoking.evidence}': a smoking history"
+    if packs is not None and packs.value and packs.value > 0:
+        return "high", f"'{packs.evidence}': a smoking history"
+    if smoking is not None and smoking.value == "never":
+        return "low", f"'{smoking.evidence}' (and no other risk factor stated)"
+    return None, ""
+
+
+def _case_facts(text: str, q: QuestionFacts) -> None:
+    def put(key: str, value: Any, why: str) -> None:
+        q.case[key], q.case_detail[key] = value, why
+
+    risk, why = _risk(text)
+    if risk:
+        put("risk", risk, why)
+    age = read_age(normalise(text))
+    if age is not None and isinstance(age.value, int | float):
+        put("age", float(age.value), f"'{age.evidence}'")
+    # the patient's own cancer, not a relative's, and not the name of a screening programme
+    own = re.sub(r"family history of lung cancer|lung cancer screening|risk of lung cancer|lung cancer risk|"
+                 r"(?:father|mother|brother|sister|sibling|parent)\w* (?:had|has|with|died of) lung cancer", " ", text,
+                 flags=re.I)
+    m = re.search(r"known (?:primary )?(?:cancer|malignancy|carcinoma)|(?:history of|with|has|had|treated for) "
+                  r"(?:\w+ ){0,2}(?:cancer|carcinoma|melanoma|sarcoma|lymphoma)|\w+ cancer\b|staging CT", own, re.I)
+    if m:
+        put("known_cancer", True, f"'{m.group(0)}'")
+    m = re.search(r"immuno(?:compromis|suppress)\w*|transplant\w*|\bHIV\b", text, re.I)
+    if m:
+        put("immunosuppressed", True, f"'{m.group(0)}'")
+    if re.search(r"screen(?:ing|ed)?\b|\bLDCT\b|low[\s-]dose (?:CT|computed)", text, re.I):
+        put("setting", "screening", "a screening CT, as the question says")
+    elif re.search(r"incidental\w*|\b(?:CTPA|cardiac CT|abdominal CT|trauma CT)\b|CT (?:done )?for (?:trauma|abdominal|"
+                   r"pain|chest pain|a )", text, re.I):
+        put("setting", "incidental", "an incidental finding, as the question says")
+    base = re.search(r"\bbaseline\b|\bfirst (?:screening|screen|round|LDCT|low-dose)|initial screen|prevalence (?:screen|"
+                     r"round)", text, re.I)
+    follow = re.search(r"follow[\s-]?up (?:lung )?(?:cancer )?(?:screen\w*|LDCT|low-dose|exam\w*|round)|annual (?:screen\w*|"
+                       r"LDCT|low-dose|repeat)|this year'?s|last year|previous (?:screen\w*|LDCT|CT|scan|exam|study)|"
+                       r"prior (?:screen\w*|LDCT|scan|exam|study)|incidence (?:screen|round)|repeat screen|"
+                       r"\d+[\s-]month (?:follow[\s-]?up|scan|LDCT|CT)|since the (?:last|previous|prior)", text, re.I)
+    if base:
+        put("exam", "baseline", f"'{base.group(0)}'")
+    elif follow:
+        put("exam", "follow-up", f"'{follow.group(0)}'")
+    m = re.search(r"prior (?:chest )?(?:CT|scan|study|exam)\w* (?:is )?(?:being )?(?:located|obtained|retrieved|requested)|"
+                  r"awaiting (?:the )?prior|comparison (?:is )?(?:pending|not yet available)", text, re.I)
+    if m:
+        put("incomplete", "prior-being-located", f"'{m.group(0)}'")
+    elif (m := re.search(r"(?:cannot|could not|can.t) be (?:fully )?evaluated|not (?:fully )?evaluable|non-?diagnostic|part of the lungs? "
+                         r"(?:was |were )?not (?:imaged|included)", text, re.I)):
+        put("incomplete", "not-evaluable", f"'{m.group(0)}'")
+    elif (m := re.search(r"pneumonia|consolidation|infecti\w+|inflammat\w+", text, re.I)):
+        put("incomplete", "inflammatory", f"'{m.group(0)}'")
+    m = re.search(r"\bno (?:lung |pulmonary )?nodules?\b|without (?:any )?(?:lung )?nodules|nodule[\s-]free|negative "
+                  r"(?:screen|scan|exam)", text, re.I)
+    if m:
+        put("no_nodules", True, f"'{m.group(0)}'")
+    m = re.search(r"(?:moderate|severe|heavy|extensive|significant)\s+(?:coronary|CAC)[\w ]*|coronary artery calcification "
+                  r"(?:is )?(?:moderate|severe)|\bS modifier|significant (?:other|incidental) finding|aortic aneurysm|"
+                  r"suspicious (?:mass|lesion) in (?:the )?(?:kidney|liver|thyroid|adrenal|pancreas|breast)", text, re.I)
+    if m:
+        put("significant_other", True, f"'{m.group(0).strip()}'")
+    m = re.search(r"(?:enlarged|bulky|patholog\w*) (?:\w+ ){0,2}(?:lymph )?nodes|lymphadenopathy|adenopathy", text, re.I)
+    if m:
+        put("lymphadenopathy", True, f"'{m.group(0)}'")
+    m = re.search(r"metastatic disease|metastases", text, re.I)
+    if m:
+        put("metastatic", True, f"'{m.group(0)}'")
+
+
+def _nodule_attrs(text: str, q: QuestionFacts) -> None:
+    def put(key: str, value: Any, why: str = "") -> None:
+        q.attrs[key], q.attr_detail[key] = value, why
+
+    m = re.search(r"perifissural|juxta[\s-]?pleural|subpleural", text, re.I)
+    if m:
+        put("juxtapleural", True, f"'{m.group(0)}'")
+    m = re.search(r"airway nodule|endobronchial|endotracheal|intraluminal|(?:segmental|subsegmental|lobar|main(?:stem)?)"
+                  r" bronch\w*|\btrachea\w*", text, re.I)
+    if m:
+        put("type", "airway", f"'{m.group(0)}'")
+        sub = re.search(r"subsegmental", text, re.I)
+        put("airway_level", "subsegmental" if sub else "segmental", f"'{(sub or m).group(0)}'")
+    m = re.search(r"popcorn|(?:complete(?:ly)?|diffuse(?:ly)?|central(?:ly)?|laminated|concentric)\s+calcifi\w*|calcified "
+                  r"(?:nodule|granuloma)|benign calcification|fat[\s-]containing|(?:contains|containing|with) "
+                  r"(?:macroscopic )?fat\b|macroscopic fat|hamartoma", text, re.I)
+    if m:
+        put("benign", True, f"'{m.group(0)}'")
+    spic = find_flag(text, r"spicul\w*")
+    if spic is not None:
+        put("spiculated", spic)
+    if re.search(r"not (?:growing|grown|enlarg\w*)|no (?:interval )?growth|without growth", text, re.I):
+        put("status", "stable", "no growth, as the question says")
+    elif (m := re.search(r"\bnew\b|not (?:there|present|seen) (?:on|at|before|previously|last)|newly \w+|appeared since",
+                         text, re.I)):
+        put("status", "new", f"'{m.group(0)}'")
+    elif (m := re.search(r"\bgr[eo]w(?:n|ing|s)?\b|increas\w* in size|enlarg\w*|has grown", text, re.I)):
+        put("status", "growing", f"'{m.group(0)}'")
+    elif (m := re.search(r"\bstable\b|unchanged|no (?:interval )?change|not changed", text, re.I)):
+        put("status", "stable", f"'{m.group(0)}'")
+    m = re.search(r"persist\w*|still present|remains? (?:on|at) (?:the )?(?:follow-up|3[\s-]month)", text, re.I)
+    if m:
+        put("persistent", True, f"'{m.group(0)}'")
+    if re.search(r"proven benign|benign (?:on|at|after) (?:biopsy|work-?up)|biopsy (?:showed|was) benign", text, re.I):
+        put("proven_benign", True)
+    if q.attrs.get("status") == "stable" or q.case.get("exam") == "follow-up":
+        m = re.search(r"(?:category|\bcat\.?|lung[\s-]?rads|\bLR)\s*-?\s*(0|1|2|3|4a|4b|4x)\b", text, re.I)
+        if m:
+            put("prior_category", m.group(1).upper(), f"'{m.group(0)}'")
+    for key, name in (("brock", r"brock"), ("herder", r"herder")):
+        m = re.search(name + r"[^%\d.]{0,40}?(\d+(?:\.\d+)?)\s*%", text, re.I)
+        if m:
+            put(key, float(m.group(1)), "")
+    m = re.search(r"(?:volume doubling time|\bVDT\b|doubling time)[^\d]{0,25}(\d+(?:\.\d+)?)\s*(days?|d\b|months?|years?)",
+                  text, re.I)
+    if m:
+        v, unit = float(m.group(1)), m.group(2).lower()
+        days = v * (30.44 if unit.startswith("month") else 365.25 if unit.startswith("year") else 1)
+        put("vdt_days", round(days), "" if unit.startswith("d") else f"{v:g} {unit}")
+    if re.search(r"no volumetry|volumetry (?:is )?not available|without volumetry|only diameters?", text, re.I):
+        put("volumetry", False, "as the question says")
+    if re.search(r"\bcyst", text, re.I):
+        put("type", "cyst", "an atypical pulmonary cyst")
+        wall = re.search(r"(thin|thick)[\s-]walled", text, re.I)
+        if wall:
+            put("cyst_wall", wall.group(1).lower())
+        put("multilocular", bool(re.search(r"multilocular|multiloculated", text, re.I)))
+        for change, pat in (("becomes-multilocular", r"becom\w* multilocular|now multilocular"),
+                            ("growing-wall", r"wall (?:thickness|thickening|nodularity)[\w ]*(?:grow|increas)|growing wall"),
+                            ("increased-loculation", r"(?:increas\w*|more) locul"),
+                            ("new-opacity", r"new (?:or increased )?(?:opacity|nodular\w*|ground[\s-]glass|consolidation)"),
+                            ("growing", r"\bgr[eo]w\w*|enlarg\w*|increas\w* in size")):
+            if re.search(pat, text, re.I):
+                put("cyst_change", change)
+                break
+
+
+def parse_question(text: str) -> QuestionFacts:
+    """The guideline facts ``text`` states."""
+    q = QuestionFacts()
+    for gid, pat in _GUIDELINES:
+        if re.search(pat, text, re.I):
+            q.named = gid
+            break
+    if q.named is None and re.search(r"\bcategory\b|\bcat\b", text, re.I):
+        q.named = "lung-rads-2022"  # categories exist only in Lung-RADS
+    if re.search(r"\bUK\b|united kingdom|\bNHS\b", text):
+        q.bts_drivers.append("UK practice")
+    _case_facts(text, q)
+    _nodule_attrs(text, q)
+    for key, why in (("brock", "the Brock probability"), ("herder", "the Herder probability"),
+                     ("vdt_days", "the volume doubling time")):
+        if key in q.attrs:
+            q.bts_drivers.append(why)
+    q.mentions, read = _mentions(text)
+    if read.count is not None and read.count.value:
+        q.count = int(read.count.value)
+    elif re.search(r"\b(?:several|multiple|numerous|a few|many)\s+(?:[\w-]+\s+){0,3}?(?:nodules|GG[NO]s|lesions)|"
+                   r"\b(?:nodules|GG[NO]s)\b", text, re.I) and len(q.mentions) <= 1:
+        q.count = 2  # several, number not stated
+    if re.search(r"\b(?:larger|largest|bigger|biggest|dominant)\b(?: one| nodule)?", text, re.I) and not any(
+            mm.facts.get("largest") for mm in q.mentions):
+        q.target = "largest"
+    elif re.search(r"\b(?:smaller|smallest)\b(?: one| nodule)", text, re.I):
+        q.target = "smallest"
+    q.addition = bool(re.search(r"\balso\b|\banother\b|\bsecond\b|\bthird\b|\badditional\b|\bfurther\b|\bin addition\b|"
+                                r"\bas well\b|\bplus\b|\btoo\b", text, re.I))
+    hypo = what_if(normalise(text))
+    q.what_if = bool(hypo) and not re.match(r"(?:would|does|will|could)\b", hypo.group(0), re.I) or bool(
+        re.search(r"\bhad been\b", text, re.I))
+    q.intent = bool(re.search(
+        r"follow[\s-]?up|\bf/u\b|interval|manag\w*|recommend\w*|\brecs?\b|advi[sc]e|suggest|category|\bcat\b|next|plan\b|"
+        r"re-?scan|repeat|surveillance|need\w*|change|what (?:does|do|would) .{0,40}(?:say|give|recommend|advise)|says?\b|"
+        r"what to do|what now|\bper\b|\?\s*$", text, re.I))
+    return q
