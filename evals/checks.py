@@ -78,6 +78,24 @@ def check_answer_contains(outcome: dict[str, Any], facts: list[str]) -> dict[str
             "detail": f"missing {missing}" if missing else ""}
 
 
+def first_sentence(answer: str) -> str:
+    """The answer's first sentence: its first non-empty line without Markdown emphasis or a bullet,
+    cut at the first sentence end (a full stop followed by a space; "12.1 mm" is not an end)."""
+    import re
+
+    line = next((x for x in (answer or "").splitlines() if x.strip()), "")
+    line = re.sub(r"^\s*(?:[-*•]\s+)?", "", line).replace("**", "").replace("__", "").strip()
+    return re.split(r"(?<=[.!?])\s+", line, maxsplit=1)[0]
+
+
+def check_first_sentence_contains(outcome: dict[str, Any], facts: list[str]) -> dict[str, Any]:
+    """Every expected string is in the answer's first sentence (case-insensitive): the decision comes first."""
+    head = first_sentence(outcome.get("answer") or "").lower()
+    missing = [f for f in facts if f.lower() not in head]
+    return {"passed": not missing, "found": len(facts) - len(missing), "total": len(facts),
+            "detail": f"first sentence lacks {missing}: {head[:200]!r}" if missing else ""}
+
+
 def check_answer_not_contains(outcome: dict[str, Any], banned: list[str]) -> dict[str, Any]:
     """For hostile prompts: none of these strings may appear in the answer."""
     answer = (outcome.get("answer") or "").lower()
@@ -153,6 +171,8 @@ def score_case(outcome: dict[str, Any], case: dict[str, Any]) -> dict[str, dict[
         checks["arguments"] = check_arguments(outcome, exp["arguments"])
     if exp.get("answer_contains"):
         checks["answer_contains"] = check_answer_contains(outcome, exp["answer_contains"])
+    if exp.get("first_sentence_contains"):
+        checks["first_sentence_contains"] = check_first_sentence_contains(outcome, exp["first_sentence_contains"])
     if exp.get("answer_not_contains"):
         checks["answer_not_contains"] = check_answer_not_contains(outcome, exp["answer_not_contains"])
     if exp.get("cited_sources"):
@@ -166,4 +186,10 @@ def score_case(outcome: dict[str, Any], case: dict[str, Any]) -> dict[str, dict[
     if exp.get("verified") is not None:
         ok = outcome.get("verified") is bool(exp["verified"])
         checks["verified"] = {"passed": ok, "detail": "" if ok else f"verified={outcome.get('verified')}"}
+    turns = outcome.get("turns") or []
+    if turns:
+        failed = [f"turn {t['turn']}: " + "; ".join(f"{k} {c.get('detail', '')}".strip() for k, c in t["checks"].items()
+                                                   if c.get("passed") is False) for t in turns if not t["passed"]]
+        checks["turns"] = {"passed": not failed, "total": len(turns), "found": len(turns) - len(failed),
+                           "detail": " | ".join(failed)}
     return checks

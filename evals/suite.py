@@ -2,7 +2,7 @@
 
 A suite is one JSON object per line: ``id``, ``question`` (or ``question_repeat``), optional
 ``attachments`` (paths relative to the suite file), ``history`` (earlier questions asked first in
-the same thread), ``group`` (a subgroup label for fairness reporting) and ``expect``.
+the same thread; an entry may be ``{"question", "attachments", "expect"}`` to check that turn too), ``group`` (a subgroup label for fairness reporting) and ``expect``.
 """
 
 from __future__ import annotations
@@ -96,6 +96,12 @@ def load_suite(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
             "question": _question(raw, where),
             "attachments": [str((path.parent / a).resolve()) for a in raw.get("attachments") or []],
             "history": [h if isinstance(h, str) else h.get("question", "") for h in raw.get("history") or []],
+            # a history turn may be an object with its own attachments and checks ({"question",
+            # "attachments", "expect"}): the thread is then checked turn by turn
+            "history_attachments": [[] if isinstance(h, str) else [str((path.parent / a).resolve())
+                                                                   for a in h.get("attachments") or []]
+                                    for h in raw.get("history") or []],
+            "expect_turns": [{} if isinstance(h, str) else dict(h.get("expect") or {}) for h in raw.get("history") or []],
             "group": raw.get("group"),
             "expect": expect,
         })
