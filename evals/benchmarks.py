@@ -42,9 +42,10 @@ def imaging_segmentation(limit: int | None, seed: int) -> dict[str, Any]:
     from specialists.imaging.bundle import SEG_BUNDLE
     from specialists.imaging.evaluate import evaluate_segmentation
 
-    res = evaluate_segmentation(SEG_BUNDLE, n_volumes=limit or 6)
+    n = limit or 6
+    res = evaluate_segmentation(SEG_BUNDLE, n_volumes=n)
     res.pop("missed_detail", None)
-    return {"metrics": res, "note": "synthetic phantoms (demo model)"}
+    return {"metrics": res, "n": n, "split": "test", "note": f"{n} synthetic test phantoms (demo model)"}
 
 
 def imaging_classification(limit: int | None, seed: int) -> dict[str, Any]:
@@ -65,7 +66,8 @@ def imaging_classification(limit: int | None, seed: int) -> dict[str, Any]:
                                "spiculation_auc": v["spiculation_auc"]} for k, v in (("all", m["all"]), (">= 6 mm", m["ge_6mm"]))}
     return {"metrics": {**m["all"], "ge_6mm_type_accuracy": m["ge_6mm"]["type_accuracy"],
                         "ge_6mm_spiculation_auc": m["ge_6mm"]["spiculation_auc"]},
-            "curves": curves, "groups": groups, "note": "synthetic phantoms (demo model)"}
+            "curves": curves, "groups": groups, "n": int(len(types)), "split": "test",
+            "note": f"{len(types)} lesions of held-out synthetic phantoms (demo model)"}
 
 
 # --- molecules ----------------------------------------------------------------------------
@@ -84,7 +86,14 @@ def molecules_prior(limit: int | None, seed: int) -> dict[str, Any]:
         s, _, _ = prior.sample(min(500, n - len(samples)), generator=gen)
         samples.extend(s)
     m = generation_metrics(samples, moses_train_set(), k=n)
-    return {"metrics": {k.replace("@", "_at_"): v for k, v in m.items()}, "versions": {"prior": prior.version}}
+    return {"metrics": {k.replace("@", "_at_"): v for k, v in m.items()}, "versions": {"prior": prior.version},
+            "n": n, "note": f"{n} samples (seed {seed}), novelty against the MOSES training set"}
+
+
+def _version(name: str) -> str:
+    from specialists.molecules.learned import load_ensemble
+
+    return load_ensemble(name).version
 
 
 def _predict(name: str, smiles: list[str]) -> np.ndarray:
@@ -104,7 +113,8 @@ def molecules_logs(limit: int | None, seed: int) -> dict[str, Any]:
     pred = _predict("logs", [s for s, _ in test])
     rmse = float(np.sqrt(np.mean((pred - y) ** 2)))
     r2 = float(1 - np.sum((pred - y) ** 2) / np.sum((y - y.mean()) ** 2))
-    return {"metrics": {"n": len(y), "rmse": rmse, "r2": r2}, "data_sha256": hashes}
+    return {"metrics": {"n": len(y), "rmse": rmse, "r2": r2}, "data_sha256": hashes, "n": len(y), "split": "test",
+            "versions": {"logs": _version("logs")}, "note": "test part of the fixed scaffold split"}
 
 
 def molecules_bbb(limit: int | None, seed: int) -> dict[str, Any]:
@@ -118,7 +128,8 @@ def molecules_bbb(limit: int | None, seed: int) -> dict[str, Any]:
     roc = _roc("BBB", y, p)
     return {"metrics": {"n": len(y), "roc_auc": roc["auc"], "accuracy": float(np.mean((p >= 0.5) == (y > 0.5))),
                         "brier": float(np.mean((p - y) ** 2))},
-            "curves": {"roc": [roc], "calibration": [_reliability("BBB", y, p)]}, "data_sha256": hashes}
+            "curves": {"roc": [roc], "calibration": [_reliability("BBB", y, p)]}, "data_sha256": hashes, "n": len(y),
+            "split": "test", "versions": {"bbb": _version("bbb")}, "note": "test part of the fixed scaffold split"}
 
 
 # --- clinical -----------------------------------------------------------------------------
@@ -127,7 +138,8 @@ def clinical_risk(limit: int | None, seed: int) -> dict[str, Any]:
     from specialists.clinical.data import load_breast_cancer_arrays
     from specialists.clinical.risk_cv import cross_validate
 
-    res = cross_validate(load_breast_cancer_arrays(), n_splits=5, n_repeats=1, seed=seed, log=lambda _m: None)
+    d = load_breast_cancer_arrays()
+    res = cross_validate(d, n_splits=5, n_repeats=1, seed=seed, log=lambda _m: None)
     metrics: dict[str, Any] = {}
     calibration, groups = [], {}
     for model, s in res["summary"].items():
@@ -141,7 +153,7 @@ def clinical_risk(limit: int | None, seed: int) -> dict[str, Any]:
             groups.setdefault(er, {})[f"{model}.c_index"] = c
     for g in groups.values():  # the headline subgroup number is the shipped fusion model's
         g["c_index"] = g.get("fusion.c_index")
-    return {"metrics": metrics, "curves": {"calibration": calibration}, "groups": groups,
+    return {"metrics": metrics, "curves": {"calibration": calibration}, "groups": groups, "n": int(len(d.time)),
             "note": "5-fold CV, 1 repeat (training used 3 repeats: specialists/clinical/weights/metrics_clinical.json)"}
 
 
@@ -154,7 +166,8 @@ def retrieval(limit: int | None, seed: int) -> dict[str, Any]:
     cases = load_suite()[:limit] if limit else load_suite()
     with tempfile.TemporaryDirectory() as tmp:
         res = evaluate(cases, Settings(data_dir=Path(tmp)))
-    return {"metrics": {f"{mode}.{k}": v for mode, r in res.items() for k, v in r.items()}}
+    return {"metrics": {f"{mode}.{k}": v for mode, r in res.items() for k, v in r.items()}, "n": len(cases),
+            "note": f"{len(cases)} questions of the guidelines suite"}
 
 
 BENCHMARKS: dict[str, dict[str, Component]] = {

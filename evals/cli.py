@@ -4,7 +4,7 @@
 
     galen eval --suite NAME|PATH [--policy llm|semantic|hybrid] [--backend embedded|openai]
                [--writer auto|llm|template] [--workers N] [--out DIR] [--json] [--limit N]
-               [--dry-run] [--seed N] [--data-dir DIR]
+               [--dry-run] [--seed N] [--data-dir DIR] [--record NAME [--results-dir DIR]]
     galen eval compare RUN_A RUN_B [--tolerance X] [--latency-tolerance R] [--json]
     galen eval list
 """
@@ -43,6 +43,10 @@ def _run_parser() -> _Parser:
     p.add_argument("--dry-run", action="store_true", help="plan tool calls only (routing and arguments)")
     p.add_argument("--seed", type=int, default=0, help="seed for Python, NumPy and torch (default 0)")
     p.add_argument("--data-dir", type=Path, help="Galen data folder for the run (default: the configured one)")
+    p.add_argument("--record", metavar="NAME", help="also write the figures with their provenance to the committed "
+                   "result file evals/results/NAME.json (a benchmark: NAME.<component>.json per component), the "
+                   "files README.md's tables are rendered from (scripts/render_readme.py)")
+    p.add_argument("--results-dir", type=Path, help="folder for --record (default evals/results)")
     return p
 
 
@@ -77,8 +81,12 @@ def _print_summary(summary: dict[str, Any], paths: dict[str, Path], as_json: boo
     if as_json:
         print(json.dumps({**summary, "files": {k: str(v) for k, v in paths.items()}}, default=str))
         return
+    from galen.stats import REFUSED
+
     for k, v in summary["metrics"].items():
-        if v is not None:
+        if v is None and "p95" in k:
+            print(f"  {k:34} {REFUSED} (a tail percentile needs 20 samples)")
+        elif v is not None:
             print(f"  {k:34} {v:.4g}" if isinstance(v, float) else f"  {k:34} {v}")
     for name, reason in (summary.get("unavailable") or {}).items():
         print(f"  unavailable: {name}: {reason}")
@@ -98,6 +106,8 @@ def run_suite_command(a: argparse.Namespace) -> int:
 
     if a.workers < 1 or (a.limit is not None and a.limit < 1):
         raise InvalidInput("--workers and --limit must be at least 1.")
+    if a.record is not None:
+        _check_record_name(a.record)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     label = Path(a.suite).stem
     settings = _settings(a)
@@ -124,8 +134,68 @@ def run_suite_command(a: argparse.Namespace) -> int:
                                "limit": a.limit},
             {"workers": a.workers, "dry_run": a.dry_run, "model_versions": provenance.model_versions(outcomes)})
     paths = write_run(out, summary, outcomes)
+    if a.record:
+        recorded = _record(a, summary, outcomes, settings)
+        paths.update({f"recorded:{p.stem}": p for p in recorded})
     _print_summary(summary, paths, a.json)
+    if a.record and not a.json:
+        for p in recorded:
+            print(f"  recorded: {p}")
     return 0
+
+
+def _check_record_name(name: str) -> None:
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", name) or ".." in name:
+        raise InvalidInput(f"--record {name!r} is not a usable result name.",
+                           hint="Use letters, digits, '.', '_' and '-', e.g. --record routing.test.")
+
+
+def _jsonable(value: Any) -> Any:
+    """The value with NumPy scalars and other non-JSON leaves turned into plain Python."""
+    return json.loads(json.dumps(value, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
+
+
+def _split_of(suite: str) -> str | None:
+    stem = Path(suite).name.removesuffix(".jsonl")
+    return next((s for s in ("dev", "test") if stem.endswith(f".{s}")), None)
+
+
+def _record(a: argparse.Namespace, summary: dict[str, Any], outcomes: list[dict[str, Any]], settings: Any) -> list[Path]:
+    """Write the run's figures with their provenance to ``evals/results/`` (``--record``); returns the files."""
+    from evals.results import write_result
+    from evals.suite import BENCHMARKS, resolve_suite
+
+    command = "galen eval " + " ".join(getattr(a, "argv", None) or [f"--suite {a.suite}", f"--record {a.record}"])
+    run = {"seed": a.seed, "limit": a.limit, "routing_policy": settings.routing_policy,
+           "llm_backend": settings.llm_backend, "answer_writer": settings.answer_writer}
+    written = []
+    if a.suite in BENCHMARKS:
+        for o in outcomes:
+            if not o.get("passed"):
+                continue  # an unavailable component has no figures to record
+            metrics = dict(o.get("metrics") or {})
+            n = o.get("n", metrics.get("n"))
+            if n is None:
+                raise InvalidInput(f"Benchmark component {o['id']} reports no sample count; it cannot be recorded.")
+            if o.get("groups"):
+                metrics["groups"] = o["groups"]
+            extra = {"run": run, "seconds": o.get("seconds"), "versions": o.get("versions"),
+                     "data_sha256": o.get("data_sha256")}
+            name = f"{a.record}.{str(o['id']).split('/', 1)[-1]}"
+            written.append(write_result(name, _jsonable(metrics), n=int(n), kind="bench", split=o.get("split"),
+                                        notes=f"{command}: {o.get('note') or o['id']}", extra=_jsonable(extra),
+                                        directory=a.results_dir))
+        return written
+    metrics = {**summary["metrics"], "groups": summary.get("groups") or {},
+               "failures": [f["id"] for f in summary.get("failures") or []]}
+    extra = {"run": {**run, "workers": a.workers, "dry_run": a.dry_run},
+             "model_versions": (summary.get("provenance") or {}).get("model_versions")}
+    written.append(write_result(a.record, _jsonable(metrics), n=summary["metrics"]["n_cases"], kind="suite",
+                                split=_split_of(a.suite), suite=resolve_suite(a.suite), notes=command,
+                                extra=_jsonable(extra), directory=a.results_dir))
+    return written
 
 
 def compare_command(argv: list[str]) -> int:
@@ -152,7 +222,9 @@ def run_eval_command(args: argparse.Namespace) -> int:
     if argv and argv[0] in ("-h", "--help"):
         _run_parser().print_help()
         return 0
-    return run_suite_command(_run_parser().parse_args(argv))
+    parsed = _run_parser().parse_args(argv)
+    parsed.argv = argv
+    return run_suite_command(parsed)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -58,12 +58,14 @@ def confusion(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
     return {"labels": labels, "matrix": m.tolist(), "per_tool": per_tool}
 
 
-def _latency(outcomes: list[dict[str, Any]]) -> dict[str, float | None]:
+def _latency(outcomes: list[dict[str, Any]]) -> dict[str, float | int | None]:
+    """p50 and mean of per-case latency; p95 only from at least 20 cases (``None`` below: see galen.stats)."""
+    from galen.stats import percentiles
+
     lat = [o["latency_s"] for o in outcomes if o.get("latency_s") is not None]
-    if not lat:
-        return {"latency_p50_s": None, "latency_p95_s": None, "latency_mean_s": None}
-    return {"latency_p50_s": float(np.percentile(lat, 50)), "latency_p95_s": float(np.percentile(lat, 95)),
-            "latency_mean_s": float(np.mean(lat))}
+    p = percentiles(lat, digits=None)
+    return {"latency_p50_s": p["p50"], "latency_p95_s": p["p95"],
+            "latency_mean_s": float(np.mean(lat)) if lat else None, "n_timed": len(lat)}
 
 
 def core_metrics(outcomes: list[dict[str, Any]]) -> dict[str, Any]:

@@ -54,16 +54,19 @@ def plot_confusion(conf: dict[str, Any]) -> str | None:
 
 
 def plot_latency(latencies: list[float]) -> str | None:
-    """Histogram of per-case latency with p50 and p95 marked."""
+    """Histogram of per-case latency with p50 and (from 20 cases on) p95 marked."""
     if not latencies:
         return None
-    import numpy as np
+    from galen.stats import percentiles
 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5, 3))
     ax.hist(latencies, bins=min(30, max(5, len(latencies) // 2)), color="#4c72b0")
+    marks = percentiles(latencies, digits=None)
     for q, style in ((50, "--"), (95, ":")):
-        v = float(np.percentile(latencies, q))
+        v = marks[f"p{q}"]
+        if v is None:
+            continue  # a tail percentile from fewer than 20 cases is not drawn
         ax.axvline(v, color="k", linestyle=style, label=f"p{q} {v:.2f} s")
     ax.set_xlabel("seconds per case")
     ax.set_ylabel("cases")

