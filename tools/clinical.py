@@ -89,8 +89,8 @@ def read_inputs(question: str, ctx: ToolContext, tool: str, readers: dict[str, R
 def arguments_from_inputs(tool_name: str, arguments: dict[str, Any], inputs: list[dict[str, Any]]) -> dict[str, Any]:
     """The tool's arguments with confirmed or corrected ``inputs`` (from :func:`tools.facts.corrections.apply_corrections`).
 
-    Validate and run the result as usual (``tool.validate_arguments`` then ``tool.run``). A what-if
-    is not carried over: the confirmed facts are the patient's.
+    Validate and run the result as usual (``tool.validate_arguments`` then ``tool.run``). A Brock
+    what-if stays a what-if (the patient's actual case is kept apart).
 
     Raises:
         MissingFacts: a required fact is still missing. InvalidInput: a value is out of range.

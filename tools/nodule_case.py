@@ -74,10 +74,11 @@ def _legacy_case(data: dict[str, Any]) -> Case:
 
 
 def earlier(entries: dict[str, Entry]) -> dict[str, Entry]:
-    """Entries carried over from an earlier turn: source ``earlier_result`` (defaults are not carried)."""
+    """Entries carried over from an earlier turn: source ``earlier_result``. Assumptions are not carried
+    (they are assumed afresh) unless the clinician confirmed them (``confirmed``)."""
     out = {}
     for k, e in entries.items():
-        if e.get("source") == "default":
+        if e.get("source") == "default" and not e.get("confirmed"):
             continue
         e = dict(e)
         if e["source"] != "earlier_result":

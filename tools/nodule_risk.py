@@ -205,6 +205,8 @@ def extract_nodule_arguments(question: str, ctx: ToolContext) -> dict[str, Any]:
 def nodule_arguments_from_inputs(arguments: dict[str, Any], inputs: list[dict[str, Any]]) -> dict[str, Any]:
     """Brock arguments rebuilt from confirmed or corrected ``inputs`` (and the earlier ``context``).
 
+    A what-if (``arguments["what_if"]``) stays one: its actual case and baseline are kept.
+
     Raises:
         InvalidInput / MissingFacts: as :func:`extract_nodule_arguments`.
     """
@@ -220,6 +222,10 @@ def nodule_arguments_from_inputs(arguments: dict[str, Any], inputs: list[dict[st
     case.nodules = case.nodules or [{}]
     check(case, {})
     _defaults(case)
+    if arguments.get("what_if") is not None and arguments.get("case"):
+        # a confirmed what-if stays a what-if: the patient's actual case is kept apart from it
+        return arguments_for(case, what_if=arguments["what_if"], baseline=arguments.get("baseline"),
+                             keep_case=Case.from_data(arguments["case"]))
     return arguments_for(case)
 
 

@@ -28,7 +28,7 @@ def brock_args(ctx):
                                    "是", "确认", "没问题", "对的"])
 def test_accept(brock_args, reply):
     new, changed, why = apply_corrections("nodule_malignancy_risk", brock_args["inputs"], reply)
-    assert new == brock_args["inputs"] and changed == [] and why is None
+    assert new == [dict(e, confirmed=True) for e in brock_args["inputs"]] and changed == [] and why is None
 
 
 @pytest.mark.parametrize("reply, changes", [
@@ -51,7 +51,7 @@ def test_corrections_one_or_several_facts(brock_args, reply, changes):
         assert e["value"] == v and e["source"] == "correction" and e["evidence"]
         assert "previous" in e
     untouched = [e for e in new if e["name"] not in changes]
-    assert untouched == [e for e in brock_args["inputs"] if e["name"] not in changes]
+    assert untouched == [dict(e, confirmed=True) for e in brock_args["inputs"] if e["name"] not in changes]
 
 
 def test_confirming_an_assumption_makes_it_a_correction(brock_args):
@@ -136,3 +136,26 @@ def test_a_pronoun_answers_a_missing_sex_but_does_not_change_a_known_one(ctx, br
     male = [dict(x, value="male") if x["name"] == "sex" else x for x in brock_args["inputs"]]
     _, changed, _ = apply_corrections("nodule_malignancy_risk", male, "she is 65")
     assert changed == ["age"]
+
+
+def test_a_confirmed_what_if_stays_a_what_if(ctx):
+    c = ctx()
+    first = BROCK.extract_arguments("69M, 10 mm part-solid RUL nodule, emphysema, no FHx: Brock?", c)
+    c.findings.append({"tool": BROCK.name, "data": BROCK.run(BROCK.validate_arguments(first), c).data})
+    hypo = BROCK.extract_arguments("what if it were spiculated?", c)
+    new, _, _ = apply_corrections("nodule_malignancy_risk", hypo["inputs"], "yes")
+    args = arguments_from_inputs("nodule_malignancy_risk", hypo, new)
+    res = BROCK.run(BROCK.validate_arguments(args), c)
+    assert res.data["what_if"]["changed"] == ["spiculation"] and args["spiculation"] is True
+    assert res.data["case"]["nodules"][0]["spiculation"]["value"] is False  # the patient is not changed
+
+
+def test_confirmed_assumptions_are_carried_as_facts(ctx):
+    c = ctx()
+    first = BROCK.extract_arguments("Brock for 66F, 8 mm solid nodule LLL", c)
+    new, _, _ = apply_corrections("nodule_malignancy_risk", first["inputs"], "looks right")
+    args = arguments_from_inputs("nodule_malignancy_risk", first, new)
+    c.findings.append({"tool": BROCK.name, "data": BROCK.run(BROCK.validate_arguments(args), c).data})
+    later = BROCK.extract_arguments("what if she were 70?", c)
+    emph = next(e for e in later["inputs"] if e["name"] == "emphysema")
+    assert emph["source"] == "earlier_result" and emph["origin"] == "default" and emph["confirmed"] is True

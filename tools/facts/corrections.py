@@ -117,9 +117,9 @@ def apply_corrections(tool_name: str, inputs: list[dict[str, Any]],
 
     Returns:
         ``(new_inputs, changed_names, unrecognised_reason)``. Accepting ("yes", "looks right", "确认")
-        returns the inputs unchanged, ``[]`` and None. A correction returns new entries for the
+        returns the inputs with ``confirmed: True`` added, ``[]`` and None. A correction returns new entries for the
         changed facts (``source`` "correction", ``evidence`` the reply's words, ``previous`` the old
-        value), the names that changed and None. A reply that corrects nothing recognisable (or
+        value; every entry ``confirmed: True``), the names that changed and None. A reply that corrects nothing recognisable (or
         gives an impossible value) returns the inputs unchanged, ``[]`` and a sentence saying which
         facts it can take, in the reply's language.
     """
@@ -127,7 +127,7 @@ def apply_corrections(tool_name: str, inputs: list[dict[str, Any]],
         raise ValueError(f"No confirmation card for tool {tool_name!r}.")
     text = normalise(reply_text or "")
     if _ACCEPT.match(text):
-        return [dict(e) for e in inputs], [], None
+        return confirmed(inputs), [], None
     facts = [f for f in _read(tool_name, text) if f.value is not None]
     if not facts:
         return [dict(e) for e in inputs], [], _unrecognised(tool_name, reply_text)
@@ -168,4 +168,10 @@ def apply_corrections(tool_name: str, inputs: list[dict[str, Any]],
             continue
         if f.name not in changed:
             changed.append(f.name)
-    return new, changed, None
+    return confirmed(new), changed, None
+
+
+def confirmed(inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The inputs marked ``confirmed`` (the clinician saw them and accepted or corrected them): later
+    turns carry a confirmed assumption as a fact instead of assuming it again."""
+    return [dict(e, confirmed=True) for e in inputs]

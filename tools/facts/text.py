@@ -109,6 +109,8 @@ def describe(entry: dict[str, Any]) -> str:
         shown = f"nodule {entry['nodule']} {shown}"
     if entry["source"] == "default":
         return f"{shown} (assumed: {entry.get('note') or 'not stated'}; confirm)"
+    if entry.get("origin") == "default":
+        return f"{shown} (assumed, confirmed earlier in this thread)"
     evidence = entry.get("evidence") or ""
     tag = {"segment_image": " (segment_image)", "classify_image": " (classify_image)",
            "earlier_result": " (earlier in this thread)", "correction": " (your correction)",
