@@ -116,6 +116,13 @@ def _person_names(path: Path, kind: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def safe_name(path: Path | str) -> str:
+    """The file's name fit to show or store: scrubbed, and free of the person names in its own DICOM header."""
+    path = Path(path)
+    kind = "dicom-folder" if path.is_dir() else "dicom" if _suffix(path) in (".dcm", ".dicom", ".ima", "") else "other"
+    return scrub_filename(path.name, _person_names(path, kind))
+
+
 def store_attachment(path: Path, settings: Settings) -> Attachment:
     """Validate, de-identify (DICOM) and store one attachment; returns its workspace record.
 

@@ -142,6 +142,22 @@ class Workspace:
                 gr.update(label=t(lang, "tab_steps")),
                 *(gr.update(label=t(lang, f"tab_{k}")) for k in ("images", "molecules", "citations", "downloads")))
 
+    @staticmethod
+    def on_pick_language(lang: str, session: dict[str, str]) -> dict[str, str]:
+        """The person picked the interface language: it no longer follows the questions'."""
+        return {**(session or {}), "lang": lang}
+
+    @staticmethod
+    def turn_language(text: str, lang: str, session: dict[str, str] | None) -> str:
+        """The interface language for a turn: the person's pick, else the question's (answers always
+        follow the question's language; see agent.i18n)."""
+        from agent.i18n import answer_language
+
+        picked = (session or {}).get("lang")
+        if picked in ("en", "zh"):
+            return str(picked)
+        return answer_language(text) if text else lang
+
     def on_slice(self, index: float, shown: list[list[str]]):
         if not shown:
             return gr.update(value=None, label=None)
@@ -185,20 +201,27 @@ class Workspace:
         message = message if isinstance(message, dict) else {}
         text = str(message.get("text") or "").strip()
         owner = self.owner(request)
+        lang = self.turn_language(text, lang, session)
+        pick = {"lang": session["lang"]} if isinstance(session, dict) and session.get("lang") in ("en", "zh") else {}
         thread_id = self.open_thread(session, owner)
         new_thread = not thread_id
         thread_id = thread_id or uuid.uuid4().hex[:12]
         # The history shown is the thread's own, read on the server; the browser's copy is never used.
         chat = [] if new_thread else self.history(thread_id, owner)
         files, refused = self._accept(message.get("files") or [])
-        names = [scrub_filename(Path(f).name) for f in files]
+        from agent.workspace import safe_name
+
+        names = [safe_name(f) for f in files]
         study = [str(fetched.folder)] if fetched is not None and getattr(fetched, "folder", None) else []
-        chat.append({"role": "user", "content": text + (f"\n\n📎 {t(lang, 'attached')}: {', '.join(names)}" if names else "")})
+        # The message is shown as the thread stores it (scrubbed unless raw text is kept), as a reload would.
+        shown = text if self.settings.keep_raw_text else scrub(text)
+        chat.append({"role": "user", "content": shown + (f"\n\n📎 {t(lang, 'attached')}: {', '.join(names)}" if names else "")})
         keep = (gr.update(), gr.update(), *(gr.update() for _ in range(PANELS)))
-        session = {"thread_id": "" if new_thread else thread_id}
+        session = {"thread_id": "" if new_thread else thread_id, **pick}
 
         def emit(msg_box: Any, new_session: dict[str, str], threads: Any, panel_values: tuple[Any, ...]):
-            return (msg_box, chat, new_session, threads, *panel_values)
+            # the last output is the language switch: it follows the question unless the person picked one
+            return (msg_box, chat, new_session, threads, *panel_values, gr.update(value=lang))
 
         try:
             problem = (t(lang, "upload_refused") if refused else None) or self._check_files(files, lang) or (
@@ -235,9 +258,10 @@ class Workspace:
                     chat[-1]["content"] = f"{draft}\n\n_({t(lang, 'draft')})_"
                     yield emit(gr.update(), session, gr.update(), keep[2:])
                 elif kind == "result":
-                    new_session = {"thread_id": payload.thread_id}
+                    new_session = {**session, "thread_id": payload.thread_id}
                     if files:  # the stored study, summarised under the question ("CT, 1 series, 64 slices…")
-                        chat[-2]["content"] = text + "\n\n" + "\n".join(f"📎 {s}" for s in self._summaries(files))
+                        chat[-2]["content"] = (text if self.settings.keep_raw_text else scrub(text)) + "\n\n" + "\n".join(
+                            f"📎 {s}" for s in self._summaries(files))
                     chat[-1]["content"] = panels.answer_markdown(payload, lang)
                     yield emit(gr.update(value=None, interactive=True), new_session,
                                self.threads_update(owner, payload.thread_id, lang),
@@ -320,11 +344,11 @@ class Workspace:
 
         out = []
         for f in files:
-            name = scrub_filename(Path(f).name)
             try:
-                out.append(f"{name}: {store_attachment(Path(f), self.settings).summary}")
+                stored = store_attachment(Path(f), self.settings)
+                out.append(f"{stored.name}: {stored.summary}")
             except GalenError:
-                out.append(name)
+                out.append(scrub_filename(Path(f).name))
         return out
 
     def _check_files(self, files: list[str], lang: str) -> str | None:
@@ -394,7 +418,8 @@ def build_app(agent_or_settings: Any = None) -> gr.Blocks:
         assert len(panel_outputs) == PANELS
         app.load(ws.on_load, [session, lang], [session, chatbot, threads, header])
         # The chatbot is an output only: a history sent by the client is never read.
-        submitted = box.submit(ws.on_submit, [box, session, lang, fetched], [box, chatbot, session, threads, *panel_outputs])
+        submitted = box.submit(ws.on_submit, [box, session, lang, fetched],
+                               [box, chatbot, session, threads, *panel_outputs, lang])
         if pacs is not None:
             pacs["find"].click(ws.pacs.on_find, [pacs["patient"], pacs["accession"], pacs["modality"], pacs["date"], lang],
                                [pacs["table"], pacs["rows"], pacs["note"]])
@@ -404,6 +429,7 @@ def build_app(agent_or_settings: Any = None) -> gr.Blocks:
             pacs["send"].click(ws.pacs.on_send, [pacs["prepared"], lang], [pacs["results"], pacs["send"]])
         threads.input(ws.on_select, [threads, session, lang], [session, chatbot, *panel_outputs])
         new_btn.click(ws.on_new, [session, lang], [session, chatbot, threads, *panel_outputs])
+        lang.input(ws.on_pick_language, [lang, session], [session])
         lang.change(ws.on_language, [lang, session], [header, box, threads, new_btn, chatbot, table, files, slider,
                                                  steps_box, tab_images, tab_molecules, tab_citations, tab_downloads])
         slider.change(ws.on_slice, [slider, shown], [image])
