@@ -25,7 +25,7 @@ _NODULE_KEYS = ("long_mm", "short_mm", "mean_mm", "diameter_mm", "volume_mm3", "
                 "type", "status", "juxtapleural", "airway_level", "benign", "spiculated", "brock", "herder", "vdt_days",
                 "persistent", "proven_benign", "prior_category", "volumetry", "cyst_wall", "multilocular", "cyst_change",
                 "group_count", "lesion_id", "upper_lobe")
-_UNITS = {"brock": "%", "herder": "%", "vdt_days": " days"}
+_UNITS = {"brock": "%", "herder": "%", "vdt_days": " days", "solid_mm": " mm", "prior_mm": " mm"}
 
 
 @dataclass
@@ -266,8 +266,15 @@ def thread_case(findings: list[dict[str, Any]]) -> tuple[Case, dict | None, int 
 
 def _mention_nodule(m: Mention, q: QuestionFacts, src: str, index: int) -> Nodule:
     size = m.facts.get("diameter_mm") or m.facts.get("long_mm") or m.facts.get("volume_mm3")
-    label = (f"the {size:g} {'mm3' if 'volume_mm3' in m.facts and 'diameter_mm' not in m.facts else 'mm'} nodule"
-             if size else f"nodule {index}")
+    bounds = m.facts.get("range_mm")
+    if size:
+        label = f"the {size:g} {'mm3' if 'volume_mm3' in m.facts and 'diameter_mm' not in m.facts else 'mm'} nodule"
+    elif bounds:
+        lo, hi = bounds
+        label = ("the nodules smaller than " + f"{hi:g} mm" if lo == float("-inf") else
+                 f"the nodules larger than {lo:g} mm" if hi == float("inf") else f"the nodules of {lo:g}-{hi:g} mm")
+    else:
+        label = f"nodule {index}"
     n = Nodule(f"{label} ({src})")
     for key, value in m.facts.items():
         if key == "largest":

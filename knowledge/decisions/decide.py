@@ -29,7 +29,8 @@ ASK = {
     "solid": "the size of the solid component (mm)",
     "prior_category": "the Lung-RADS category the nodule had at the previous scan",
 }
-FACT_NAMES = {"type": "type", "size": "size", "solid": "solid component", "risk": "risk", "exam": "exam",
+FACT_NAMES = {"type": "type", "size": "size", "solid": "solid component", "solid_mm": "solid component",
+              "risk": "risk", "exam": "exam",
               "status": "status", "multiple": "number of nodules", "brock": "Brock probability",
               "herder": "Herder probability", "vdt_days": "volume doubling time", "persistent": "persistent",
               "juxtapleural": "juxtapleural", "airway_level": "airway level", "prior_category": "previous category",
@@ -172,6 +173,12 @@ def _count(n: Nodule) -> int:
     return int(v) if isinstance(v, int) and not isinstance(v, bool) and v > 1 else 1
 
 
+def _how_many(nodules: list[Nodule]) -> str:
+    """"3", or "several (number not stated)" when a group's count was not given."""
+    unsure = any(n.facts.get("group_count") is not None and "several" in n.facts["group_count"].detail for n in nodules)
+    return "several (number not stated)" if unsure else str(sum(_count(n) for n in nodules))
+
+
 def _fleischner_units(table: Table, nodules: list[Nodule]) -> list[Nodule]:
     if len(nodules) == 1 and _count(nodules[0]) == 1:
         u = nodules[0].copy()
@@ -215,10 +222,9 @@ def _decide_fleischner(table: Table, case: Case) -> Decision:
     evaluated = [(u, first_match(table, table.rows, u, case)) for u in units]
     unit, row, rest = _pick(table, evaluated)
     reasons = _reasons(table, row, unit, case)
-    cites = [row.cite, table.measure_cite]
+    cites = [row.cite] + ([table.measure_cite] if "size" in row.when else [])
     if unit.value("multiple") or len(case.nodules) > 1:
-        total = sum(_count(n) for n in case.nodules)
-        reasons.insert(0, f"nodules: {total} — " + "; ".join(n.name for n in case.nodules)
+        reasons.insert(0, f"nodules: {_how_many(case.nodules)} — " + "; ".join(n.name for n in case.nodules)
                        + (". " if rest else "; ") + "management is guided by the most suspicious nodule")
         cites.append(table.multiple_cite)
     notes = [text for text, c in caveats(table, row, unit, case)]
@@ -292,13 +298,13 @@ def _lung_rads_decision(table: Table, case: Case, row: Row, category: str, manag
         cites.append(s_mod.cite)
         reasons.append(f"S modifier: {case.facts[next(k for k in s_mod.when_any if case.value(k))].text()} — "
                        f"{case.facts[next(k for k in s_mod.when_any if case.value(k))].source}")
-    if unit is not None:
+    if unit is not None and ({"size", "solid"} & set(row.when)):
         cites.append(table.measure_cite)
         if unit.value("status") == "growing" and "computed" in unit.facts["status"].source and table.growth_cite:
             cites.append(table.growth_cite)
     if len(case.nodules) > 1:
-        reasons.insert(0, f"nodules: {len(case.nodules)} — the exam takes the category of the most suspicious "
-                          f"finding ({unit.name if unit else ''})")
+        reasons.insert(0, f"nodules: {_how_many(case.nodules)} — the exam takes the category of the most "
+                          f"suspicious finding ({unit.name if unit else ''})")
         cites.append(table.multiple_cite)
     return Decision(table.id, table.name, row.id, row.label, management,
                     f"{table.name} category {shown} ({name}): {management}", category=shown,
@@ -321,9 +327,10 @@ def _decide_bts(table: Table, case: Case) -> Decision:
     evaluated = [(n, first_match(table, table.rows, n, case)) for n in nodules]
     unit, row, rest = _pick(table, evaluated)
     reasons = _reasons(table, row, unit, case)
-    cites = [row.cite, table.measure_cite]
+    cites = [row.cite] + ([table.measure_cite] if "size" in row.when else [])
     if len(case.nodules) > 1:
-        reasons.insert(0, f"nodules: {len(case.nodules)} — management follows the most suspicious ({unit.name})")
+        reasons.insert(0, f"nodules: {_how_many(case.nodules)} — management follows the most suspicious "
+                          f"({unit.name})")
     notes = []
     if unit.value("juxtapleural") is True:
         notes.append("BTS also says a nodule with the typical appearance of a perifissural node needs no follow-up; "

@@ -176,11 +176,15 @@ def first_match(table: Table, rows: list[Row], nodule: Nodule | None, case: Case
         where = [dict(zip([o for o in keys if o != k], rest, strict=True)) for rest, s in groups.items() if len(s) > 1]
         if where:
             matters[k] = where
-    # Ask first for what matters everywhere: a fact that matters only for one value of another open
-    # fact (the prior category, only for a stable nodule) waits until that one is known.
-    first = [k for k, where in matters.items()
-             if not any(j in matters and len({w[j] for w in where}) == 1 for j in keys if j != k)]
-    return Outcome(None, candidates, first or list(matters) or keys)
+    # Ask first for what matters, in the table's order of questions; a fact that matters only for one
+    # value of a fact already asked (the prior category, only for a stable nodule at a follow-up
+    # screen) waits until that one is answered.
+    order = list(table.askable)
+    first: list[str] = []
+    for k in sorted(matters, key=lambda k: order.index(k) if k in order else len(order)):
+        if not any(len({w[j] for w in matters[k]}) == 1 for j in first):
+            first.append(k)
+    return Outcome(None, candidates, first or keys)
 
 
 def caveats(table: Table, row: Row, nodule: Nodule | None, case: Case) -> list[tuple[str, Any]]:

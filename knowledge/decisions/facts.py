@@ -150,9 +150,15 @@ def guideline_size(nodule: Nodule, measure: Measure, *, solid: bool = False) -> 
 
 
 def _bounded(nodule: Nodule) -> Size:
-    """A size known only as a range: ``range_mm`` = (low, high), either end open (±inf)."""
+    """A size known only as a range: ``range_mm`` = (low, high), either end open (±inf); a part-solid
+    nodule whose solid component alone is given is at least that large."""
     f = nodule.facts.get("range_mm")
     if f is None or not isinstance(f.value, tuple):
+        solid = nodule.facts.get("solid_mm")
+        if solid is not None and _num(solid.value) is not None:
+            v = float(solid.value)
+            return Size(None, None, f"at least {v:g} mm (its solid component; the total size is not stated)",
+                        solid.source, bounds=(v, float("inf")))
         return Size(None, None, "")
     lo, hi = (float(x) for x in f.value)
     how = (f"smaller than {hi:g} mm" if lo == float("-inf") else f"larger than {lo:g} mm" if hi == float("inf")
