@@ -8,46 +8,62 @@ from pydantic import BaseModel, Field
 
 from galen.errors import InvalidInput, MissingFacts
 from tools.base import GalenTool, ToolContext, ToolResult
-from tools.extract import find_smiles
 
 
 class PredictPropertiesArgs(BaseModel):
     smiles: list[str] = Field(
         min_length=1, max_length=50, description="Molecules as SMILES strings (or drug names resolved to SMILES)."
     )
-
-
-def _resolve_names(question: str) -> list[tuple[str, str]]:
-    """(name, SMILES) for drug names in the question, if the offline name table is available."""
-    try:
-        from specialists.molecules.names import find_drug_names
-    except ImportError:
-        return []
-    return find_drug_names(question)
+    labels: list[str] = Field(default_factory=list, description="The drug name (or '') each molecule was named by.")
+    asked: list[str] = Field(default_factory=list, description="Property keys the question asked for (answered first).")
 
 
 def extract_molecules(question: str) -> list[str]:
-    """SMILES strings named in the question, directly or by drug name.
+    """SMILES strings named in the question, directly or by drug name (brand, salt, Chinese names too).
 
     Raises:
         InvalidInput: a SMILES-looking token does not parse and nothing else was given.
         MissingFacts: no molecule at all.
     """
-    tokens = find_smiles(question)
-    valid = [t.text for t in tokens if t.valid]
-    named = [smi for _, smi in _resolve_names(question)]
-    found = list(dict.fromkeys(valid + named))
-    if found:
-        return found
-    bad = [t.text for t in tokens if not t.valid]
-    if bad:
+    return [smi for smi, _ in _molecules_with_labels(question)]
+
+
+def _molecules_with_labels(question: str) -> list[tuple[str, str]]:
+    from specialists.molecules.mentions import find_molecules
+
+    found = find_molecules(question)
+    out: dict[str, str] = {t.text: "" for t in found.valid}
+    for n in found.names:
+        out.setdefault(n.smiles, n.name)
+    if out:
+        return list(out.items())
+    if found.invalid:
         from specialists.molecules.chem import parse_smiles
 
-        parse_smiles(bad[0])  # raises InvalidInput with the specific problem
+        parse_smiles(found.invalid[0].text)  # raises InvalidInput with the specific problem
     raise MissingFacts(
         "Which molecule? No SMILES string or known drug name was found in the question.",
         missing=["molecule (SMILES or drug name)"],
     )
+
+
+def asked_properties(question: str) -> list[str]:
+    """Property keys a question names ("TPSA", "molecular weight", "rotatable bond count")."""
+    import re
+
+    from specialists.molecules.lexicon import NAMES
+
+    t = question.replace("-", " ")
+    extra = {"rotatable_bonds": r"rotatable\s+bond", "heavy_atoms": r"heavy\s+atom", "aromatic_rings": r"aromatic\s+ring",
+             "hbd": r"h\s?bond\s+donor|donors?", "hba": r"h\s?bond\s+acceptor|acceptors?"}
+    found = []
+    for key, alts in NAMES.items():
+        pats = alts + ([extra[key]] if key in extra else [])
+        if any(re.search(p, t, re.I) for p in pats):
+            found.append(key)
+    if re.search(r"\bbbb\b|blood[\s-]brain|brain[\s-]penetra|cns\s+penetra", t, re.I):
+        found.append("bbb")
+    return found
 
 
 class PredictPropertiesTool(GalenTool):
@@ -72,7 +88,8 @@ class PredictPropertiesTool(GalenTool):
         return True, "ready (RDKit descriptors; learned logS/BBB weights missing: run `galen train properties`)"
 
     def extract_arguments(self, question: str, ctx: ToolContext) -> dict[str, Any]:
-        return {"smiles": extract_molecules(question)}
+        found = _molecules_with_labels(question)
+        return {"smiles": [s for s, _ in found], "labels": [n for _, n in found], "asked": asked_properties(question)}
 
     def run(self, args: BaseModel, ctx: ToolContext) -> ToolResult:
         from specialists.molecules.properties import VERSION, compute_properties
@@ -80,9 +97,13 @@ class PredictPropertiesTool(GalenTool):
         assert isinstance(args, PredictPropertiesArgs)
         rows = []
         facts: list[str] = []
-        for smi in args.smiles:
+        labels = args.labels if len(args.labels) == len(args.smiles) else [""] * len(args.smiles)
+        for smi, label in zip(args.smiles, labels, strict=True):
             p = compute_properties(smi)  # InvalidInput names the problem with this SMILES
-            rows.append(p.to_dict())
+            rows.append(p.to_dict() | ({"name": label} if label else {}))
+            asked = _asked_fact(p, label, args.asked)
+            if asked:
+                facts.append(asked)
             alerts = ", ".join(f"{a.catalogue}: {a.name}" for a in p.alerts) or "none"
             facts.append(
                 f"{p.smiles}: MW {p.mw:.2f} g/mol, logP {p.logp:.2f}, TPSA {p.tpsa:.1f} Å², "
@@ -111,6 +132,20 @@ class PredictPropertiesTool(GalenTool):
             warnings=warnings,
             grounding_query="Lipinski rule of five Veber rules PAINS Brenk alerts QED SA score interpretation",
         )
+
+
+_ASKED = {"mw": ("molecular weight", "{:.2f} g/mol"), "logp": ("logP (Crippen)", "{:.2f}"), "tpsa": ("TPSA", "{:.1f} Å²"),
+          "hbd": ("H-bond donors", "{}"), "hba": ("H-bond acceptors", "{}"), "rotatable_bonds": ("rotatable bonds", "{}"),
+          "heavy_atoms": ("heavy atoms", "{}"), "qed": ("QED", "{:.3f}"), "sa_score": ("SA score", "{:.2f}")}
+
+
+def _asked_fact(p, label: str, asked: list[str]) -> str | None:
+    """The properties the question asked for, first and by name: "imatinib: TPSA 86.3 Å²"."""
+    parts = [f"{_ASKED[k][0]} {_ASKED[k][1].format(getattr(p, k))}" for k in asked if k in _ASKED]
+    if not parts:
+        return None
+    who = f"{label} ({p.smiles})" if label else p.smiles
+    return f"{who}: " + ", ".join(parts) + "."
 
 
 def _add_learned_predictions(rows: list[dict[str, Any]], versions: dict[str, str]) -> tuple[list[str], list[str]]:
@@ -180,6 +215,7 @@ class DesignMoleculesTool(GalenTool):
         parsed = parse_design_request(
             question, fill=ctx.fill if s.design_llm_fill else None,
             method=s.design_method, time_budget_s=s.design_time_budget_s, oracle_budget=s.design_oracle_budget,
+            chem_filter=s.design_chem_filter,
         )
         return {"request": parsed.request.model_dump(), "notes": parsed.notes}
 
@@ -188,6 +224,7 @@ class DesignMoleculesTool(GalenTool):
 
         from specialists.molecules.design import design
         from specialists.molecules.export import write_csv, write_grid, write_sdf
+        from specialists.molecules.report import molecule_line
         from specialists.molecules.request import DesignRequest
 
         assert isinstance(args, DesignMoleculesArgs)
@@ -197,36 +234,32 @@ class DesignMoleculesTool(GalenTool):
             raise InvalidInput(f"The design request is not valid: {e.errors()[0]['msg']}.") from e
         result = design(req)
         mols = result.molecules
+        if not mols:
+            raise InvalidInput(
+                f"No molecule met every constraint of the request ({req.describe()}) within the search budget "
+                f"({result.scored} candidates scored, stopped by {result.stopped}). " + " ".join(result.notes),
+                hint="Relax the constraint the closest molecules miss, or raise the search budget.",
+            )
         ctx.workdir.mkdir(parents=True, exist_ok=True)
-        artifacts = []
-        if mols:
-            from tools.base import Artifact
+        from tools.base import Artifact
 
-            grid = write_grid(mols, ctx.workdir / "design_grid.png")
-            sdf = write_sdf(mols, ctx.workdir / "design.sdf")
-            table = write_csv(mols, ctx.workdir / "design.csv")
-            artifacts = [
-                Artifact(path=str(grid), kind="image", label=f"Top {min(12, len(mols))} designed molecules with scores"),
-                Artifact(path=str(sdf), kind="sdf", label=f"{len(mols)} designed molecules (SDF)"),
-                Artifact(path=str(table), kind="csv", label="Ranked table: properties, constraints, similarity, alerts"),
-            ]
+        grid = write_grid(mols, ctx.workdir / "design_grid.png")
+        sdf = write_sdf(mols, ctx.workdir / "design.sdf")
+        table = write_csv(mols, ctx.workdir / "design.csv")
+        artifacts = [
+            Artifact(path=str(grid), kind="image", label=f"Top {min(12, len(mols))} designed molecules with scores"),
+            Artifact(path=str(sdf), kind="sdf", label=f"{len(mols)} designed molecules (SDF)"),
+            Artifact(path=str(table), kind="csv", label="Ranked table: properties, constraints, similarity, alerts"),
+        ]
         facts = [
             f"design_molecules returned {len(mols)} of {req.count} requested molecules ({req.describe()}); "
             f"{result.scored} candidates were scored and {result.passed} passed every constraint "
-            f"(method {'graph GA' if req.method == 'ga' else 'REINVENT RL'}, {result.seconds:.1f} s).",
+            f"(method {'graph GA' if req.method == 'ga' else 'REINVENT RL'}, {result.seconds:.1f} s). Every constraint "
+            f"was checked on unrounded values with the comparison asked; values are shown with enough digits to "
+            f"say so.",
+            *[molecule_line(i, m, req) for i, m in enumerate(mols, start=1)],
             f"Ranking: {result.score_formula}.",
         ]
-        for i, m in enumerate(mols[:5], start=1):
-            p = m.properties
-            sim = f", similarity {m.similarity:.3f} to the nearest reference" if m.similarity is not None else ""
-            learned = ""
-            if "logs" in p:
-                learned = f", predicted logS {p['logs']:.2f}, predicted BBB probability {p['bbb']:.3f}"
-            facts.append(
-                f"#{i} {m.smiles}: score {m.score:.4f}, MW {p['mw']:.2f}, logP {p['logp']:.2f}, TPSA {p['tpsa']:.1f}, "
-                f"HBD {p['hbd']}, HBA {p['hba']}, QED {p['qed']:.3f}, SA score {p['sa_score']:.2f}{sim}{learned}; "
-                f"all {len(m.constraints)} constraints met."
-            )
         warnings = list(args.notes) + list(result.notes)
         if any(not m.uncertainty.get("in_domain", True) for m in mols):
             warnings.append("Some molecules are outside the learned models' applicability domain; their predicted "
@@ -234,7 +267,8 @@ class DesignMoleculesTool(GalenTool):
         data = {
             "molecules": [
                 {"smiles": m.smiles, "properties": m.properties, "constraints": m.constraints, "score": m.score,
-                 "similarity": m.similarity, "alerts": m.alerts, "uncertainty": m.uncertainty}
+                 "similarity": m.similarity, "alerts": m.alerts, "warnings": m.warnings, "findings": m.findings,
+                 "novel": m.novel, "uncertainty": m.uncertainty}
                 for m in mols
             ],
             "scored": result.scored, "passed": result.passed, "requested": req.count, "method": req.method,
@@ -242,7 +276,7 @@ class DesignMoleculesTool(GalenTool):
             "request": req.model_dump(),
         }
         return ToolResult(
-            tool=self.name, summary=" ".join(facts[:1] + facts[2:4]), facts=facts, data=data, artifacts=artifacts,
+            tool=self.name, summary=" ".join(facts[:3]), facts=facts, data=data, artifacts=artifacts,
             versions=result.versions, warnings=warnings,
             grounding_query="medicinal chemistry design drug-likeness Lipinski PAINS solubility blood-brain barrier",
         )

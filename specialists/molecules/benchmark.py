@@ -22,50 +22,24 @@ SUITE = Path(__file__).resolve().parents[2] / "evals" / "suites" / "design.jsonl
 
 
 def check_molecules(molecules: list[dict[str, Any]], expect: dict[str, Any], references: list[str]) -> list[str]:
-    """Problems with ``molecules`` (each with a ``smiles``) against ``expect.molecules``; [] when all hold."""
-    from rdkit import Chem, DataStructs
-    from rdkit.Chem import rdFingerprintGenerator
+    """Problems with ``molecules`` (each with a ``smiles``) against ``expect.molecules``; [] when all hold.
 
-    from specialists.molecules.properties import compute_properties
+    Delegates to :func:`specialists.molecules.recheck.check`, the one re-checker (strict bounds,
+    alerts, substructure, chemical sense), and adds a canonical-SMILES check.
+    """
+    from rdkit import Chem
 
-    problems: list[str] = []
-    want = expect.get("count", 0)
-    if len(molecules) < want:
-        problems.append(f"returned {len(molecules)} < {want}")
+    from specialists.molecules.chem import quiet_rdkit
+    from specialists.molecules.recheck import check
+
     smiles = [m["smiles"] for m in molecules]
-    if len(set(smiles)) != len(smiles):
-        problems.append("duplicates")
-    cons = expect.get("constraints", {})
-    learned = {}
-    if ("logs" in cons or "bbb" in cons) and smiles:
-        from specialists.molecules.learned import predict_learned
-
-        learned = {p.smiles: p for p in predict_learned(smiles)}
-    gen = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
-    ref_fps = [gen.GetFingerprint(Chem.MolFromSmiles(r)) for r in references]
-    sub = Chem.MolFromSmiles(expect["substructure"]) if expect.get("substructure") else None
-    for s in smiles:
-        mol = Chem.MolFromSmiles(s)
-        if mol is None or Chem.MolToSmiles(mol) != s:
-            problems.append(f"{s}: not a canonical valid SMILES")
-            continue
-        p = compute_properties(mol)
-        values = {"mw": p.mw, "logp": p.logp, "tpsa": p.tpsa, "hbd": p.hbd, "hba": p.hba,
-                  "rotatable_bonds": p.rotatable_bonds, "qed": p.qed, "sa_score": p.sa_score, "heavy_atoms": p.heavy_atoms}
-        if s in learned:
-            values["logs"], values["bbb"] = learned[s].logs, learned[s].bbb_probability
-        if ref_fps:
-            values["similarity"] = max(DataStructs.BulkTanimotoSimilarity(gen.GetFingerprint(mol), ref_fps))
-        for key, (lo, hi) in cons.items():
-            v = values.get(key)
-            if v is None or (lo is not None and v < lo - 1e-9) or (hi is not None and v > hi + 1e-9):
-                problems.append(f"{s}: {key}={v} outside [{lo}, {hi}]")
-        for cat in expect.get("no_alerts", []):
-            hits = [a.name for a in p.alerts if a.catalogue == cat]
-            if hits:
-                problems.append(f"{s}: {cat} alert {hits[0]}")
-        if sub is not None and not mol.HasSubstructMatch(sub):
-            problems.append(f"{s}: lacks {expect['substructure']}")
+    out = check(smiles, references, expect)
+    problems = list(out["problems"])
+    with quiet_rdkit():
+        for s in smiles:
+            mol = Chem.MolFromSmiles(s)
+            if mol is not None and Chem.MolToSmiles(mol) != s:
+                problems.append(f"{s}: not canonical")
     return problems
 
 

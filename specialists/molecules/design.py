@@ -7,6 +7,7 @@ against every constraint by recomputation (:class:`Scorer`), and ranked by its s
 
 from __future__ import annotations
 
+import collections
 import random
 import time
 from dataclasses import asdict, dataclass, field
@@ -39,27 +40,43 @@ class DesignResult:
 
 
 def _seed_molecules(req: DesignRequest, rng: random.Random, n: int = 80) -> list:
-    """Starting molecules for the GA: the references, the scaffold, and drug-like molecules."""
+    """Starting molecules for the GA: the references and the motifs to keep; with no reference
+    (de novo design), samples of the generative prior and MOSES molecules holding every kept motif."""
     from rdkit import Chem
 
     from specialists.molecules.chem import quiet_rdkit
 
     seeds = [Chem.MolFromSmiles(s) for s in req.references]
-    if req.scaffold:
-        seeds.append(Chem.MolFromSmiles(req.scaffold))
+    seeds += [m for m in (Chem.MolFromSmiles(x.smiles) for x in req.kept if x.smiles) if m is not None]
     if req.references:
         return seeds
-    pool = _generic_pool()
-    core = Chem.MolFromSmiles(req.scaffold) if req.scaffold else None
-    picks = rng.sample(pool, min(len(pool), 4 * n))
+    queries = [q for q in (x.mol() for x in req.kept) if q is not None]
+    pool = _prior_samples(req.seed) + rng.sample(_generic_pool(), min(len(_generic_pool()), 4 * n))
     with quiet_rdkit():
-        for s in picks:
+        for s in pool:
             m = Chem.MolFromSmiles(s)
-            if m is not None and (core is None or m.HasSubstructMatch(core)):
+            if m is not None and all(m.HasSubstructMatch(q) for q in queries):
                 seeds.append(m)
             if len(seeds) >= n:
                 break
     return seeds
+
+
+@lru_cache(maxsize=4)
+def _prior_samples(seed: int, n: int = 128) -> list[str]:
+    """Molecules sampled from the shipped generative prior (none when its weights are missing)."""
+    try:
+        import torch
+
+        from specialists.molecules.assets import torch_single_thread
+        from specialists.molecules.prior import load_prior
+
+        prior = load_prior()
+        with torch_single_thread():
+            smiles, _, _ = prior.sample(n, generator=torch.Generator().manual_seed(seed))
+    except ModelUnavailable:
+        return []
+    return [s for s in smiles if s]
 
 
 @lru_cache(maxsize=1)
@@ -85,6 +102,9 @@ def design(req: DesignRequest) -> DesignResult:
     """
     check_feasible(req)
     _refuse_restricted_references(req)
+    from specialists.molecules.feasibility import refuse_if_unreachable
+
+    conflicts = refuse_if_unreachable(req)
     start = time.monotonic()
     deadline = start + req.time_budget_s
     target = req.count * _OVERSAMPLE
@@ -113,26 +133,48 @@ def design(req: DesignRequest) -> DesignResult:
         _add_learned(top)
     notes = []
     if removed:
-        notes.append(f"{len(removed)} generated molecule(s) were removed because they belong to controlled-substance "
-                     f"or chemical-weapon classes ({', '.join(sorted(removed))}).")
+        notes.append(f"{sum(removed.values())} generated molecule(s) were removed because they belong to "
+                     f"controlled-substance or chemical-weapon classes ({', '.join(sorted(removed))}).")
+    rejected = collections.Counter(f for s in scorer.cache.values() if s.constraints.get("chemical_sense") is False
+                                   for f in s.findings)
+    if rejected:
+        common = "; ".join(f"{k} ×{v}" for k, v in rejected.most_common(4))
+        notes.append(f"The chemical-sense filter set aside {sum(1 for s in scorer.cache.values() if s.constraints.get('chemical_sense') is False)} "
+                     f"candidate(s) (most often: {common}).")
+    if req.novel and top:
+        from specialists.molecules.novelty import checked_sets
+
+        notes.append(f"Every molecule returned is novel: absent from {checked_sets()} (InChIKey connectivity layer).")
     if len(top) < req.count:
         notes.append(
             f"Only {len(top)} of the {req.count} requested molecules passed every constraint within the budget "
             f"({scorer.calls} candidates scored, stopped by {stopped})."
         )
+        notes += closest_misses(scorer, req)
+        notes += [f"Reference molecules suggest why: {c}." for c in conflicts]
     return DesignResult(top, scorer.calls, len(passed), req.count, req.method, stopped,
                         round(time.monotonic() - start, 2), versions=versions, notes=notes)
 
 
-def _screen(mols: list[Scored]) -> tuple[list[Scored], set[str]]:
-    """Drop molecules in restricted classes; returns the kept ones and the class labels removed."""
+def closest_misses(scorer: Scorer, req: DesignRequest, n: int = 3) -> list[str]:
+    """The best-scoring molecules that failed, each with the constraints it misses and by how much."""
+    from specialists.molecules.report import miss_text
+
+    failed = sorted((s for s in scorer.cache.values() if not s.passed), key=lambda s: (-s.score, s.smiles))[:n]
+    if not failed:
+        return []
+    return ["Closest molecules found: " + "; ".join(f"{s.smiles} misses {miss_text(s, req)}" for s in failed) + "."]
+
+
+def _screen(mols: list[Scored]) -> tuple[list[Scored], collections.Counter]:
+    """Drop molecules in restricted classes; returns the kept ones and how many of each class were removed."""
     from specialists.molecules.screening import restricted_matches
 
-    kept, removed = [], set()
+    kept, removed = [], collections.Counter()
     for m in mols:
         hits = restricted_matches(m.smiles)
         if hits:
-            removed.update(h.label for h in hits)
+            removed.update({h.label: 1 for h in hits})
         else:
             kept.append(m)
     return kept, removed
@@ -142,7 +184,7 @@ def _refuse_restricted_references(req: DesignRequest) -> None:
     from galen.errors import PolicyRefusal
     from specialists.molecules.screening import restricted_matches
 
-    for ref in req.references + ([req.scaffold] if req.scaffold else []):
+    for ref in req.references + [m.smiles for m in req.kept if m.smiles]:
         hits = restricted_matches(ref)
         if hits:
             raise PolicyRefusal(

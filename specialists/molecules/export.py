@@ -7,7 +7,8 @@ from pathlib import Path
 
 from specialists.molecules.scoring import Scored
 
-CSV_PROPERTIES = ["mw", "logp", "tpsa", "hbd", "hba", "rotatable_bonds", "qed", "sa_score", "logs", "bbb"]
+CSV_PROPERTIES = ["mw", "logp", "tpsa", "hbd", "hba", "rotatable_bonds", "heavy_atoms", "aromatic_rings", "fsp3", "qed",
+                  "sa_score", "logs", "bbb"]
 
 
 def _legend(rank: int, m: Scored) -> str:
@@ -66,10 +67,11 @@ def write_csv(mols: list[Scored], path: Path) -> Path:
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["rank", "smiles", "score", "similarity", *CSV_PROPERTIES, *[f"ok_{c}" for c in cons],
-                    "alerts", "logs_std", "bbb_std", "in_domain"])
+                    "novel", "alerts", "warnings", "logs_std", "bbb_std", "in_domain"])
         for i, m in enumerate(mols, start=1):
             u = m.uncertainty
             w.writerow([i, m.smiles, m.score, "" if m.similarity is None else m.similarity,
                         *[m.properties.get(k, "") for k in CSV_PROPERTIES], *[m.constraints.get(c, "") for c in cons],
-                        "; ".join(m.alerts), u.get("logs_std", ""), u.get("bbb_std", ""), u.get("in_domain", "")])
+                        "" if m.novel is None else m.novel, "; ".join(m.alerts), "; ".join(m.warnings),
+                        u.get("logs_std", ""), u.get("bbb_std", ""), u.get("in_domain", "")])
     return path

@@ -21,11 +21,12 @@ _SWAP = {6: [7, 8, 16], 7: [6, 8], 8: [6, 7, 16], 9: [17, 6], 16: [8, 6], 17: [9
 MAX_HEAVY = 60
 
 
-def _protected(mol, scaffold) -> set[int]:
-    if scaffold is None:
-        return set()
-    match = mol.GetSubstructMatch(scaffold)
-    return set(match)
+def _protected(mol, queries) -> set[int]:
+    """Atoms of every motif the request keeps (they are not deleted or changed)."""
+    out: set[int] = set()
+    for q in queries or []:
+        out |= set(mol.GetSubstructMatch(q))
+    return out
 
 
 def _finish(rw):
@@ -178,7 +179,7 @@ def run_ga(scorer: Scorer, seeds: list, rng: random.Random, deadline: float, bud
     """
     from rdkit import Chem
 
-    scaffold = scorer.scaffold
+    scaffold = scorer.kept_queries
     pop: list[tuple[Scored, object]] = []
     for s, m in zip(scorer.score_mols(seeds), seeds, strict=True):
         if s is not None:

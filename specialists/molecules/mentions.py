@@ -138,6 +138,8 @@ def looks_like_smiles(tok: str) -> bool:
     if syntax:
         return atoms >= 2
     if digits:
+        if re.fullmatch(r"[A-Za-z]+\d+", rest) and any(digits.count(d) % 2 for d in set(digits)):
+            return False  # a label or formula ending in digits: "Fsp3", "sp3", "CF3", "NO2"
         # Ring closures only: "c1ccccc1" (or a truncated "c1ccccc") is SMILES; "NO2" is a formula.
         return atoms >= 3 and (re.search(r"[bcnosp]", rest) is not None or all(digits.count(d) % 2 == 0 for d in set(digits)))
     return atoms >= 3 and re.search(r"[Cc]", rest) is not None and not rest.islower() and "-" not in rest

@@ -1,11 +1,14 @@
-"""Plain language → :class:`DesignRequest`: rules first (regular expressions), then an optional
-checked LLM reading of what they left (:mod:`specialists.molecules.unread`).
+"""Plain language → :class:`DesignRequest`: rules first, then an optional checked LLM reading of
+what they left (:mod:`specialists.molecules.unread`). Chinese requests are rewritten into the
+same phrasing first (:mod:`specialists.molecules.zh`).
 
-Understands SMILES and drug names (offline table), counts ("ten analogs", "25 molecules", "a
-million"), property windows with comparators and units ("MW under 400 Da", "logP ≤ 3", "QED at
-least 0.7", "TPSA between 40 and 90", "no more than 2 H-bond donors"), similarity ("Tanimoto ≥
-0.5", "close analogs"), scaffolds ("keep the scaffold c1ccccc1"), alerts ("no PAINS") and
-qualitative goals ("soluble", "BBB-penetrant"). Unresolved names are reported, never guessed.
+Reads reference molecules (SMILES anywhere, drug names: :mod:`specialists.molecules.mentions`),
+or none (de novo design); counts ("ten analogs", "a dozen", "(10)", "five of them"); property
+windows with their comparators' strictness and units (:mod:`specialists.molecules.windows`);
+similarity; motifs to keep or exclude (:mod:`specialists.molecules.motifs`); rule sets and
+qualitative goals (:mod:`specialists.molecules.terms`); alerts to avoid; the chemical-sense
+filter switch. Every clause that looks like a constraint is either applied or listed under "Not
+applied"; unknown drug names are reported, never guessed.
 """
 
 from __future__ import annotations
@@ -14,38 +17,29 @@ import re
 from dataclasses import dataclass, field
 
 from galen.errors import InvalidInput, MissingFacts
-from specialists.molecules.lexicon import BRIDGE, HIGH, INTEGER_PROPS, LOW, NAMES, NUM, UNIT, to_float
-from specialists.molecules.request import (
-    MAX_COUNT,
-    PROPERTIES,
-    DesignRequest,
-    Range,
-    check_feasible,
-    check_reference,
-)
+from specialists.molecules.lexicon import INTEGER_PROPS, NAMES
+from specialists.molecules.request import PROPERTIES, DesignRequest, Range, check_feasible, check_reference
 from specialists.molecules.unread import Fill, fill_unread, unread_clauses
 
-_WORDS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
-    "fifty": 50, "hundred": 100, "a hundred": 100, "a dozen": 12, "dozen": 12, "a thousand": 1000,
-    "thousand": 1000, "a million": 1_000_000, "million": 1_000_000, "a billion": 1_000_000_000,
-    "a few": 5, "several": 5, "a couple of": 2, "a couple": 2, "some": 10,
-}
-_NOUNS = r"(?:new\s+|novel\s+|close\s+|distinct\s+|different\s+|more\s+)*(?:analogs?|analogues?|molecules?|compounds?|candidates?|structures?|derivatives?|variants?|ideas?)"
-# Up to three describing words between a count and its noun: "five soluble, BBB-penetrant analogs".
-_ADJ = r"(?:[a-z][a-z0-9\-]*,?\s+){0,3}?"
-_REF_CUE = r"(?:analog(?:ue)?s? of|similar to|derivatives? of|variants? of|based on|like|related to|around|starting from)"
-_SOLUBLE_LOGS = -4.0  # logS ≥ −4 (≥ 0.1 mM) is the usual "soluble" cut-off
-_BBB_PROB = 0.5
+_REF_CUE = (r"(?:analog(?:ue)?s?\s+(?:of|to|for)|similar\s+to|derivatives?\s+of|variants?\s+of|based\s+on|like|"
+            r"related\s+to|around|starting\s+from|inspired\s+by|modelled\s+on|modeled\s+on|versions?\s+of)")
+_GENERIC = {"this", "that", "these", "those", "the", "a", "an", "drug", "drugs", "molecule", "molecules", "compound",
+            "compounds", "each", "them", "it", "known", "approved", "existing", "marketed", "current", "our", "my",
+            "lead", "leads", "hit", "hits", "scaffold", "core", "structure", "structures", "reference", "parent",
+            "series", "following", "above", "given", "one", "ones", "antidepressant", "beta", "blocker", "inhibitor",
+            "inhibitors", "kinase", "natural", "product", "products", "nsaid", "nsaids", "statin", "statins", "agent",
+            "agents", "fragment", "fragments", "ring", "rings", "small", "polar", "new", "novel", "diverse"}
+#: Words that end in "-like" without naming a reference ("drug-like" is a rule set, "CNS-like" vague).
+_LIKE_TERMS = {"drug", "lead", "fragment", "kinase", "inhibitor", "natural", "product", "peptide", "cns", "ligand",
+               "druglike", "leadlike", "nucleoside", "steroid", "sugar", "macrocycle"}
 
 
 @dataclass
 class ParsedDesign:
     """The request, how it was read, and the parts of the text that set no constraint.
 
-    ``unread`` holds clauses that look like constraints (a number or a property name) but were
-    not understood; they are reported back to the chemist, never silently dropped.
+    ``unread`` holds clauses that look like constraints but were not understood; they are
+    reported back to the chemist ("Not applied"), never silently dropped.
     """
 
     request: DesignRequest
@@ -57,118 +51,34 @@ def _clip(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _find_count(text: str, notes: list[str], used: list[tuple[int, int]]) -> int | None:
-    t = text.lower()
-    m = re.search(r"\b(\d[\d,]*(?:\.\d+)?)\s*(k|thousand|million|billion)?\s+" + _ADJ + _NOUNS, t)
-    n: float | None = None
-    if m:
-        n = float(m.group(1).replace(",", ""))
-        n *= {"k": 1e3, "thousand": 1e3, "million": 1e6, "billion": 1e9}.get(m.group(2) or "", 1)
-    else:
-        words = "|".join(sorted((re.escape(w) for w in _WORDS), key=len, reverse=True))
-        m = re.search(r"\b(" + words + r")\s+" + _ADJ + _NOUNS, t)
-        if m:
-            n = _WORDS[m.group(1)]
-    if n is None:
-        m = re.search(r"\b(\d+|" + "|".join(w for w in _WORDS if " " not in w) + r") of them\b", t)
-        if m:
-            n = int(m.group(1)) if m.group(1).isdigit() else _WORDS[m.group(1)]
-    if n is None:
-        return None
-    used.append(m.span())
-    n = int(n)
-    if n > MAX_COUNT:
-        notes.append(f"{n:,} molecules were asked for; one request returns at most {MAX_COUNT}, so the count was capped at {MAX_COUNT}.")
-        return MAX_COUNT
-    if n < 1:
-        raise InvalidInput(f"A count of {n} molecules was asked for; ask for at least one.")
-    return n
+def _unresolved_reference(text: str, known: set[str], smiles: list[tuple[int, int]],
+                          motif_spans: list[tuple[int, int]]) -> str | None:
+    """A word used as a reference ("analogs of X", "X-like") that is neither a known name nor a SMILES."""
+    from specialists.molecules.windows import is_molecule_noun
 
-
-def _find_ranges(text: str, used: list[tuple[int, int]]) -> dict[str, Range]:
-    t = text.replace("−", "-")
-    out: dict[str, Range] = {}
-    spans: list[re.Match] = []
-
-    def put(key: str, low: float | None, high: float | None) -> None:
-        used.append(spans[-1].span())
-        old = out.get(key, Range())
-        out[key] = Range(low=low if low is not None else old.low, high=high if high is not None else old.high)
-
-    for key, alts in NAMES.items():
-        name = "(?:" + "|".join(alts) + ")"
-        for m in re.finditer(name + BRIDGE + r"between\s*" + NUM + UNIT + r"\s*(?:and|to|-)\s*" + NUM, t, re.I):
-            spans.append(m)
-            a, b = to_float(m.group(1)), to_float(m.group(2))
-            put(key, min(a, b), max(a, b))
-        for m in re.finditer(name + BRIDGE + NUM + UNIT + r"\s*(?:-|–|to)\s*" + NUM + r"(?!\s*%)", t, re.I):
-            spans.append(m)
-            a, b = to_float(m.group(1)), to_float(m.group(2))
-            if a <= b:
-                put(key, a, b)
-        for m in re.finditer(name + BRIDGE + HIGH + r"\s*" + NUM, t, re.I):
-            spans.append(m)
-            put(key, None, to_float(m.group(1)))
-        for m in re.finditer(name + BRIDGE + LOW + r"\s*" + NUM, t, re.I):
-            spans.append(m)
-            put(key, to_float(m.group(1)), None)
-        for m in re.finditer(name + BRIDGE + NUM + UNIT + r"\s*or (less|fewer|lower|below|more|higher|greater|above)", t, re.I):
-            spans.append(m)
-            v = to_float(m.group(1))
-            put(key, None, v) if m.group(2).lower() in ("less", "fewer", "lower", "below") else put(key, v, None)
-        if key in INTEGER_PROPS:  # "exactly 2 H-bond donors"
-            for m in re.finditer(r"(?:exactly|precisely)\s*" + NUM + r"\s*" + name, t, re.I):
-                spans.append(m)
-                put(key, to_float(m.group(1)), to_float(m.group(1)))
-        # comparator before the name: "at most 2 H-bond donors", "no more than 8 rotatable bonds"
-        for m in re.finditer(HIGH + r"\s*" + NUM + r"\s*" + name, t, re.I):
-            spans.append(m)
-            put(key, None, to_float(m.group(1)))
-        for m in re.finditer(LOW + r"\s*" + NUM + r"\s*" + name, t, re.I):
-            spans.append(m)
-            put(key, to_float(m.group(1)), None)
-    # A bare weight with its unit ("under 400 Da") is a molecular-weight window.
-    if "mw" not in out:
-        m = re.search(HIGH + r"\s*" + NUM + r"\s*(?:da\b|daltons?\b|g/mol)", t, re.I)
-        if m:
-            spans.append(m)
-            put("mw", None, to_float(m.group(1)))
-        m = re.search(LOW + r"\s*" + NUM + r"\s*(?:da\b|daltons?\b|g/mol)", t, re.I)
-        if m:
-            spans.append(m)
-            put("mw", to_float(m.group(1)), None)
-    return out
-
-
-def _find_qualitative(text: str, ranges: dict[str, Range], notes: list[str]) -> None:
-    t = text.lower()
-    if "logs" not in ranges and re.search(r"\b(?:water[- ])?soluble\b|\bgood solubility\b", t) and not re.search(
-        r"\b(?:in|not|poorly)\s*soluble", t
-    ):
-        ranges["logs"] = Range(low=_SOLUBLE_LOGS)
-        notes.append(f"'soluble' was read as predicted logS ≥ {_SOLUBLE_LOGS:g} (at least 0.1 mM).")
-    if "bbb" not in ranges:
-        neg = re.search(r"\b(?:not|non|no)[- ](?:bbb|brain|cns)[- ]?(?:penetrant|permeable|penetrating)|peripherally restricted", t)
-        pos = re.search(r"\b(?:bbb|brain|cns|blood[- ]brain[- ]barrier)[- ]?(?:penetrant|permeable|penetrating|penetration|permeation)|cross(?:es|ing)? the (?:bbb|blood[- ]brain barrier)|\bcns[- ]active\b", t)
-        if neg:
-            ranges["bbb"] = Range(high=_BBB_PROB)
-            notes.append(f"'not brain-penetrant' was read as predicted BBB probability ≤ {_BBB_PROB:g}.")
-        elif pos:
-            ranges["bbb"] = Range(low=_BBB_PROB)
-            notes.append(f"'BBB-penetrant' was read as predicted BBB probability ≥ {_BBB_PROB:g}.")
-    if "mw" not in ranges and re.search(r"\brule of (?:five|5)\b|\blipinski\b", t):
-        ranges.update({"mw": Range(high=500), "logp": Range(high=5), "hbd": Range(high=5), "hba": Range(high=10)})
-        notes.append("'Lipinski / rule of five' was read as MW ≤ 500, logP ≤ 5, HBD ≤ 5, HBA ≤ 10 (all four).")
-
-
-_LOWER_WORDS = r"lower|less|smaller|reduced|fewer|decreased"
-_HIGHER_WORDS = r"higher|more|larger|greater|increased|improved|better"
-#: Adjectives that name a property in comparisons: "more soluble than", "less lipophilic".
-_ADJECTIVES = {"soluble": "logs", "lipophilic": "logp", "polar": "tpsa"}
+    for m in re.finditer(_REF_CUE + r"\s+(?:the\s+|a\s+|an\s+)?([A-Za-z][A-Za-z0-9\-]{3,})", text, re.I):
+        word = m.group(1)
+        low = word.lower()
+        if m.group(0).lower().startswith("like") and m.start() > 0 and text[m.start() - 1] == "-":
+            continue  # "drug-like molecules": the word before the hyphen is the point, not the one after
+        if any(a <= m.start(1) < b for a, b in smiles):
+            continue
+        if (low in known or low in _GENERIC or any(low in n.split() for n in known)
+                or is_molecule_noun(low) or any(a <= m.start(1) < b for a, b in motif_spans)):
+            continue
+        if low.split("-")[0] in known or low.split("-")[0] in _GENERIC:
+            continue
+        return word
+    for m in re.finditer(r"\b([A-Za-z][A-Za-z0-9]{3,})-like\b", text):
+        low = m.group(1).lower()
+        if low not in known and low not in _LIKE_TERMS and low not in _GENERIC and not any(
+                a <= m.start() < b for a, b in motif_spans):
+            return m.group(1)
+    return None
 
 
 def _reference_values(key: str, refs: list[str]) -> list[float] | None:
-    """The property ``key`` of each reference: RDKit descriptors, or the learned logS/BBB models."""
+    """The unrounded property ``key`` of each reference (RDKit, or the learned logS/BBB models)."""
     if key in ("logs", "bbb"):
         from galen.errors import ModelUnavailable
         from specialists.molecules.learned import predict_learned
@@ -178,128 +88,85 @@ def _reference_values(key: str, refs: list[str]) -> list[float] | None:
         except ModelUnavailable:
             return None
         return [p.logs if key == "logs" else p.bbb_probability for p in preds]
-    from specialists.molecules.properties import compute_properties
+    from specialists.molecules.chem import parse_smiles
+    from specialists.molecules.properties import raw_descriptors
 
-    return [float(getattr(compute_properties(r), key)) for r in refs]
+    return [float(raw_descriptors(parse_smiles(r), with_scores=key in ("qed", "sa_score"))[key]) for r in refs]
+
+
+_LOWER = r"lower|less|smaller|reduced|fewer|decreased"
+_HIGHER = r"higher|more|larger|greater|increased|improved|better"
+_ADJECTIVES = {"soluble": "logs", "lipophilic": "logp", "polar": "tpsa"}
 
 
 def _find_relative(text: str, refs: list[str], ref_names: list[str], ranges: dict[str, Range],
                    used: list[tuple[int, int]], notes: list[str]) -> None:
-    """"Lower logP", "more soluble than ibuprofen": a bound at the reference's own computed value.
-
-    Lower means below the lowest reference, higher above the highest (or the one named after
-    "than"); the bound and the reference's value are stated in the notes.
-    """
+    """"Lower logP", "more soluble than ibuprofen": a strict bound at the reference's own value."""
     if not refs:
-        return  # nothing to compare with: left for the unread-clause report
+        return
     names = "|".join(alt for alts in NAMES.values() for alt in alts)
-    adjectives = "|".join(_ADJECTIVES)
-    pattern = (rf"\b(?P<dir>{_LOWER_WORDS}|{_HIGHER_WORDS})\s+(?:(?P<adj>{adjectives})\b|(?P<name>{names}))"
+    pattern = (rf"\b(?P<dir>{_LOWER}|{_HIGHER})\s+(?:(?P<adj>{'|'.join(_ADJECTIVES)})\b|(?P<name>{names}))"
                r"(?:\s+than\s+(?:the\s+)?(?P<than>[\w\-]+))?")
     for m in re.finditer(pattern, text, re.I):
-        if m.group("adj"):
-            key = _ADJECTIVES[m.group("adj").lower()]
-        else:
-            key = next(k for k, alts in NAMES.items() if re.fullmatch("(?:" + "|".join(alts) + ")", m.group("name"), re.I))
+        key = _ADJECTIVES[m.group("adj").lower()] if m.group("adj") else next(
+            k for k, alts in NAMES.items() if re.fullmatch("(?:" + "|".join(alts) + ")", m.group("name"), re.I))
+        used.append(m.span())
         if key in ranges:
-            continue
-        chosen = [(n, r) for n, r in zip(ref_names, refs, strict=True) if m.group("than") and n.lower() == m.group("than").lower()]
+            continue  # an explicit window wins over a comparison
+        than = (m.group("than") or "").lower()
+        chosen = [(n, r) for n, r in zip(ref_names, refs, strict=True) if than and n.lower() == than]
         chosen = chosen or list(zip(ref_names, refs, strict=True))
         values = _reference_values(key, [r for _, r in chosen])
         if values is None:
-            notes.append(f"'{m.group(0)}' was not applied: the learned model it needs is not installed.")
+            notes.append(f"Not applied: '{m.group(0)}' needs the learned model, which is not installed.")
             continue
         label, unit, _, _ = PROPERTIES[key]
-        step = 1.0 if key in INTEGER_PROPS else 0.01
-        lower = re.fullmatch(_LOWER_WORDS, m.group("dir"), re.I) is not None
-        if lower:
-            bound = round(min(values) - step, 2)
-            ranges[key] = Range(high=bound)
-        else:
-            bound = round(max(values) + step, 2)
-            ranges[key] = Range(low=bound)
-        which = min if lower else max
-        name, value = chosen[values.index(which(values))][0], which(values)
+        lower = re.fullmatch(_LOWER, m.group("dir"), re.I) is not None
+        value = min(values) if lower else max(values)
+        name = chosen[values.index(value)][0]
+        ranges[key] = Range(high=value, high_strict=True) if lower else Range(low=value, low_strict=True)
+        shown = f"{value:.0f}" if key in INTEGER_PROPS else f"{value:.4g}"
         how = "" if key in ("logs", "bbb") else "computed "
-        notes.append(f"'{m.group(0)}' was read as {label} {ranges[key].text(unit)}: "
-                     f"{'below' if lower else 'above'} {name}'s {how}{label} of {value:.2f}."
-                     .replace(".00.", "."))
-        used.append(m.span())
-
-
-def _find_similarity(text: str, used: list[tuple[int, int]]) -> float | None:
-    t = text.lower()
-    m = re.search(r"(?:similarity|tanimoto)" + BRIDGE + r"(?:to the reference\s*)?" + LOW + r"?\s*" + NUM, t)
-    if m:
-        used.append(m.span())
-        return to_float(m.group(1))
-    if re.search(r"\b(?:close|closely related|very similar)\b", t):
-        return 0.55
-    return None
-
-
-def _find_scaffold(text: str, smiles_tokens: list[str]) -> str | None:
-    m = re.search(
-        r"(?:keep(?:ing)?|retain(?:ing)?|preserv(?:e|ing)|contain(?:s|ing)?|with)\s+(?:the\s+)?"
-        r"(?:(?:scaffold|core|substructure|ring system|fragment)\s+)?(\S+)",
-        text, re.I,
-    )
-    if m:
-        tok = m.group(1).strip(".,;:'\"()")
-        if tok in smiles_tokens:
-            return tok
-    m = re.search(r"(?:scaffold|core|substructure)\s*(?:of|:|=)?\s*(\S+)", text, re.I)
-    if m and m.group(1).strip(".,;:'\"") in smiles_tokens:
-        return m.group(1).strip(".,;:'\"")
-    return None
-
-
-def _unresolved_reference(text: str, names_found: list[str], smiles_tokens: list[str]) -> str | None:
-    """A word used as a reference ("analogs of X") that is neither a known name nor a SMILES."""
-    for m in re.finditer(_REF_CUE + r"\s+([A-Za-z][A-Za-z0-9\-]{3,})", text, re.I):
-        word = m.group(1)
-        low = word.lower()
-        if low in names_found or word in smiles_tokens or low in {"this", "that", "these", "those", "the", "drug", "molecule", "compound", "each", "them"}:
-            continue
-        if any(low in n.split() for n in names_found):
-            continue
-        return word
-    return None
+        notes.append(f"'{m.group(0)}' was read as {label} {'<' if lower else '>'} {shown}{' ' + unit if unit else ''}: "
+                     f"{'below' if lower else 'above'} {name}'s {how}{label}.")
 
 
 def parse_design_request(text: str, fill: Fill | None = None, **overrides) -> ParsedDesign:
-    """Read a plain-language design request.
-
-    Rules read everything they can. What looks like a constraint but was not read (a number or a
-    property name outside any understood phrase) goes to ``fill``, a schema-constrained language
-    model, when one is given; each value it returns must be a number written in that clause and
-    its property must be named there, and what it read is echoed in the notes. Whatever is still
-    unread is listed in ``unread`` and in the notes as not applied.
+    """Read a plain-language design request (English or Chinese).
 
     Args:
         text: the chemist's words, e.g. "ten analogs of celecoxib with MW under 400, no PAINS".
-        fill: optional ``fill(prompt, json_schema) -> object`` language-model call.
-        **overrides: fields of :class:`DesignRequest` to set directly (``method``, budgets, seed…).
+        fill: optional ``fill(prompt, json_schema) -> object`` language-model call for clauses the
+            rules could not read; each value it returns must be written in that clause.
+        **overrides: fields of :class:`DesignRequest` to set directly (``method``, budgets, seed,
+            ``chem_filter`` default ...). Words in the request that turn the filter off win.
 
     Raises:
-        MissingFacts: a reference drug name is not in the offline table (it is named, not guessed).
+        MissingFacts: a reference drug name is not in the offline table, or there is no target at all.
         InvalidInput: an invalid or oversized SMILES, or constraints that contradict each other.
     """
+    from rdkit import Chem
+
+    from specialists.molecules import terms
+    from specialists.molecules.mentions import find_molecules
+    from specialists.molecules.motifs import find_motifs
+    from specialists.molecules.windows import find_count, find_ranges, find_similarity
+    from specialists.molecules.zh import has_cjk, normalise_chinese
+
     notes: list[str] = []
-    smiles_tokens, bad = _smiles_tokens(text)
-    scaffold = _find_scaffold(text, smiles_tokens)
-    from specialists.molecules.names import find_drug_names
-
-    named = find_drug_names(text)
-    unresolved = _unresolved_reference(text, [n for n, _ in named], smiles_tokens + bad)
-    if bad and not smiles_tokens and not named:
+    if has_cjk(text):
+        text = normalise_chinese(text)
+    mentions = find_molecules(text)
+    valid = mentions.valid
+    named = list({n.name: n for n in mentions.names}.values())
+    reading = find_motifs(text, valid, [(n.name, n.smiles) for n in named])
+    ref_tokens = [t for t in valid if t.text not in reading.scaffold_smiles]
+    unresolved = _unresolved_reference(text, {n.name for n in named} | {n.written.lower() for n in named},
+                                       [(t.start, t.end) for t in mentions.smiles], reading.spans)
+    if mentions.invalid:
         from specialists.molecules.chem import parse_smiles
 
-        parse_smiles(bad[0])  # raises InvalidInput naming what is wrong with it
-    if bad:
-        from specialists.molecules.chem import parse_smiles
-
-        parse_smiles(bad[0])
+        parse_smiles(mentions.invalid[0].text)  # raises InvalidInput naming what is wrong with it
     if unresolved:
         raise MissingFacts(
             f"'{unresolved}' is not in Galen's offline table of drug names, so its structure is unknown.",
@@ -308,95 +175,62 @@ def parse_design_request(text: str, fill: Fill | None = None, **overrides) -> Pa
         )
     refs: list[str] = []
     ref_names: list[str] = []
-    from rdkit import Chem
-
-    for tok in smiles_tokens:
-        if tok == scaffold:
-            continue
-        mol = check_reference(tok, f"'{tok[:40]}…'" if len(tok) > 40 else f"'{tok}'")
+    for tok in ref_tokens:
+        mol = check_reference(tok.text, f"'{_clip(tok.text, 40)}'")
         refs.append(Chem.MolToSmiles(mol))
-        ref_names.append(tok if len(tok) <= 40 else tok[:39] + "…")
-    for name, smi in named:
-        mol = check_reference(smi, name)
-        can = Chem.MolToSmiles(mol)
+        ref_names.append(_clip(tok.text, 40))
+    for n in named:
+        can = Chem.MolToSmiles(check_reference(n.smiles, n.name))
         if can not in refs:
             refs.append(can)
-            ref_names.append(name)
-    used: list[tuple[int, int]] = []
-    ranges = _find_ranges(text, used)
+            ref_names.append(n.name)
+        if n.written.lower() != n.name:
+            notes.append(f"'{n.written}' was read as {n.name}.")
+    used: list[tuple[int, int]] = list(reading.spans) + [(t.start, t.end) for t in mentions.smiles]
+    used += [(n.start, n.end) for n in mentions.names]
+    ranges = find_ranges(text, used)
     _find_relative(text, refs, ref_names, ranges, used, notes)
-    _find_qualitative(text, ranges, notes)
-    fields: dict = {"references": refs, "reference_names": ref_names, "ranges": ranges}
-    count = _find_count(text, notes, used)
+    terms.rule_sets(text, ranges, notes, used)
+    terms.learned_terms(text, ranges, notes)
+    fields: dict = {"references": refs, "reference_names": ref_names, "ranges": ranges, "motifs": reading.motifs}
+    count = find_count(text, notes, used)
     if count is not None:
         fields["count"] = count
-    sim = _find_similarity(text, used)
-    pending = unread_clauses(text, used, smiles_tokens + bad, ranges)
+    sim = find_similarity(text, used, notes)
+    notes += reading.notes
+    pending = unread_clauses(text, used, [t.text for t in mentions.smiles], ranges)
     if pending and fill is not None:
         pending = fill_unread(pending, ranges, fill, notes)
-    unread = [clause for clause, _ in pending]
+    unread = [clause for clause, _ in pending] + reading.unread
     for clause in reversed(unread):  # first among the notes: the chemist must see it
         notes.insert(0, f"Not applied: '{_clip(clause)}' was not understood as a constraint, so the molecules were not "
-                     "checked against it. Rephrase it with a property and a comparator, e.g. 'logP under 3'.")
+                     "checked against it. Rephrase it with a property and a comparator (e.g. 'logP under 3') or a "
+                     "named ring or SMILES to keep.")
     if sim is not None:
-        fields["min_similarity"] = sim
+        fields["min_similarity"], fields["similarity_strict"] = sim
     elif refs:
         fields["min_similarity"] = 0.4
         notes.append("Analogs were required to have Tanimoto similarity ≥ 0.4 (Morgan radius 2) to a reference.")
-    if scaffold:
-        fields["scaffold"] = Chem.MolToSmiles(check_reference(scaffold, f"scaffold '{scaffold}'"))
-    t = text.lower()
-    alerts = []
-    if re.search(r"\bno (?:structural )?alerts\b|\bwithout (?:structural )?alerts\b|\balert[- ]free\b|\bclean\b", t):
-        alerts = ["PAINS", "Brenk"]
-    else:
-        if re.search(r"\b(?:no|without|avoid(?:ing)?|free of|exclude|excluding)\s+(?:any\s+)?pains\b|pains[- ]free", t):
-            alerts.append("PAINS")
-        if re.search(r"\b(?:no|without|avoid(?:ing)?|free of|exclude|excluding)\s+(?:any\s+)?(?:pains (?:or|and|/) )?brenk\b|brenk[- ]free", t):
-            alerts.append("Brenk")
-    fields["avoid_alerts"] = alerts
+    if sim is not None and not refs:
+        notes.insert(0, "Not applied: a similarity was given but no reference molecule to be similar to.")
+    fields["avoid_alerts"] = terms.alerts_to_avoid(text)
     fields.update(overrides)
-    if not refs and not ranges and not scaffold and not alerts:
+    off = terms.chem_filter_off(text)
+    if off:
+        fields["chem_filter"] = False
+        notes.append(f"'{off}' turned the chemical-sense filter off: unstable or reactive groups are reported, not removed.")
+    if not refs and not ranges and not reading.motifs and not fields["avoid_alerts"]:
         raise MissingFacts(
             "The design request names no reference molecule, scaffold or property target.",
             missing=["reference molecule, scaffold or property targets"],
             hint="For example: 'ten analogs of ibuprofen with logP under 3, no PAINS'.",
         )
+    if not refs:
+        notes.append("No reference molecule was given: molecules were designed de novo (seeded from the generative "
+                     "prior's samples and MOSES molecules).")
     try:
         req = DesignRequest(**fields)
     except ValueError as e:
         raise InvalidInput(f"The design request is not valid: {e}") from e
     check_feasible(req)
     return ParsedDesign(req, notes, unread)
-
-
-_SMILES_CHARS = re.compile(r"^[A-Za-z0-9@+\-\[\]\(\)=#%/\\\.\*:]+$")
-_ATOM = r"Cl|Br|[BCNOSPFI]|[cnosp]"
-
-
-def _smiles_tokens(text: str) -> tuple[list[str], list[str]]:
-    """(valid, invalid) SMILES-looking tokens. Words are SMILES only with SMILES syntax in them."""
-    from rdkit import Chem
-
-    from specialists.molecules.chem import quiet_rdkit
-
-    valid: list[str] = []
-    bad: list[str] = []
-    for raw in re.split(r"[\s,;]+", text):
-        tok = raw.strip("\"'`«»“”‘’")
-        while tok and tok[-1] in ".,;:!?" or (tok.endswith(")") and tok.count(")") > tok.count("(")):
-            tok = tok[:-1]
-        if tok.startswith("(") and tok.count("(") > tok.count(")"):
-            tok = tok[1:]
-        if not tok or not _SMILES_CHARS.match(tok) or not re.search(_ATOM, tok):
-            continue
-        atoms = len(re.findall(_ATOM, tok))
-        syntax = re.search(r"[\[\]\(\)=#@/\\%]|[A-Za-z]\d", tok)
-        # Plain upper-case words ("CNS", "BBB", "NO") are acronyms; plain SMILES need 4+ atoms.
-        plain = re.fullmatch(r"(?:Cl|Br|[BCNOSPFI])+", tok) and atoms >= 4
-        if not ((syntax and atoms >= 2) or plain):
-            continue
-        with quiet_rdkit():
-            mol = Chem.MolFromSmiles(tok)
-        (valid if mol is not None and mol.GetNumAtoms() > 0 else bad).append(tok)
-    return list(dict.fromkeys(valid)), list(dict.fromkeys(bad))

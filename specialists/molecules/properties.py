@@ -113,6 +113,35 @@ def veber_check(rotatable_bonds: int, tpsa: float) -> RuleCheck:
     return RuleCheck("Veber", not v, v)
 
 
+def raw_descriptors(mol, with_scores: bool = True) -> dict[str, float]:
+    """Unrounded descriptors of ``mol``: what constraints are checked on (never the rounded display values).
+
+    Keys: ``mw`` (average, Da), ``logp`` (Crippen), ``tpsa`` (Å², N and O only), ``hbd``/``hba``
+    (Lipinski counts), ``rotatable_bonds``, ``heavy_atoms``, ``aromatic_rings``, ``rings``,
+    ``fsp3``; with ``with_scores`` also ``qed`` and ``sa_score`` (the slow ones).
+    """
+    from rdkit.Chem import Crippen, Descriptors, Lipinski, rdMolDescriptors
+
+    out: dict[str, float] = {
+        "mw": Descriptors.MolWt(mol),
+        "logp": Crippen.MolLogP(mol),
+        "tpsa": rdMolDescriptors.CalcTPSA(mol),
+        "hbd": Lipinski.NumHDonors(mol),
+        "hba": Lipinski.NumHAcceptors(mol),
+        "rotatable_bonds": rdMolDescriptors.CalcNumRotatableBonds(mol),
+        "heavy_atoms": mol.GetNumHeavyAtoms(),
+        "aromatic_rings": rdMolDescriptors.CalcNumAromaticRings(mol),
+        "rings": rdMolDescriptors.CalcNumRings(mol),
+        "fsp3": rdMolDescriptors.CalcFractionCSP3(mol),
+    }
+    if with_scores:
+        from rdkit.Chem import QED
+
+        out["qed"] = QED.qed(mol)
+        out["sa_score"] = _sascorer().calculateScore(mol)
+    return out
+
+
 def compute_properties(smiles_or_mol) -> MoleculeProperties:
     """Descriptors, rule checks and alerts for one molecule.
 

@@ -75,7 +75,7 @@ def _run(scorer: Scorer, prior: Prior, seed: int, deadline: float, budget: int, 
     gen = torch.Generator().manual_seed(seed)
     anchor = prior.clone()
     agent = prior.clone()
-    focus = list(scorer.req.references) + ([scorer.req.scaffold] if scorer.req.scaffold else [])
+    focus = list(scorer.req.references) + [m.smiles for m in scorer.req.kept if m.smiles]
     if focus:
         ids = _encode(agent, focus, variants=24, seed=seed)
         if ids is not None:

@@ -49,4 +49,4 @@ def test_screen_removes_and_reports() -> None:
 
     kept, removed = _screen([make("CCO"), make("CC(N)Cc1ccccc1")])
     assert [m.smiles for m in kept] == ["CCO"]
-    assert removed == {"amphetamine-type stimulant (alpha-methylphenethylamine)"}
+    assert removed == {"amphetamine-type stimulant (alpha-methylphenethylamine)": 1}  # class -> molecules removed

@@ -28,7 +28,8 @@ def test_design_tool_end_to_end(tmp_path: Path) -> None:
     assert len(data["molecules"]) == 4
     assert data["scored"] >= data["passed"] >= 4
     for m in data["molecules"]:
-        assert set(m) == {"smiles", "properties", "constraints", "score", "similarity", "alerts", "uncertainty"}
+        assert set(m) == {"smiles", "properties", "constraints", "score", "similarity", "alerts", "warnings", "findings",
+                          "novel", "uncertainty"}
         assert all(m["constraints"].values()) and 1 <= m["properties"]["logp"] <= 2.5
         assert m["similarity"] >= 0.4
     kinds = {a.kind for a in result.artifacts}
@@ -38,7 +39,7 @@ def test_design_tool_end_to_end(tmp_path: Path) -> None:
     rows = list(csv.DictReader(open(next(a.path for a in result.artifacts if a.kind == "csv"))))
     assert [r["smiles"] for r in rows] == [m["smiles"] for m in data["molecules"]]
     top = data["molecules"][0]
-    assert any(top["smiles"] in f and f"{top['properties']['mw']:.2f}" in f for f in result.facts)
+    assert any(top["smiles"] in f and f"MW {top['properties']['mw']:.2f}" in f for f in result.facts)
 
 
 def test_design_tool_bad_inputs_are_clear(tmp_path: Path) -> None:
