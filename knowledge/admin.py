@@ -12,8 +12,8 @@ from typing import Literal
 
 from galen.errors import InvalidInput
 from galen.settings import Settings
-from knowledge.ingest import IngestReport
-from knowledge.store import SourceRecord, get_store
+from knowledge.ingest import IngestReport, open_store
+from knowledge.store import SourceRecord
 from knowledge.types import Passage
 
 __all__ = ["IngestReport", "SourceRecord", "ingest_paths", "list_sources", "remove_source", "search", "as_dict"]
@@ -31,8 +31,8 @@ def ingest_paths(
 
 
 def list_sources(settings: Settings) -> list[SourceRecord]:
-    """``galen kb list``: every committed source, sorted by id."""
-    store = get_store(settings)
+    """``galen kb list``: every committed source, sorted by id (the shipped corpus indexed first)."""
+    store = open_store(settings)
     return sorted(store.sources().values(), key=lambda r: r.source_id)
 
 
@@ -48,7 +48,7 @@ def remove_source(source_id: str, settings: Settings) -> SourceRecord:
     Raises:
         InvalidInput: no source has that id.
     """
-    store = get_store(settings)
+    store = open_store(settings)
     record = store.sources().get(source_id)
     if record is None or not store.remove_source(source_id):
         known = ", ".join(sorted(store.sources())) or "none"

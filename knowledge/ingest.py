@@ -131,7 +131,6 @@ def ingest_paths(
         BackendUnavailable: the configured Chroma server cannot be reached.
     """
     from galen.errors import InvalidInput
-    from knowledge.store import get_store
 
     files = _expand(paths)
     if not files:
@@ -145,7 +144,7 @@ def ingest_paths(
                 hint="Give them different file names or front-matter ids.",
             )
         seen[doc.source_id] = doc.path
-    store = get_store(settings)
+    store = open_store(settings)
     reports = []
     for doc in docs:
         cb = (lambda done, total, sid=doc.source_id: progress(sid, done, total)) if progress else None
@@ -181,3 +180,22 @@ def index_corpus(store) -> list[IngestReport]:
             continue
         reports.append(write_document(store, doc, origin="corpus"))
     return reports
+
+
+def open_store(settings: Settings):
+    """The knowledge store for ``settings``, with the shipped corpus indexed when
+    ``settings.kb_auto_index`` is on (the default): once per store and process, a hash check per
+    file when it is already indexed.
+
+    Indexing lives here, not in :func:`knowledge.store.get_store`: opening a store has no side
+    effects, and the store module does not depend on ingestion.
+    """
+    from knowledge.store import get_store
+
+    store = get_store(settings)
+    if settings.kb_auto_index and not store.corpus_checked:
+        with store.lock:
+            if not store.corpus_checked:
+                index_corpus(store)
+                store.corpus_checked = True
+    return store

@@ -136,7 +136,7 @@ def search(query: str, k: int = 4, settings: Settings | None = None, mode: Mode 
         InvalidInput: empty query, k out of range, or unknown mode.
         BackendUnavailable: the configured Chroma server cannot be reached.
     """
-    from knowledge.store import get_store
+    from knowledge.ingest import open_store
 
     if not query or not query.strip():
         raise InvalidInput("The search query is empty.", hint="Type what you want to look up in the guidelines.")
@@ -146,7 +146,7 @@ def search(query: str, k: int = 4, settings: Settings | None = None, mode: Mode 
         raise InvalidInput(f"Unknown retrieval mode {mode!r}.", hint="Use fused, dense or lexical.")
     settings = settings or get_settings()
     try:
-        store = get_store(settings)
+        store = open_store(settings)
         try:
             return _search(store, query.strip(), int(k), mode)
         except GalenError:

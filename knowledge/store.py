@@ -356,11 +356,11 @@ _stores: dict[tuple[str, ...], KnowledgeStore] = {}
 _stores_lock = threading.Lock()
 
 
-def get_store(settings: Settings, *, ensure_corpus: bool = True) -> KnowledgeStore:
+def get_store(settings: Settings) -> KnowledgeStore:
     """The process-wide store for ``settings`` (opened once, repaired on open).
 
-    With ``settings.kb_auto_index`` (the default) the shipped corpus is indexed on first use; this
-    is a hash comparison per file when it is already indexed.
+    Opening a store indexes nothing: :func:`knowledge.ingest.open_store` is the store with the
+    shipped corpus indexed (``settings.kb_auto_index``), which retrieval and ``galen kb`` use.
     """
     key = store_key(settings)
     with _stores_lock:
@@ -370,13 +370,6 @@ def get_store(settings: Settings, *, ensure_corpus: bool = True) -> KnowledgeSto
             store.repair()
             _stores[key] = store
     store.refresh_if_changed()
-    if ensure_corpus and settings.kb_auto_index and not store.corpus_checked:
-        from knowledge.ingest import index_corpus
-
-        with store.lock:
-            if not store.corpus_checked:
-                index_corpus(store)
-                store.corpus_checked = True
     return store
 
 

@@ -23,10 +23,10 @@ def _one_torch_thread():
 def corpus_settings(tmp_path_factory):
     """A store with the shipped corpus indexed once for the whole session (read-only use)."""
     from galen.settings import Settings
-    from knowledge.store import get_store
+    from knowledge.ingest import open_store
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("kb-corpus"))
-    get_store(settings)
+    open_store(settings)
     return settings
 
 
