@@ -127,9 +127,9 @@ def deidentify_to(src: Path, dst_dir: Path) -> Path:
     if not src.is_file():
         raise UnreadableFile(f"The attachment {src.name} does not exist.")
     if zipfile.is_zipfile(src):
-        from specialists.imaging.intake import _unzipped
+        from galen.archives import unpacked  # the one owner of archive handling (unpacking limits)
 
-        with _unzipped(src) as folder, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as out:
+        with unpacked(src) as folder, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as out:
             for root, _dirs, names in os.walk(folder):
                 for name in sorted(names):
                     p = Path(root) / name
