@@ -1,8 +1,14 @@
 """Galen's benchmarks (`make bench`). Timings are noisy on a shared box: compare ratios measured
 in the same run, never absolute numbers across machines.
 
-Usage: python scripts/bench.py [--only agent,llm,kb,imaging,clinical,molecules,ui] [--repeats N]
-Writes runs/bench/<section>.json and prints a Markdown summary.
+Usage: python scripts/bench.py [--only agent,llm,kb,imaging,clinical,molecules,ui,load] [--repeats N]
+       [--no-record]
+
+Each section's figures go to the committed result file ``evals/results/bench.<section>.json``
+(provenance: commit, versions, date, machine, sample counts; ``--no-record`` skips it) and to
+runs/bench/<section>.json, and a Markdown summary is printed. Percentiles come from at least 20
+samples (``--repeats``, default 20): a p95 from fewer is refused (``null``, "n<20"). Where a
+baseline exists in the same run, the figure is also given as a ratio to it (``*_ratio``).
 """
 
 from __future__ import annotations
@@ -22,12 +28,20 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "runs" / "bench"
 PROPERTY_Q = "What is the logP of CC(=O)Oc1ccccc1C(=O)O?"
+# Sections that write their own result files (their owners' figures, several files each).
+WRITES_OWN_RESULTS = {"imaging"}
 
 
-def pcts(values: list[float]) -> dict[str, float]:
-    v = sorted(values)
-    p95 = v[min(len(v) - 1, int(round(0.95 * (len(v) - 1))))]
-    return {"p50": round(statistics.median(v), 4), "p95": round(p95, 4), "n": len(v)}
+def pcts(values: list[float]) -> dict[str, float | int | None]:
+    """p50, p95 (only from >= 20 samples) and n: galen.stats is the one owner of percentiles."""
+    from galen.stats import percentiles
+
+    return percentiles(values)
+
+
+def ratio(value: float | None, baseline: float | None) -> float | None:
+    """``value / baseline`` (both measured in this run), or None when either is missing."""
+    return round(value / baseline, 3) if value is not None and baseline else None
 
 
 def timed(fn: Callable[[], Any], repeats: int) -> list[float]:
@@ -44,18 +58,24 @@ def bench_agent(repeats: int) -> dict[str, Any]:
     from agent.runner import Agent
     from galen.settings import Settings
 
-    questions = [json.loads(x)["question"] for x in (ROOT / "evals/suites/routing.jsonl").read_text().splitlines()[:12]]
-    res: dict[str, Any] = {}
+    lines = (ROOT / "evals/suites/routing.dev.jsonl").read_text().splitlines()
+    questions = [json.loads(x)["question"] for x in lines if x.strip()][: max(20, repeats)]
+    res: dict[str, Any] = {"questions": f"the first {len(questions)} of evals/suites/routing.dev.jsonl"}
     with tempfile.TemporaryDirectory() as d:
         for policy in ("semantic", "hybrid", "llm"):
             agent = Agent(Settings(data_dir=Path(d) / policy, routing_policy=policy))
             agent.plan(questions[0])  # warm: embedder, router, model
-            lat = [t for q in questions[: max(3, repeats)] for t in timed(lambda q=q, a=agent: a.plan(q), 1)]
+            lat = [t for q in questions for t in timed(lambda q=q, a=agent: a.plan(q), 1)]
             res[f"dry_run_{policy}_s"] = pcts(lat)
+        for policy in ("hybrid", "llm"):  # baseline: the semantic router, same questions, same run
+            res[f"dry_run_{policy}_s"]["p50_ratio_to_semantic"] = ratio(res[f"dry_run_{policy}_s"]["p50"],
+                                                                       res["dry_run_semantic_s"]["p50"])
         agent = Agent(Settings(data_dir=Path(d) / "turn"))
         agent.ask(PROPERTY_Q)
         res["property_turn_embedded_s"] = pcts(timed(lambda: agent.ask(PROPERTY_Q), repeats))
         res["property_turn_openai_s"] = _openai_turns(Path(d) / "openai", repeats)
+        res["property_turn_openai_s"]["p50_ratio_to_embedded"] = ratio(res["property_turn_openai_s"]["p50"],
+                                                                      res["property_turn_embedded_s"]["p50"])
     return res
 
 
@@ -64,10 +84,8 @@ def _openai_turns(data: Path, repeats: int) -> dict[str, Any]:
 
     from agent.llm.embedded import packaged_model_path
     from agent.runner import Agent
+    from galen.ports import free_port
     from galen.settings import Settings
-
-    sys.path.insert(0, str(ROOT))
-    from tests.conftest import free_port
 
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(packaged_model_path("smollm2-135m-instruct")),
@@ -122,7 +140,8 @@ def bench_llm(repeats: int) -> dict[str, Any]:
         for fn in ((raw, wrapped) if i % 2 == 0 else (wrapped, raw)):
             fn()
     raw, wrap = statistics.median(raw_tps), statistics.median(wrap_tps)
-    return {"raw_tokens_per_s": round(raw, 1), "wrapper_tokens_per_s": round(wrap, 1), "overhead_ratio": round(raw / wrap, 3)}
+    return {"raw_tokens_per_s": round(raw, 1), "wrapper_tokens_per_s": round(wrap, 1), "overhead_ratio": round(raw / wrap, 3),
+            "n": len(raw_tps)}
 
 
 def bench_kb(repeats: int) -> dict[str, Any]:
@@ -134,15 +153,18 @@ def bench_kb(repeats: int) -> dict[str, Any]:
 
 
 def bench_imaging(repeats: int) -> dict[str, Any]:
+    """Segmentation per inference variant (>= 20 samples), a whole 512x512x300 DICOM consultation (5 samples,
+    fresh processes, against the baseline commit), and Dice / diameter error per variant; writes
+    evals/results/bench.imaging*.json."""
     from specialists.imaging.bench import run_benchmarks
 
-    return run_benchmarks()
+    return run_benchmarks(samples=max(20, repeats), consult_samples=5)
 
 
 def bench_clinical(repeats: int) -> dict[str, Any]:
     from specialists.clinical.bench import run
 
-    return run()
+    return {**run(repeats=max(20, repeats)), "n": max(20, repeats)}
 
 
 def bench_molecules(repeats: int) -> dict[str, Any]:
@@ -150,7 +172,14 @@ def bench_molecules(repeats: int) -> dict[str, Any]:
 
     out: dict[str, Any] = {"predictions_per_s": benchmark.prediction_throughput()}
     for method in ("ga", "reinvent"):
-        out[f"suite_{method}"] = benchmark.run_suite(method=method)
+        suite = benchmark.run_suite(method=method)
+        for key in [k for k in suite if k.endswith("_p95")]:
+            # a p95 from fewer than 20 requests is refused (galen.stats); the suite has 19 design requests
+            if (suite.get("n_design_cases") or 0) < 20:
+                suite[key] = None
+        out[f"suite_{method}"] = suite
+    ga, rl = out["suite_ga"], out["suite_reinvent"]
+    out["reinvent_seconds_p50_ratio_to_ga"] = ratio(rl.get("seconds_p50"), ga.get("seconds_p50"))
     return out
 
 
@@ -167,6 +196,37 @@ def bench_load(repeats: int) -> dict[str, Any]:
     return json.loads((ROOT / "runs" / "bench" / "load.json").read_text()) if proc.returncode in (0, 1) else {"failed": proc.stderr[-500:]}
 
 
+def sample_count(result: Any) -> int | None:
+    """The smallest sample count behind any figure of a section (``n`` fields, nested)."""
+    found: list[int] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, dict):
+            for k, x in v.items():
+                if k in ("n", "n_design_cases", "queries", "turns") and isinstance(x, int) and not isinstance(x, bool):
+                    found.append(x)
+                else:
+                    walk(x)
+
+    walk(result)
+    return min(found) if found else None
+
+
+def _record(name: str, result: dict[str, Any], args: argparse.Namespace) -> None:
+    from evals.results import write_result
+
+    n = sample_count(result)
+    if n is None:
+        print(f"(bench.{name}: no sample count in the result; not recorded)", file=sys.stderr)
+        return
+    figures = json.loads(json.dumps(result, default=str))
+    path = write_result(f"bench.{name}", figures, n=n, kind="bench",
+                        notes=f"python scripts/bench.py --only {name} --repeats {args.repeats}; n is the smallest "
+                              "sample count behind any figure of the section",
+                        extra={"repeats": args.repeats, "load_average_1m": round(os.getloadavg()[0], 2)})
+    print(f"(recorded {path.relative_to(ROOT)})", flush=True)
+
+
 SECTIONS = {"agent": bench_agent, "llm": bench_llm, "kb": bench_kb, "imaging": bench_imaging,
             "clinical": bench_clinical, "molecules": bench_molecules, "ui": bench_ui, "load": bench_load}
 
@@ -174,7 +234,8 @@ SECTIONS = {"agent": bench_agent, "llm": bench_llm, "kb": bench_kb, "imaging": b
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--only", default=",".join(SECTIONS))
-    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=20, help="samples per timed figure (a p95 needs >= 20)")
+    p.add_argument("--no-record", action="store_true", help="do not write evals/results/bench.<section>.json")
     args = p.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     OUT.mkdir(parents=True, exist_ok=True)
@@ -186,7 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError as e:
             result = {"unavailable": f"{type(e).__name__}: {e}"}
         result["_wall_s"] = round(time.time() - started, 1)
-        (OUT / f"{name}.json").write_text(json.dumps(result, indent=2))
+        (OUT / f"{name}.json").write_text(json.dumps(result, indent=2, default=str))
+        if not args.no_record and name not in WRITES_OWN_RESULTS and "unavailable" not in result:
+            _record(name, result, args)
         summary[name] = result
         print(f"## {name}\n```json\n{json.dumps(result, indent=2)}\n```", flush=True)
     return 0

@@ -96,6 +96,9 @@ class ToolContext:
     #: ``fill(prompt, json_schema) -> object``: a schema-constrained LLM call the agent supplies for
     #: tools that let a language model read what their rules could not (None: no LLM available).
     fill: Callable[[str, dict[str, Any]], Any] | None = None
+    #: ``progress(stage, fraction)``: long tools (imaging) report the stage running now and the
+    #: share of the call done (0–1, never decreasing) for the CLI and UI to show (None: nobody listens).
+    progress: Callable[[str, float], None] | None = None
 
     def latest_finding(self, tool: str) -> dict[str, Any] | None:
         for f in reversed(self.findings):

@@ -1,15 +1,15 @@
-"""Lesion characterisation: nodule type and spiculation with calibrated probabilities and Grad-CAM.
+"""Lesion characterisation: nodule type and spiculation with calibrated probabilities.
 
 A patch around each lesion is cut on its slice of largest extent (and neighbouring slices as
 channels), scaled to the lesion's size so that shape features look alike at every size, and
 passed through the classifier bundle. Probabilities are temperature-scaled (Guo et al., ICML
-2017) with temperatures fitted on held-out phantoms and stored in the bundle config.
+2017) with temperatures fitted on held-out phantoms and stored in the bundle config. Grad-CAM
+explanations are in :mod:`specialists.imaging.explain`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,11 +25,9 @@ def extract_patch(image: np.ndarray, spacing: tuple[float, float, float], center
     The patch spans ``max(patch_scale × long axis, min_patch_mm)`` millimetres; outside the volume
     it is filled with air.
     """
-    size = int(params["patch_size"])
-    side_mm = max(float(params["patch_scale"]) * long_axis_mm, float(params["min_patch_mm"])) * scale_jitter
-    ty = center[1] + (np.arange(size) - (size - 1) / 2) * side_mm / size / spacing[1]
-    tx = center[2] + (np.arange(size) - (size - 1) / 2) * side_mm / size / spacing[2]
-    gy, gx = np.meshgrid(ty, tx, indexing="ij")
+    from specialists.imaging.explain import patch_grid
+
+    gy, gx, _ = patch_grid(center, long_axis_mm, params, spacing, scale_jitter)
     chans = []
     for off in params["slice_offsets"]:
         z = int(np.clip(round(center[0]) + off, 0, image.shape[0] - 1))
@@ -112,38 +110,3 @@ def characterise(net: Any, patches: np.ndarray, ids: list[int], params: dict[str
                             type_probabilities={lab: float(v) for lab, v in zip(labels, pt, strict=False)},
                             spiculated=bool(ps >= 0.5), spiculation_probability=float(ps))
             for i, pt, ps in zip(ids, p_type, p_spic, strict=False)]
-
-
-def gradcam(net: Any, patch: np.ndarray, class_idx: int, layer: str, device: str = "cpu") -> np.ndarray:
-    """Grad-CAM map (``P × P``, 0–1) of ``class_idx`` for one patch (monai.visualize.GradCAM)."""
-    import torch
-    from monai.visualize import GradCAM
-
-    cam = GradCAM(nn_module=net, target_layers=layer)
-    x = torch.from_numpy(np.ascontiguousarray(patch[None])).to(device)
-    with torch.enable_grad():
-        m = cam(x=x, class_idx=class_idx)
-    m = m[0, 0].detach().cpu().numpy()
-    rng = m.max() - m.min()
-    return (m - m.min()) / rng if rng > 0 else np.zeros_like(m)
-
-
-def save_gradcam_png(patch: np.ndarray, cam: np.ndarray, path: Path, title: str = "") -> Path:
-    """The patch's centre channel with the Grad-CAM heat map blended over it, 4× enlarged."""
-    from matplotlib import colormaps
-    from PIL import Image, ImageDraw
-
-    centre = patch[len(patch) // 2]
-    gray = np.clip((centre + 1) / 2, 0, 1)
-    # Lung window for display (the network sees -1000..400 HU, mapped to -1..1).
-    hu = gray * 1400 - 1000
-    gray = np.clip((hu + 1350) / 1500, 0, 1)
-    heat = colormaps["jet"](cam)[..., :3]
-    rgb = (0.55 * np.stack([gray] * 3, -1) + 0.45 * heat) * 255
-    img = Image.fromarray(rgb.astype(np.uint8)[::-1, ::-1]).resize((cam.shape[1] * 4, cam.shape[0] * 4),
-                                                                    Image.BILINEAR)
-    if title:
-        ImageDraw.Draw(img).text((4, 4), title, fill=(255, 255, 255))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    img.save(path)
-    return path

@@ -1,23 +1,30 @@
-"""Held-out evaluation of the imaging bundles on phantoms of unseen seeds, and their model cards."""
+"""Held-out evaluation of the segmentation bundle on chest phantoms of unseen seeds.
+
+Three phantom sizes: the 48-slice test phantoms (a window of a chest's height, often with neck or
+upper abdomen), ``LARGE_SHAPE`` and ``FULL_SHAPE`` (a whole chest CT, neck to upper abdomen, the
+size of a 512 × 512 × 300 series at the working spacing). Seeds: validation 5000+ (post-processing
+and the false-positive filter's cut are chosen there), test 9000+ (only measured). The
+classifier's evaluation is :func:`classification_metrics`; model cards are :mod:`specialists.imaging.cards`.
+"""
 
 from __future__ import annotations
 
-import json
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from specialists.imaging.cards import CLS_TARGETS, SEG_TARGETS, write_cls_card, write_seg_card  # noqa: F401
 from specialists.imaging.measure import axial_diameters
-from specialists.imaging.phantom import WORKING_SPACING, make_phantom
+from specialists.imaging.phantom import WORKING_SPACING, draw_coverage, make_phantom
 
 SEG_TEST_SEEDS_START = 9000
 SEG_VAL_SEEDS_START = 5000  # post-processing is chosen on these, never on the test seeds
+LARGE_SHAPE = (112, 256, 256)  # closer to a real chest CT than the 48-slice phantoms
+FULL_SHAPE = (240, 448, 448)  # a 512 x 512 x 300 series (0.7 x 0.7 x 1.0 mm) at the working spacing
+FULL_VAL_SEEDS_START, FULL_TEST_SEEDS_START = 5200, 9900
 DICE_SLACK = 0.01
-SEG_TARGETS = {"dice": ">= 0.85", "mean_diameter_abs_error_mm_median": "<= 1.0",
-               "mean_diameter_abs_error_mm_p95": "<= 2.0", "volume_rel_error_median": "<= 0.15",
-               "missed_nodules_ge_6mm": "== 0"}
-CLS_TARGETS = {"type_accuracy": ">= 0.9", "spiculation_auc": ">= 0.9", "ece": "reported"}
 
 
 def _gt_diameter(comp: np.ndarray, spacing: tuple[float, float, float]) -> float:
@@ -26,10 +33,48 @@ def _gt_diameter(comp: np.ndarray, spacing: tuple[float, float, float]) -> float
     return (long_mm + short_mm) / 2
 
 
-def _test_phantom(seed: int, shape: tuple[int, int, int]):
+def eval_phantom(seed: int, shape: tuple[int, int, int]):
+    """An evaluation phantom: 2–4 nodules (3–5 for a whole chest), 10–30 HU noise, chest anatomy.
+
+    Shorter than a whole chest, it covers a window of the body's height (often the lung bases and
+    upper abdomen, or the apices and neck); ``FULL_SHAPE`` covers neck to upper abdomen.
+    """
     rng = np.random.default_rng(seed)
-    return make_phantom(seed, shape=shape, spacing=WORKING_SPACING, n_nodules=int(rng.integers(2, 5)),
-                        noise_hu=float(rng.uniform(10, 30)))
+    full = tuple(shape) == FULL_SHAPE
+    n = int(rng.integers(3, 6)) if full else int(rng.integers(2, 5))
+    noise = float(rng.uniform(10, 30))
+    coverage = (0.0, 1.0) if full else draw_coverage(rng, width=(0.2, 0.45) if shape[0] <= 64 else (0.4, 0.7))
+    return make_phantom(seed, shape=shape, spacing=WORKING_SPACING, n_nodules=n, noise_hu=noise, anatomy="chest",
+                        coverage=coverage)
+
+
+def candidates(b: Any, ph: Any, params: dict[str, Any] | None = None, options: Any = None):
+    """The pipeline's candidates before the false-positive filter: ``(labels, ids, prob, lungs, set_aside)``.
+
+    Probability from the bundle's inference path (``options``), components at the bundle's
+    threshold and smallest volume, then the plausibility rules.
+    """
+    from specialists.imaging import fpr, plausibility
+    from specialists.imaging.engines import make_engine, whole_slices
+    from specialists.imaging.lungs import lung_mask, lung_region
+    from specialists.imaging.segment import InferenceOptions, predict_probability
+
+    params = params or b.params
+    opts = options or InferenceOptions.from_params(params)
+    lungs = lung_mask(ph.image, ph.spacing)
+    region = lung_region(lungs, ph.spacing, opts.margin_mm) if opts.crop_to_lungs else None
+    engine, _ = make_engine(b.path, b.network, opts.engine, threads=opts.threads) if opts.engine != "torch" else (None, "")
+    if engine is not None and engine.name == "torch":
+        engine = None
+    if opts.crop_to_lungs and region is None:
+        prob = np.zeros(ph.image.shape, np.float32)
+    else:
+        prob = predict_probability(b.network, ph.image, params, region=region, engine=engine,
+                                   whole=opts.crop_to_lungs and whole_slices(b.network))
+    labels, ids = fpr.components(prob, float(params.get("threshold", 0.5)), float(params.get("min_volume_mm3", 0.0)),
+                                 ph.spacing)
+    ids, aside = plausibility.screen(labels, ids, ph.image, ph.spacing, lungs, plausibility.rules_of(params))
+    return labels, ids, prob, lungs, aside
 
 
 def select_postprocessing(bundle: Path, n_volumes: int = 40, start_seed: int = SEG_VAL_SEEDS_START,
@@ -40,18 +85,21 @@ def select_postprocessing(bundle: Path, n_volumes: int = 40, start_seed: int = S
 
     Among pairs that miss no nodule ≥ 6 mm and whose mean per-volume Dice is within
     ``DICE_SLACK`` of the best, the one missing the fewest smaller nodules wins (then the higher Dice).
+    Candidates are screened by the plausibility rules first, as in the pipeline.
     Returns the choice and the whole grid (for the model card).
     """
-    from scipy import ndimage
-
     from specialists.imaging.bundle import SEG_BUNDLE, load_bundle
-    from specialists.imaging.segment import predict_probability
 
     b = load_bundle(bundle, SEG_BUNDLE)
     vols = []
     for s in range(start_seed, start_seed + n_volumes):
-        ph = _test_phantom(s, shape)
-        vols.append((ph, predict_probability(b.network, ph.image, b.params)))
+        ph = eval_phantom(s, shape)
+        # Everything above the lowest threshold, screened once; higher thresholds re-cut it.
+        params = dict(b.params, threshold=min(thresholds), min_volume_mm3=0.0)
+        labels, ids, prob, _, _ = candidates(b, ph, params)
+        vols.append((ph, np.where(np.isin(labels, ids), prob, 0.0)))
+    from scipy import ndimage
+
     structure = ndimage.generate_binary_structure(3, 2)
     voxel = float(np.prod(WORKING_SPACING))
     grid = []
@@ -82,35 +130,31 @@ def select_postprocessing(bundle: Path, n_volumes: int = 40, start_seed: int = S
 
 
 FPR_TRAIN_SEEDS = (range(1000, 1040), range(2000, 2040))  # subsets of the segmentation's training phantoms
-
-
 FPR_MAX_LOST = 0.02  # share of validation nodules (all < 6 mm) the filter may lose for fewer false positives
-LARGE_SHAPE = (112, 256, 256)  # closer to a real chest CT than the 48-slice phantoms
+FPR_MAX_FULL_FP = 1.5  # the filter's cut must bring whole-chest validation volumes to at most this
 
 
-def fit_fp_filter(bundle: Path, n_val: int = 40, n_val_large: int = 8,
+def fit_fp_filter(bundle: Path, n_val: int = 40, n_val_large: int = 8, n_val_full: int = 4,
                   shape: tuple[int, int, int] = (48, 160, 160)) -> dict[str, Any]:
     """Fit the false-positive filter (:mod:`specialists.imaging.fpr`) and choose its cut.
 
-    Fitted on components the bundle's network finds in training phantoms (with the bundle's
-    threshold and smallest volume). The cut is chosen on validation phantoms of two sizes (false
-    positives grow with the lung volume): the highest cut that loses no nodule ≥ 6 mm and at most
-    ``FPR_MAX_LOST`` of the nodules the unfiltered model found. Returns the ``fp_filter`` config
+    Fitted on the candidates (after the plausibility rules) the bundle's network finds in training
+    phantoms. The cut is chosen on validation phantoms of three sizes (false positives grow with
+    the lung volume): the lowest cut that brings whole-chest volumes to at most
+    ``FPR_MAX_FULL_FP`` false positives, raised while it loses no nodule ≥ 6 mm and at most
+    ``FPR_MAX_LOST`` of the nodules found without the filter. Returns the ``fp_filter`` config
     and its numbers.
     """
     from specialists.imaging import fpr
     from specialists.imaging.bundle import SEG_BUNDLE, load_bundle
-    from specialists.imaging.segment import predict_probability
     from specialists.imaging.train_seg import SMALL_RANGE_MM, training_phantom
 
     b = load_bundle(bundle, SEG_BUNDLE)
     params = {k: v for k, v in b.params.items() if k != "fp_filter"}
 
     def found(ph: Any) -> tuple[np.ndarray, list[int], np.ndarray]:
-        prob = predict_probability(b.network, ph.image, params)
-        labels, ids = fpr.components(prob, params["threshold"], params["min_volume_mm3"], ph.spacing)
-        feats = fpr.component_features(labels, ids, prob, ph.image, ph.spacing)
-        return labels, ids, feats
+        labels, ids, prob, _, _ = candidates(b, ph, params)
+        return labels, ids, fpr.component_features(labels, ids, prob, ph.image, ph.spacing)
 
     xs, ys = [], []
     for seeds, size_range in zip(FPR_TRAIN_SEEDS, [(3.0, 30.0), SMALL_RANGE_MM], strict=True):
@@ -122,62 +166,91 @@ def fit_fp_filter(bundle: Path, n_val: int = 40, n_val_large: int = 8,
     model = fpr.fit(np.concatenate(xs), np.array(ys))
     val = []
     large_start = SEG_VAL_SEEDS_START + 100
-    for s, shp in [(s, shape) for s in range(SEG_VAL_SEEDS_START, SEG_VAL_SEEDS_START + n_val)] + \
-                  [(s, LARGE_SHAPE) for s in range(large_start, large_start + n_val_large)]:
-        ph = _test_phantom(s, shp)
+    plan = [(s, shape) for s in range(SEG_VAL_SEEDS_START, SEG_VAL_SEEDS_START + n_val)] + \
+           [(s, LARGE_SHAPE) for s in range(large_start, large_start + n_val_large)] + \
+           [(s, FULL_SHAPE) for s in range(FULL_VAL_SEEDS_START, FULL_VAL_SEEDS_START + n_val_full)]
+    for s, shp in plan:
+        ph = eval_phantom(s, shp)
         labels, ids, feats = found(ph)
-        val.append((ph, labels, ids, fpr.lesion_probability(feats, model) if ids else np.zeros(0)))
+        # Keep only what the cut search needs: which candidate hits which nodule.
+        hit = {i: set(np.unique(ph.mask[labels == i]).tolist()) - {0} for i in ids}
+        val.append((ph.nodules, hit, ids, fpr.lesion_probability(feats, model) if ids else np.zeros(0),
+                    tuple(shp) == FULL_SHAPE))
+        del ph, labels
 
-    def outcome(cut: float) -> tuple[set, set, int]:
-        hits, big_hits, fps = set(), set(), 0
-        for k, (ph, labels, ids, q) in enumerate(val):
+    def outcome(cut: float) -> tuple[set, set, int, int]:
+        hits, big_hits, fps, full_fps = set(), set(), 0, 0
+        for k, (nodules, hit, ids, q, full) in enumerate(val):
             kept = [i for i, x in zip(ids, q, strict=True) if x >= cut]
-            pred = np.isin(labels, kept)
-            for n in ph.nodules:
-                if pred[ph.mask == n.label].any():
+            covered = set().union(*(hit[i] for i in kept)) if kept else set()
+            for n in nodules:
+                if n.label in covered:
                     (big_hits if n.diameter_mm >= 6 else hits).add((k, n.label))
-            fps += sum(1 for i in kept if not (ph.mask[labels == i] > 0).any())
-        return hits, big_hits, fps
+            n_fp = sum(1 for i in kept if not hit[i])
+            fps += n_fp
+            full_fps += n_fp if full else 0
+        return hits, big_hits, fps, full_fps
 
-    base_small, base_big, base_fp = outcome(0.0)
+    base_small, base_big, base_fp, base_full = outcome(0.0)
     allowed = int(FPR_MAX_LOST * (len(base_small) + len(base_big)))
-    cut, small, fp = 0.0, base_small, base_fp
+    n_full = max(sum(1 for v in val if v[4]), 1)
+    cut, small, fp, full_fp = 0.0, base_small, base_fp, base_full
     for c in np.round(np.arange(0.01, 0.9, 0.01), 2):
-        s_hits, b_hits, n_fp = outcome(float(c))
-        if b_hits != base_big or len(base_small - s_hits) > allowed:
+        s_hits, b_hits, n_fp, n_full_fp = outcome(float(c))
+        if b_hits != base_big:
             break
-        cut, small, fp = float(c), s_hits, n_fp
+        if len(base_small - s_hits) > allowed and full_fp / n_full <= FPR_MAX_FULL_FP:
+            break  # the full-size target is met; do not lose more small nodules
+        cut, small, fp, full_fp = float(c), s_hits, n_fp, n_full_fp
     n_vols = len(val)
     return {"fp_filter": model | {"cut": cut},
             "numbers": {"train_components": len(ys), "train_true": int(sum(ys)),
-                        "validation": f"seeds {SEG_VAL_SEEDS_START}-{SEG_VAL_SEEDS_START + n_val - 1} at {list(shape)} "
-                                      f"and {large_start}-{large_start + n_val_large - 1} at {list(LARGE_SHAPE)}",
-                        "cut": cut, "rule": f"highest cut losing no nodule >= 6 mm and at most {FPR_MAX_LOST:.0%} "
-                                            "of the nodules found without the filter",
+                        "validation": f"seeds {SEG_VAL_SEEDS_START}-{SEG_VAL_SEEDS_START + n_val - 1} at {list(shape)}, "
+                                      f"{large_start}-{large_start + n_val_large - 1} at {list(LARGE_SHAPE)} and "
+                                      f"{FULL_VAL_SEEDS_START}-{FULL_VAL_SEEDS_START + n_val_full - 1} at "
+                                      f"{list(FULL_SHAPE)}",
+                        "cut": cut, "rule": f"highest cut losing no nodule >= 6 mm and at most {FPR_MAX_LOST:.0%} of "
+                                            "the nodules found without the filter (more only while whole-chest "
+                                            f"volumes have over {FPR_MAX_FULL_FP} false positives)",
                         "validation_fp_per_volume_before": round(base_fp / n_vols, 2),
                         "validation_fp_per_volume_after": round(fp / n_vols, 2),
+                        "validation_full_size_fp_per_volume_before": round(base_full / n_full, 2),
+                        "validation_full_size_fp_per_volume_after": round(full_fp / n_full, 2),
                         "validation_nodules_found_before": len(base_small) + len(base_big),
                         "validation_nodules_lost": len(base_small - small)}}
 
 
 def evaluate_segmentation(bundle: Path, n_volumes: int = 12, start_seed: int = SEG_TEST_SEEDS_START,
-                          shape: tuple[int, int, int] = (48, 160, 160)) -> dict[str, Any]:
-    """Dice, diameter and volume errors, misses and false positives on fresh phantoms.
+                          shape: tuple[int, int, int] = (48, 160, 160), options: Any = None,
+                          per_nodule: bool = False) -> dict[str, Any]:
+    """Dice, diameter and volume errors, core density, misses and false positives on fresh phantoms.
 
     Diameter errors compare the Fleischner mean diameter measured on the predicted lesion with the
-    same measurement on the exact phantom mask, so they isolate segmentation error.
+    same measurement on the exact phantom mask, so they isolate segmentation error. Core density is
+    compared with the density planted in solid and ground-glass nodules (part-solid ones hold two).
+
+    Args:
+        options: the inference path (:class:`~specialists.imaging.segment.InferenceOptions`); the
+            bundle's own when None.
+        per_nodule: also return each nodule's measurement (for comparing inference paths).
     """
     from specialists.imaging.bundle import SEG_BUNDLE, load_bundle
     from specialists.imaging.segment import segment_array
 
     b = load_bundle(bundle, SEG_BUNDLE)
     dices, diam_err, vol_err, missed, missed_small, fps, n_nod, nominal_err = [], [], [], [], 0, 0, 0, []
-    inter = total = filtered = 0
+    inter = total = filtered = aside = 0
     nodule_dice: list[float] = []
+    core_err: list[tuple[float, float, float]] = []  # (diameter, core mean - planted, whole-mask mean - planted)
+    rows: list[dict[str, Any]] = []
+    seconds = 0.0
     for s in range(start_seed, start_seed + n_volumes):
-        ph = _test_phantom(s, shape)
-        seg = segment_array(b.network, ph.image, ph.spacing, b.params)
+        ph = eval_phantom(s, shape)
+        t = time.perf_counter()
+        seg = segment_array(b.network, ph.image, ph.spacing, b.params, options=options, bundle_path=b.path)
+        seconds += time.perf_counter() - t
         filtered += seg.filtered
+        aside += len(seg.set_aside)
         pred, gt = seg.labels > 0, ph.mask > 0
         denom = pred.sum() + gt.sum()
         dices.append(1.0 if denom == 0 else 2 * (pred & gt).sum() / denom)
@@ -193,6 +266,7 @@ def evaluate_segmentation(bundle: Path, n_volumes: int = 12, start_seed: int = S
                     missed.append(nod.to_dict())
                 else:
                     missed_small += 1
+                rows.append({"seed": s, "label": nod.label, "found": False})
                 continue
             p_nod = np.isin(seg.labels, np.unique(hit))
             nodule_dice.append(2 * (p_nod & comp).sum() / (p_nod.sum() + comp.sum()))
@@ -203,10 +277,15 @@ def evaluate_segmentation(bundle: Path, n_volumes: int = 12, start_seed: int = S
             vol_err.append(abs(les.volume_mm3 - comp.sum() * vox) / (comp.sum() * vox))
             if nod.shape == "round":
                 nominal_err.append(abs(gt_d - nod.diameter_mm))
+            if nod.kind in ("solid", "ground-glass"):
+                core_err.append((nod.diameter_mm, les.core_mean_hu - nod.hu, les.mean_hu - nod.hu))
+            rows.append({"seed": s, "label": nod.label, "found": True, "diameter_mm": round(les.mean_diameter_mm, 3),
+                         "dice": round(float(nodule_dice[-1]), 4)})
         fps += sum(1 for les in seg.lesions if not (ph.mask[seg.labels == les.id] > 0).any())
     de, ve = np.array(diam_err), np.array(vol_err)
-    return {
+    out = {
         "n_volumes": n_volumes, "n_nodules": n_nod, "test_seeds": [start_seed, start_seed + n_volumes],
+        "shape": list(shape),
         "dice": round(float(np.mean(dices)), 3), "dice_min": round(float(np.min(dices)), 3),
         "dice_median": round(float(np.median(dices)), 3),
         "dice_pooled": round(float(2 * inter / max(total, 1)), 3),
@@ -214,14 +293,40 @@ def evaluate_segmentation(bundle: Path, n_volumes: int = 12, start_seed: int = S
         "dice_note": "dice = mean over volumes of whole-volume Dice; a volume whose only nodules are small "
                      "and missed, or with false positives, scores low",
         "mean_diameter_abs_error_mm_median": round(float(np.median(de)), 2) if len(de) else None,
+        "mean_diameter_abs_error_mm_mean": round(float(np.mean(de)), 3) if len(de) else None,
         "mean_diameter_abs_error_mm_p95": round(float(np.percentile(de, 95)), 2) if len(de) else None,
         "volume_rel_error_median": round(float(np.median(ve)), 3) if len(ve) else None,
         "missed_nodules_ge_6mm": len(missed), "missed_nodules_lt_6mm": missed_small,
         "false_positives_per_volume": round(fps / n_volumes, 2),
         "candidates_removed_by_fp_filter_per_volume": round(filtered / n_volumes, 2),
+        "candidates_set_aside_by_plausibility_per_volume": round(aside / n_volumes, 2),
         "measurement_vs_nominal_round_mm_median": round(float(np.median(nominal_err)), 2) if nominal_err else None,
+        "segment_seconds_per_volume": round(seconds / n_volumes, 2),
         "missed_detail": missed,
     }
+    out |= core_hu_summary(core_err)
+    if per_nodule:
+        out["per_nodule"] = rows
+    return out
+
+
+def core_hu_summary(errors: list[tuple[float, float, float]]) -> dict[str, Any]:
+    """Core-density errors (measured minus planted HU) of solid and ground-glass nodules, by size."""
+    if not errors:
+        return {}
+    e = np.asarray(errors, float)
+    big = e[:, 0] >= 6
+
+    def block(sel: np.ndarray) -> dict[str, Any]:
+        if not sel.any():
+            return {"n": 0}
+        return {"n": int(sel.sum()), "core_abs_error_hu_median": round(float(np.median(np.abs(e[sel, 1]))), 1),
+                "core_within_15_hu_share": round(float(np.mean(np.abs(e[sel, 1]) <= 15)), 3),
+                "whole_mask_abs_error_hu_median": round(float(np.median(np.abs(e[sel, 2]))), 1),
+                "whole_mask_within_15_hu_share": round(float(np.mean(np.abs(e[sel, 2]) <= 15)), 3)}
+
+    return {"core_hu": {"ge_6mm": block(big), "lt_6mm": block(~big), "all": block(np.ones(len(e), bool)),
+                        "note": "solid and ground-glass nodules found; planted density before blur and noise"}}
 
 
 def classification_metrics(logits: np.ndarray, types: np.ndarray, spic: np.ndarray, diam: np.ndarray,
@@ -253,106 +358,3 @@ def classification_metrics(logits: np.ndarray, types: np.ndarray, spic: np.ndarr
             "confusion_rows_true_cols_pred": {"labels": labels, "matrix": confusion.tolist()},
             "type_temperature": params.get("type_temperature"),
             "spiculation_temperature": params.get("spiculation_temperature")}
-
-
-_LIMITS = [
-    "Trained only on synthetic chest-CT phantoms generated by specialists/imaging/phantom.py; it has never "
-    "seen a real patient's scan. Its numbers on real CT are unknown and it is a demonstration model, not a "
-    "medical device.",
-    "Phantom anatomy is simplified (elliptical body and lungs, tubular vessels, no airways, ribs or fissures); "
-    "real findings such as scars, atelectasis or juxtapleural nodules are outside what it learned.",
-    "Inputs unlike chest CT (MR, photographs, 2-D images) are run but flagged out-of-distribution.",
-]
-
-
-def _card(name: str, task: str, description: str, command: str, metrics: dict, targets: dict,
-          provenance: dict, io: dict, changelog: dict[str, str] | None = None) -> dict[str, Any]:
-    import monai
-    import torch
-
-    return {
-        "schema": "https://github.com/Project-MONAI/MONAI-extra-test-data/releases/download/0.8.1/meta_schema_20220324.json",
-        "name": name, "version": max(changelog or {"0.1.0": ""}, key=lambda v: tuple(map(int, v.split(".")))),
-        "changelog": changelog or {"0.1.0": "first version, trained on synthetic phantoms"},
-        "monai_version": monai.__version__, "pytorch_version": torch.__version__,
-        "task": task, "description": description,
-        "trained_on_synthetic_data": True,
-        "data_source": "Synthetic procedural chest-CT phantoms (Galen's specialists/imaging/phantom.py), generated "
-                       "from fixed seeds at training time. No real patient data was used. Licence: same as Galen.",
-        "data_type": "CT (Hounsfield units), synthetic",
-        "training_command": command, "seed": provenance.get("seed", 0), "provenance": provenance,
-        "held_out_metrics": metrics, "targets": targets,
-        "intended_use": "Demonstrating and testing Galen's imaging pipeline (lung-nodule work-up) offline. "
-                        "Not for clinical use. Replace with a bundle trained on real data via the settings "
-                        "imaging_seg_bundle / imaging_cls_bundle.",
-        "limitations": _LIMITS,
-        "references": ["MacMahon H et al. Guidelines for management of incidental pulmonary nodules detected on CT "
-                       "images: from the Fleischner Society 2017. Radiology 2017;284:228-243.",
-                       "Guo C et al. On calibration of modern neural networks. ICML 2017 (temperature scaling).",
-                       "Selvaraju RR et al. Grad-CAM. ICCV 2017."],
-        "network_data_format": io,
-        "authors": "Galen project", "copyright": "Galen project",
-    }
-
-
-def write_seg_card(bundle: Path, metrics: dict, provenance: dict) -> Path:
-    """Write the segmentation bundle's ``metadata.json``."""
-    card = _card("galen_lung_nodule_seg", "Lung nodule segmentation (2.5-D UNet, slice-wise sliding window)",
-                 "Binary lesion segmentation of axial chest CT resampled to 1.25 x 0.8 x 0.8 mm; connected "
-                 "components give per-lesion diameters, volume and density.",
-                 "galen train imaging-seg  (python -m specialists.imaging.train_seg)", metrics, SEG_TARGETS,
-                 provenance,
-                 {"inputs": {"image": {"type": "image", "format": "hounsfield", "num_channels": 5,
-                                       "spatial_shape": ["*", "*"], "dtype": "float32",
-                                       "value_range": [-1, 1],
-                                       "note": "axial slice and neighbours at offsets -4,-2,0,2,4 slices; "
-                                               "HU clipped to [-1000, 400] and scaled to [-1, 1]"}},
-                  "outputs": {"pred": {"type": "image", "format": "segmentation", "num_channels": 1,
-                                       "spatial_shape": ["*", "*"], "dtype": "float32",
-                                       "note": "lesion logit; see notes for the threshold"}}},
-                 changelog={"0.1.0": "first version, trained on synthetic phantoms",
-                            "0.2.0": "three training stages (nodule-balanced and hard-negative crops), 150 extra "
-                                     "phantoms of small nodules, post-processing chosen on validation phantoms, "
-                                     "3-D false-positive filter"})
-    chosen = (provenance.get("postprocessing_selection") or {}).get("chosen") or {}
-    card["notes"] = [
-        f"Post-processing: sigmoid >= {chosen.get('threshold', 0.5)}; components smaller than "
-        f"{chosen.get('min_volume_mm3', 15.0)} mm3 are dropped. Both were chosen on validation phantoms "
-        "(seeds 5000-5039; the grid is in provenance.postprocessing_selection), never on the test seeds: the "
-        "pair missing the fewest nodules among those within 0.01 of the best per-volume Dice.",
-        "False-positive filter (specialists/imaging/fpr.py, config galen.fp_filter): a logistic model over each "
-        "component's 3-D shape (volume, probabilities, elongation, bright tissue attached to it, density, "
-        "z extent), fitted on components found in 80 training phantoms; its cut is chosen on validation phantoms "
-        "of two sizes by the rule in provenance.fp_filter. It removes vessel pieces the 2.5-D network takes for "
-        "small nodules. held_out_metrics.large_phantoms reports phantoms closer to a real CT's size.",
-        "Training stages (galen train imaging-seg): 'voxel' crops centred near nodule voxels, then 'mixed' "
-        "(nodules chosen uniformly, plus hard negatives: bright voxels in dark lung such as vessels and the "
-        "pleura), then 'small' (nodules chosen with weight 1/d^2). 150 of the 240 training phantoms hold only "
-        "3-8 mm nodules.",
-        "History: 0.1.0 ('voxel' crops only, 90 phantoms) reached per-volume Dice 0.783 on the same test "
-        "phantoms and missed 13 of 58 nodules < 6 mm, almost all small solid ones, which look like vessel "
-        "cross-sections on one slice. Sampling per nodule alone (tried in 0.1.0) missed fewer (10) but gave "
-        "1.75 false positives per volume.",
-    ]
-    path = bundle / "metadata.json"
-    path.write_text(json.dumps(card, indent=2) + "\n")
-    return path
-
-
-def write_cls_card(bundle: Path, metrics: dict, provenance: dict) -> Path:
-    """Write the characterisation bundle's ``metadata.json``."""
-    card = _card("galen_lung_nodule_cls", "Lung nodule characterisation (type and spiculation)",
-                 "Nodule type (solid / part-solid / ground-glass) and spiculation from a size-normalised 48x48 "
-                 "patch (3 neighbouring slices) around each lesion; temperature-scaled probabilities; "
-                 "Grad-CAM on features.3.",
-                 "galen train imaging-cls  (python -m specialists.imaging.train_cls)", metrics, CLS_TARGETS,
-                 provenance,
-                 {"inputs": {"image": {"type": "image", "format": "hounsfield", "num_channels": 3,
-                                       "spatial_shape": [48, 48], "dtype": "float32", "value_range": [-1, 1]}},
-                  "outputs": {"pred": {"type": "probabilities", "format": "classification", "num_channels": 4,
-                                       "spatial_shape": [1], "dtype": "float32",
-                                       "note": "3 type logits (solid, part-solid, ground-glass) + 1 spiculation "
-                                               "logit"}}})
-    path = bundle / "metadata.json"
-    path.write_text(json.dumps(card, indent=2) + "\n")
-    return path

@@ -62,6 +62,17 @@ def lesion_probability(features: np.ndarray, params: dict[str, Any]) -> np.ndarr
     return 1.0 / (1.0 + np.exp(-(z @ np.asarray(params["coef"]) + float(params["intercept"]))))
 
 
+def apply_filter(labels: np.ndarray, ids: list[int], prob: np.ndarray, image: np.ndarray,
+                 spacing: tuple[float, float, float], params: dict[str, Any]) -> tuple[list[int], int]:
+    """The candidate ids the bundle's filter keeps (all when it has none) and how many it removed."""
+    fp = params.get("fp_filter")
+    if not fp or not ids:
+        return list(ids), 0
+    keep_p = lesion_probability(component_features(labels, ids, prob, image, spacing), fp)
+    kept = [i for i, q in zip(ids, keep_p, strict=True) if q >= float(fp["cut"])]
+    return kept, len(ids) - len(kept)
+
+
 def filter_mask(prob: np.ndarray, image: np.ndarray, spacing: tuple[float, float, float],
                 params: dict[str, Any]) -> tuple[np.ndarray, int]:
     """The lesion mask after thresholding, the smallest-volume rule and, when configured, the filter.
@@ -70,13 +81,7 @@ def filter_mask(prob: np.ndarray, image: np.ndarray, spacing: tuple[float, float
         (mask, number of components the filter removed).
     """
     labels, ids = components(prob, float(params.get("threshold", 0.5)), float(params.get("min_volume_mm3", 0.0)), spacing)
-    fp = params.get("fp_filter")
-    removed = 0
-    if fp and ids:
-        keep_p = lesion_probability(component_features(labels, ids, prob, image, spacing), fp)
-        kept = [i for i, q in zip(ids, keep_p, strict=True) if q >= float(fp["cut"])]
-        removed = len(ids) - len(kept)
-        ids = kept
+    ids, removed = apply_filter(labels, ids, prob, image, spacing, params)
     return np.isin(labels, ids) if ids else np.zeros(prob.shape, bool), removed
 
 

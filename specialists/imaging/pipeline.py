@@ -1,18 +1,27 @@
 """End-to-end imaging analyses used by the tools: load → check → segment → measure → characterise.
 
-Everything here is plain Python over files: no agent, no LLM. Results are frozen dataclasses;
+Everything here is plain Python over files: no agent, no LLM. Results are dataclasses;
 artifacts (overlay PNGs, the mask NIfTI, Grad-CAM PNGs) are written under a given folder.
+Each stage is timed and reported to an optional ``progress(stage, fraction)`` callback
+(:mod:`specialists.imaging.progress`).
+
+A segmentation also cuts the classifier's input patches while the volume is in memory and
+saves them beside the mask (``<stem>_lesion_patches.npz``), so that characterising the same
+lesions later in the conversation (:func:`characterise_saved`) needs no second read of the series.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import ndimage
 
-from specialists.imaging.bundle import CLS_BUNDLE, SEG_BUNDLE, LoadedBundle, load_bundle
+from specialists.imaging.bundle import CLS_BUNDLE, SEG_BUNDLE, LoadedBundle, load_bundle, read_config
 from specialists.imaging.intake import (
     WINDOWS,
     Volume,
@@ -22,13 +31,19 @@ from specialists.imaging.intake import (
     to_working_spacing,
     window,
 )
-from specialists.imaging.measure import Lesion, find_lungs
+from specialists.imaging.measure import Lesion
+from specialists.imaging.plausibility import SetAside
+from specialists.imaging.progress import Progress, Stages
 
-VERSION = "imaging-0.1.0"
+VERSION = "imaging-0.2.0"
+SEG_STAGES = ("read", "resample", "lungs", "segment", "filter", "measure", "overlays", "save")
+CLS_STAGES = SEG_STAGES + ("classify", "gradcam")
 
 
-def ood_reasons(vol: Volume, image: np.ndarray) -> list[str]:
+def ood_reasons(vol: Volume, image: np.ndarray, lungs: np.ndarray | None = None) -> list[str]:
     """Why an input is unlike the chest-CT phantoms the models learned from (empty when it is alike)."""
+    from specialists.imaging.measure import find_lungs
+
     reasons = []
     if vol.is_2d:
         reasons.append("it is a single 2-D image, not a CT volume")
@@ -37,8 +52,10 @@ def ood_reasons(vol: Volume, image: np.ndarray) -> list[str]:
             f"modality {vol.modality}" if vol.modality not in ("unknown", "?") else "not recognisably CT "
             "(its intensities are not Hounsfield units)")
         reasons.append(f"it is {what}, and the models were trained on chest CT")
-    elif find_lungs(image) is None:
-        reasons.append("no air-filled lungs were found in it (it does not look like a chest CT)")
+    else:
+        no_lungs = find_lungs(image) is None if lungs is None else lungs.sum() < 0.01 * image.size
+        if no_lungs:
+            reasons.append("no air-filled lungs were found in it (it does not look like a chest CT)")
     if not vol.is_2d and vol.spacing[0] > 3.0:
         reasons.append(f"its slices are {vol.spacing[0]:.1f} mm thick (the models expect ≤ 3 mm)")
     return reasons
@@ -63,16 +80,20 @@ class ImagingStudy:
                 "working_spacing_mm": [round(s, 3) for s in self.spacing], "notes": list(v.notes)}
 
 
-def open_study(path: Path, working_spacing: tuple[float, float, float]) -> ImagingStudy:
-    """Load an attachment, resample it to the working spacing and judge whether it is in distribution."""
+def open_study(path: Path, working_spacing: tuple[float, float, float], stages: Stages | None = None) -> ImagingStudy:
+    """Load an attachment and resample it to the working spacing (the OOD verdict is added after segmentation)."""
     from specialists.imaging.intake import attachment_kind
 
+    st = stages or Stages()
     kind = attachment_kind(Path(path))
-    vol = load_volume(Path(path))
-    image, spacing, z_scale = to_working_spacing(vol, working_spacing)
-    if vol.modality == "photo":  # grey levels 0–255: map them onto the CT window so the network can run
-        image = image / 255.0 * 1400.0 - 1000.0
-    return ImagingStudy(vol, kind, summarise(vol, kind), image, spacing, z_scale, ood_reasons(vol, image))
+    with st.stage("read"):
+        vol = load_volume(Path(path))
+    with st.stage("resample"):
+        image, spacing, z_scale = to_working_spacing(vol, working_spacing)
+        if vol.modality == "photo":  # grey levels 0–255: map them onto the CT window so the network can run
+            image = image / 255.0 * 1400.0 - 1000.0
+    study = ImagingStudy(vol, kind, summarise(vol, kind), image, spacing, z_scale)
+    return study
 
 
 @dataclass
@@ -84,6 +105,11 @@ class SegmentationReport:
     mask_path: Path | None
     bundle: LoadedBundle
     filtered: int = 0  # candidates the false-positive filter removed
+    set_aside: list[SetAside] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    engine: str = "torch"
+    patches_path: Path | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def seg_bundle(path: Path | None = None, device: str = "cpu") -> LoadedBundle:
@@ -94,6 +120,23 @@ def seg_bundle(path: Path | None = None, device: str = "cpu") -> LoadedBundle:
 def cls_bundle(path: Path | None = None, device: str = "cpu") -> LoadedBundle:
     """The characterisation bundle: ``path`` (a user's bundle) or the shipped one."""
     return load_bundle(Path(path) if path else CLS_BUNDLE, CLS_BUNDLE, device)
+
+
+def cls_patch_params(path: Path | None = None) -> dict[str, Any] | None:
+    """The classifier bundle's patch geometry (config only, no weights loaded); None when it cannot be read."""
+    from galen.errors import ConfigError
+
+    try:
+        params = dict(read_config(Path(path) if path else CLS_BUNDLE).get("galen") or {})
+    except ConfigError:
+        return None
+    keys = ("patch_size", "patch_scale", "min_patch_mm", "slice_offsets", "hu_window")
+    return {k: params[k] for k in keys} if all(k in params for k in keys) else None
+
+
+def _geometry_key(params: dict[str, Any]) -> str:
+    keys = ("patch_size", "patch_scale", "min_patch_mm", "slice_offsets", "hu_window")
+    return hashlib.sha256(json.dumps({k: params[k] for k in keys}, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _overlay_png(image2d: np.ndarray, labels2d: np.ndarray, highlight: int, path: Path, caption: str) -> Path:
@@ -131,19 +174,55 @@ def _save_mask(labels: np.ndarray, study: ImagingStudy, path: Path) -> Path:
     return path
 
 
-def _slice_stack(study, seg, les, outdir: Path, stem: str, half: int = 4, step: int = 2) -> list[Path]:
+def _slice_stack(study, labels, les, outdir: Path, stem: str, half: int = 4, step: int = 2) -> list[Path]:
     """Overlays on the slices around the largest lesion, in anatomical order, for a slice slider."""
     z0 = les.working_slice
     out = []
     for z in range(max(0, z0 - half), min(study.image.shape[0], z0 + half + 1), step):
-        caption = f"lesion {les.id}, working slice {z} ({(z - z0) * study.spacing[0]:+.1f} mm from its centre)"
-        out.append(_overlay_png(study.image[z], seg.labels[z], les.id, outdir / f"{stem}_stack{z:03d}_overlay.png", caption))
+        caption = f"{les.category} {les.id}, working slice {z} ({(z - z0) * study.spacing[0]:+.1f} mm from its centre)"
+        out.append(_overlay_png(study.image[z], labels[z], les.id, outdir / f"{stem}_stack{z:03d}_overlay.png", caption))
     return out
 
 
+def save_patches(study: ImagingStudy, labels: np.ndarray, lesions: list[Lesion], params: dict[str, Any],
+                 path: Path) -> Path:
+    """Cut and save the classifier's patches of every lesion, with its outline and 2 mm neighbourhood on each."""
+    from specialists.imaging.classify import extract_patch
+    from specialists.imaging.explain import lesion_on_patch, patch_grid
+
+    patches, outlines, near, pixel = [], [], [], []
+    for les in lesions:
+        c = (float(les.working_slice),) + tuple(les.centroid[1:])
+        patches.append(extract_patch(study.image, study.spacing, c, les.long_axis_mm, params))
+        outlines.append(lesion_on_patch(labels, c, les.long_axis_mm, params, study.spacing, 0.0, label=les.id))
+        near.append(lesion_on_patch(labels, c, les.long_axis_mm, params, study.spacing, 2.0, label=les.id))
+        pixel.append(patch_grid(c, les.long_axis_mm, params, study.spacing)[2])
+    size = int(params["patch_size"])
+    n_ch = len(params["slice_offsets"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, ids=np.array([les.id for les in lesions], int),
+             patches=np.stack(patches) if patches else np.zeros((0, n_ch, size, size), np.float32),
+             outlines=np.stack(outlines) if outlines else np.zeros((0, size, size), bool),
+             near=np.stack(near) if near else np.zeros((0, size, size), bool), pixel_mm=np.array(pixel, float),
+             geometry=_geometry_key(params))
+    return path
+
+
 def segment_file(path: Path, outdir: Path, bundle_path: Path | None = None, device: str = "cpu",
-                 max_overlays: int = 3) -> SegmentationReport:
-    """Segment and measure lesions in an imaging attachment; write overlays and the mask NIfTI.
+                 max_overlays: int = 3, progress: Progress | None = None, options: Any = None,
+                 cls_params: dict[str, Any] | None = None, stages: Stages | None = None) -> SegmentationReport:
+    """Segment and measure lesions in an imaging attachment; write overlays, the mask NIfTI and the patches.
+
+    Args:
+        path: the attachment.
+        outdir: where the artifacts go.
+        bundle_path: a user's segmentation bundle (the shipped one when None).
+        device: ``cpu`` or ``cuda``.
+        max_overlays: overlays of this many lesions (largest first), plus a slice stack of the largest.
+        progress: ``progress(stage, fraction)`` callback.
+        options: :class:`~specialists.imaging.segment.InferenceOptions` (the bundle's fast path when None).
+        cls_params: classifier patch geometry (:func:`cls_patch_params` when None); no patches when unreadable.
+        stages: an existing stage timer (a characterisation passes its own).
 
     Raises:
         UnreadableFile, UnsupportedFile: from intake.
@@ -151,56 +230,97 @@ def segment_file(path: Path, outdir: Path, bundle_path: Path | None = None, devi
     """
     from specialists.imaging.segment import segment_array
 
+    st = stages or Stages(progress, SEG_STAGES)
     b = seg_bundle(bundle_path, device)
-    study = open_study(path, tuple(b.params["working_spacing_mm"]))
-    seg = segment_array(b.network, study.image, study.spacing, b.params, device, study.z_scale)
+    study = open_study(path, tuple(b.params["working_spacing_mm"]), st)
+    seg = segment_array(b.network, study.image, study.spacing, b.params, device, study.z_scale, options, b.path, st)
+    study.ood = ood_reasons(study.volume, study.image, seg.lungs)
     if study.volume.is_2d:
-        seg.lesions[:] = [
-            Lesion(**{**les.__dict__, "upper_lobe": None}) for les in seg.lesions]
+        seg.lesions[:] = [Lesion(**{**les.__dict__, "upper_lobe": None}) for les in seg.lesions]
     overlays = []
     stem = Path(path).name.split(".")[0] or "image"
-    for les in seg.lesions[:max_overlays]:
-        z = les.working_slice
-        caption = (f"lesion {les.id}: {les.long_axis_mm:.1f} x {les.short_axis_mm:.1f} mm "
-                   f"(mean {les.mean_diameter_mm:.1f} mm), slice {les.slice_index}")
-        overlays.append(_overlay_png(study.image[z], seg.labels[z], les.id,
-                                     Path(outdir) / f"{stem}_lesion{les.id}_overlay.png", caption))
-    if not seg.lesions:
-        mid = study.image.shape[0] // 2
-        overlays.append(_overlay_png(study.image[mid], seg.labels[mid], 0, Path(outdir) / f"{stem}_no_lesion.png",
-                                     "no lesion found"))
-    elif not study.volume.is_2d:
-        overlays.extend(_slice_stack(study, seg, max(seg.lesions, key=lambda les: les.volume_mm3), Path(outdir), stem))
-    mask_path = _save_mask(seg.labels, study, Path(outdir) / f"{stem}_lesion_mask.nii.gz")
-    return SegmentationReport(study, seg.lesions, seg.labels, overlays, mask_path, b, seg.filtered)
+    outdir = Path(outdir)
+    with st.stage("overlays"):
+        for les in seg.lesions[:max_overlays]:
+            z = les.working_slice
+            caption = (f"{les.category} {les.id}: {les.long_axis_mm:.1f} x {les.short_axis_mm:.1f} mm "
+                       f"(mean {les.mean_diameter_mm:.1f} mm), slice {les.slice_index}")
+            overlays.append(_overlay_png(study.image[z], seg.labels[z], les.id,
+                                         outdir / f"{stem}_lesion{les.id}_overlay.png", caption))
+        if not seg.lesions:
+            mid = study.image.shape[0] // 2
+            overlays.append(_overlay_png(study.image[mid], seg.labels[mid], 0, outdir / f"{stem}_no_lesion.png",
+                                         "no lesion found"))
+        elif not study.volume.is_2d:
+            overlays.extend(_slice_stack(study, seg.labels, max(seg.lesions, key=lambda les: les.volume_mm3), outdir, stem))
+    with st.stage("save"):
+        mask_path = _save_mask(seg.labels, study, outdir / f"{stem}_lesion_mask.nii.gz")
+        geometry = cls_params if cls_params is not None else cls_patch_params()
+        patches_path = save_patches(study, seg.labels, seg.lesions, geometry,
+                                    outdir / f"{stem}_lesion_patches.npz") if geometry else None
+    if stages is None:
+        st.finish()
+    return SegmentationReport(study, seg.lesions, seg.labels, overlays, mask_path, b, seg.filtered, seg.set_aside,
+                              seg.warnings, seg.engine, patches_path, dict(st.seconds))
 
 
 @dataclass
 class CharacterisationReport:
-    segmentation: SegmentationReport
+    segmentation: SegmentationReport | None
     characters: list  # list[LesionCharacter]
     gradcams: list[Path]
     bundle: LoadedBundle
+    attribution: dict[int, float] = field(default_factory=dict)  # lesion id -> share of Grad-CAM within 2 mm of it
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def characterise_saved(patches_path: Path, outdir: Path, b: LoadedBundle, device: str = "cpu", max_gradcams: int = 3,
+                       stages: Stages | None = None, stem: str = "image") -> tuple[list, list[Path], dict[int, float]]:
+    """Characterise the lesions whose patches a segmentation saved; Grad-CAM PNGs for the first ``max_gradcams``.
+
+    Raises:
+        InvalidInput: the file is missing, unreadable or cut with another patch geometry than the bundle's.
+    """
+    from galen.errors import InvalidInput
+    from specialists.imaging.classify import characterise
+    from specialists.imaging.explain import gradcam, save_png, share_inside
+
+    st = stages or Stages()
+    try:
+        with np.load(patches_path) as z:
+            ids, patches, outlines, near = z["ids"].tolist(), z["patches"], z["outlines"], z["near"]
+            pixel, geometry = z["pixel_mm"], str(z["geometry"])
+    except (OSError, KeyError, ValueError) as e:
+        raise InvalidInput(f"The saved lesion patches {Path(patches_path).name} cannot be read ({e}).") from e
+    if geometry != _geometry_key(b.params):
+        raise InvalidInput("The saved lesion patches were cut for another classifier's geometry.")
+    with st.stage("classify"):
+        chars = characterise(b.network, patches, ids, b.params, device)
+    cams, shares = [], {}
+    labels = list(b.params["type_labels"])
+    layer = str(b.params.get("gradcam_layer", "features.3"))
+    with st.stage("gradcam"):
+        for i, ch in enumerate(chars[:max_gradcams]):
+            cam = gradcam(b.network, patches[i], labels.index(ch.type), layer, device)
+            share = share_inside(cam, near[i])
+            shares[ch.id] = share
+            title = f"lesion {ch.id}: {ch.type}, p = {ch.type_probabilities[ch.type]:.2f}"
+            cams.append(save_png(patches[i], cam, Path(outdir) / f"{stem}_lesion{ch.id}_gradcam.png", title,
+                                 outline=outlines[i], pixel_mm=float(pixel[i]), share=share))
+    return chars, cams, shares
 
 
 def characterise_file(path: Path, outdir: Path, seg_bundle_path: Path | None = None,
-                      cls_bundle_path: Path | None = None, device: str = "cpu",
-                      max_gradcams: int = 3) -> CharacterisationReport:
-    """Segment, then characterise each lesion (type, spiculation) with a Grad-CAM PNG for the largest."""
-    from specialists.imaging.classify import characterise, extract_patch, gradcam, save_gradcam_png
-
-    seg = segment_file(path, outdir, seg_bundle_path, device)
+                      cls_bundle_path: Path | None = None, device: str = "cpu", max_gradcams: int = 3,
+                      progress: Progress | None = None, options: Any = None) -> CharacterisationReport:
+    """Segment, then characterise each lesion (type, spiculation) with Grad-CAM PNGs for the largest."""
+    st = Stages(progress, CLS_STAGES)
     b = cls_bundle(cls_bundle_path, device)
-    st = seg.study
-    patches = np.stack([extract_patch(st.image, st.spacing, (les.working_slice,) + les.centroid[1:],
-                                      les.long_axis_mm, b.params) for les in seg.lesions]) if seg.lesions else []
-    chars = characterise(b.network, patches, [les.id for les in seg.lesions], b.params, device)
-    cams = []
-    labels = list(b.params["type_labels"])
+    seg = segment_file(path, outdir, seg_bundle_path, device, progress=progress, options=options,
+                       cls_params=b.params, stages=st)
     stem = Path(path).name.split(".")[0] or "image"
-    for i, ch in enumerate(chars[:max_gradcams]):
-        cam = gradcam(b.network, patches[i], labels.index(ch.type), str(b.params.get("gradcam_layer", "features.3")),
-                      device)
-        cams.append(save_gradcam_png(patches[i], cam, Path(outdir) / f"{stem}_lesion{ch.id}_gradcam.png",
-                                     f"lesion {ch.id}: {ch.type}, p={ch.type_probabilities[ch.type]:.2f}"))
-    return CharacterisationReport(seg, chars, cams, b)
+    assert seg.patches_path is not None
+    chars, cams, shares = characterise_saved(seg.patches_path, outdir, b, device, max_gradcams, st, stem)
+    st.finish()
+    seg.seconds = dict(st.seconds)
+    return CharacterisationReport(seg, chars, cams, b, shares, dict(st.seconds))

@@ -1,9 +1,17 @@
-"""Lesion segmentation: a 2.5-D MONAI UNet run slice-wise with sliding-window inference.
+"""Lesion segmentation: a 2.5-D MONAI UNet run slice-wise, then candidates screened and measured.
 
 Each axial slice is predicted from itself and neighbouring slices (``slice_offsets`` of the
 bundle, in working-volume slices) stacked as channels, which gives the 2-D network enough
 through-plane context to tell round nodules from tubular vessels at a fraction of a 3-D
-network's CPU cost. Connected components of the thresholded probability are the lesions.
+network's CPU cost. Connected components of the thresholded probability are the candidates.
+
+Two paths compute the probability. The reference path (:func:`predict_probability` without a
+region) runs PyTorch with sliding windows over every slice, as version 0.1 did. The fast path
+runs only the lungs' bounding box plus a margin (:func:`specialists.imaging.lungs.lung_region`;
+nothing outside it can be a nodule) through the bundle's engine (ONNX Runtime by default) on
+whole cropped slices; tests check that both give the same lesions. Candidates are then screened
+by :mod:`specialists.imaging.plausibility`, filtered by :mod:`specialists.imaging.fpr` and
+measured by :mod:`specialists.imaging.measure`.
 """
 
 from __future__ import annotations
@@ -12,8 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
+from specialists.imaging.lungs import LungRegion
 from specialists.imaging.measure import Lesion, measure_lesions
+from specialists.imaging.plausibility import SetAside
+from specialists.imaging.progress import Stages
 
 
 def normalise_hu(arr: np.ndarray, window: tuple[float, float]) -> np.ndarray:
@@ -30,27 +42,64 @@ def stack_slices(arr: np.ndarray, offsets: list[int], z: np.ndarray | None = Non
 
 
 def predict_probability(net: Any, image: np.ndarray, params: dict[str, Any], device: str = "cpu",
-                        chunk: int = 16) -> np.ndarray:
+                        chunk: int = 16, region: LungRegion | None = None, engine: Any = None,
+                        whole: bool = False, stages: Stages | None = None) -> np.ndarray:
     """Lesion probability for every voxel of a working-spacing HU volume ``(z, y, x)``.
 
-    Slices are processed ``chunk`` at a time so memory stays bounded for large volumes.
+    Args:
+        net: the bundle's PyTorch network (the reference path, and the engine's fallback).
+        image: HU volume at the bundle's working spacing.
+        params: the bundle's ``galen`` parameters.
+        device: ``cpu`` or ``cuda``.
+        chunk: slices per batch, so memory stays bounded for large volumes.
+        region: only this box is predicted (probability 0 elsewhere); the whole volume when None.
+        engine: ``x (n, C, H, W) -> logits`` (see :mod:`specialists.imaging.engines`); the network
+            itself when None.
+        whole: run each (cropped) slice in one piece instead of sliding windows; only for
+            networks without instance normalisation (:func:`~specialists.imaging.engines.whole_slices`).
+        stages: reports progress through the slices.
     """
     import torch
-    from monai.inferers import sliding_window_inference
 
-    norm = normalise_hu(image, tuple(params["hu_window"]))
+    nz = image.shape[0]
     offsets = list(params["slice_offsets"])
-    # One window per slice when the slice fits in roi_size (sliding windows of a slice that fits
-    # would repeat work); larger slices are tiled with overlapping windows.
-    roi = tuple(min(int(r), int(np.ceil(d / 16) * 16)) for r, d in zip(params["roi_size"], image.shape[1:], strict=True))
+    zr, yr, xr = region.slices if region is not None else (slice(0, nz), slice(None), slice(None))
+    # Normalise only the slab the region's slices and their neighbours need.
+    zlo, zhi = max(zr.start + min(offsets), 0), min(zr.stop + max(offsets), nz)
+    norm = normalise_hu(image[zlo:zhi, yr, xr], tuple(params["hu_window"]))
+    run = engine
     out = np.zeros(image.shape, np.float32)
+    if zr.stop <= zr.start:
+        return out
+    roi = tuple(min(int(r), int(np.ceil(d / 16) * 16)) for r, d in zip(params["roi_size"], norm.shape[1:], strict=True))
+
+    def windows(t: torch.Tensor) -> torch.Tensor:
+        if run is None:
+            return net(t)
+        return torch.from_numpy(run(t.cpu().numpy())).to(t.device)
+
+    total = zr.stop - zr.start
     with torch.no_grad():
-        for start in range(0, image.shape[0], chunk):
-            z = np.arange(start, min(start + chunk, image.shape[0]))
-            x = torch.from_numpy(stack_slices(norm, offsets, z)).to(device)
-            logits = sliding_window_inference(x, roi, int(params.get("sw_batch_size", 8)), net,
-                                              overlap=float(params.get("overlap", 0.25)), mode="gaussian")
-            out[z] = torch.sigmoid(logits[:, 0]).cpu().numpy()
+        for start in range(zr.start, zr.stop, chunk):
+            z = np.arange(start, min(start + chunk, zr.stop))
+            idx = np.clip(z[:, None] + np.asarray(offsets)[None, :], 0, nz - 1) - zlo
+            x = norm[idx]
+            if whole:
+                # The network halves the slice three times: pad to a multiple of 16 with air.
+                h, w = x.shape[-2:]
+                ph, pw = (-h) % 16, (-w) % 16
+                xin = np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)), constant_values=-1.0) if ph or pw else x
+                logits = run(xin) if run is not None else net(torch.from_numpy(xin).to(device)).cpu().numpy()
+                prob = expit(logits[:, 0, :h, :w]).astype(np.float32)
+            else:
+                from monai.inferers import sliding_window_inference
+
+                logits_t = sliding_window_inference(torch.from_numpy(x).to(device), roi, int(params.get("sw_batch_size", 8)),
+                                                    windows, overlap=float(params.get("overlap", 0.25)), mode="gaussian")
+                prob = torch.sigmoid(logits_t[:, 0]).cpu().numpy()
+            out[z[0]:z[-1] + 1, yr, xr] = prob
+            if stages is not None:
+                stages.within((z[-1] + 1 - zr.start) / total)
     return out
 
 
@@ -63,11 +112,37 @@ class Segmentation:
     probability: np.ndarray
     warnings: list[str] = field(default_factory=list)
     filtered: int = 0  # candidates the false-positive filter removed
+    set_aside: list[SetAside] = field(default_factory=list)  # implausible candidates, with reasons
+    lungs: np.ndarray | None = None
+    region: LungRegion | None = None
+    engine: str = "torch"
+
+
+@dataclass(frozen=True)
+class InferenceOptions:
+    """How to run the segmentation network: the fast path by default, the reference path on request."""
+
+    engine: str = "onnx"  # torch | onnx | onnx-int8 (falls back to torch when unavailable)
+    crop_to_lungs: bool = True
+    margin_mm: float = 10.0
+    threads: int | None = None
+
+    @classmethod
+    def reference(cls) -> InferenceOptions:
+        """Version 0.1's path: PyTorch, sliding windows, every slice."""
+        return cls(engine="torch", crop_to_lungs=False)
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> InferenceOptions:
+        inf = dict(params.get("inference") or {})
+        return cls(engine=str(inf.get("engine", "onnx")), crop_to_lungs=bool(inf.get("crop_to_lungs", True)),
+                   margin_mm=float(inf.get("margin_mm", 10.0)), threads=inf.get("threads"))
 
 
 def segment_array(net: Any, image: np.ndarray, spacing: tuple[float, float, float], params: dict[str, Any],
-                  device: str = "cpu", z_scale: float = 1.0) -> Segmentation:
-    """Segment and measure lesions in a working-spacing HU volume.
+                  device: str = "cpu", z_scale: float = 1.0, options: InferenceOptions | None = None,
+                  bundle_path: Any = None, stages: Stages | None = None) -> Segmentation:
+    """Segment, screen and measure lesions in a working-spacing HU volume.
 
     Args:
         net: the segmentation network (from the bundle).
@@ -76,10 +151,46 @@ def segment_array(net: Any, image: np.ndarray, spacing: tuple[float, float, floa
         params: the bundle's ``galen`` parameters.
         device: ``cpu`` or ``cuda``.
         z_scale: working-slice → input-slice factor, to report slice numbers of the input.
+        options: engine and cropping; the bundle's ``galen.inference`` (fast path) when None.
+        bundle_path: the bundle folder (where the ONNX files are); PyTorch without it.
+        stages: stage timer / progress reporter.
     """
-    from specialists.imaging.fpr import filter_mask
+    from specialists.imaging import plausibility
+    from specialists.imaging.engines import make_engine, whole_slices
+    from specialists.imaging.fpr import apply_filter, components
+    from specialists.imaging.lungs import lung_mask, lung_region
 
-    prob = predict_probability(net, image, params, device)
-    mask, filtered = filter_mask(prob, image, spacing, params)
-    lesions, labels = measure_lesions(mask, image, spacing, 0.0, z_scale)
-    return Segmentation(lesions=lesions, labels=labels, probability=prob, filtered=filtered)
+    st = stages or Stages()
+    opts = options or InferenceOptions.from_params(params)
+    warnings: list[str] = []
+    with st.stage("lungs"):
+        lungs = lung_mask(image, spacing)
+        region = lung_region(lungs, spacing, opts.margin_mm) if opts.crop_to_lungs else None
+    engine, note = (None, "")
+    engine_name = "torch"
+    if opts.engine != "torch" and bundle_path is not None:
+        engine, note = make_engine(bundle_path, net, opts.engine, device, opts.threads)  # type: ignore[arg-type]
+        engine_name = getattr(engine, "name", "torch")
+        if engine_name == "torch":
+            engine = None
+    if note:
+        warnings.append(note)
+    with st.stage("segment"):
+        if opts.crop_to_lungs and region is None:
+            prob = np.zeros(image.shape, np.float32)  # no lung, so nothing can be a lung nodule
+            warnings.append("No lungs were found in the image, so no lung nodule was searched for.")
+        else:
+            whole = opts.crop_to_lungs and whole_slices(net)
+            prob = predict_probability(net, image, params, device, region=region, engine=engine, whole=whole, stages=st)
+    with st.stage("filter"):
+        labels, ids = components(prob, float(params.get("threshold", 0.5)), float(params.get("min_volume_mm3", 0.0)),
+                                 spacing)
+        rules = plausibility.rules_of(params)
+        ids, aside = plausibility.screen(labels, ids, image, spacing, lungs, rules)
+        ids, removed = apply_filter(labels, ids, prob, image, spacing, params)
+        mask = np.isin(labels, ids) if ids else np.zeros(prob.shape, bool)
+    with st.stage("measure"):
+        lesions, out = measure_lesions(mask, image, spacing, 0.0, z_scale, lungs=lungs if lungs.any() else None,
+                                       mass_above_mm=float(rules["mass_above_mm"]))
+    return Segmentation(lesions=lesions, labels=out, probability=prob, warnings=warnings, filtered=removed,
+                        set_aside=aside, lungs=lungs, region=region, engine=engine_name)

@@ -175,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--train-only", action="store_true",
                     help="stop after saving the weights (run --eval-only later for post-processing and the card)")
     ap.add_argument("--eval-volumes", type=int, default=20)
+    ap.add_argument("--full-volumes", type=int, default=6, help="whole-chest test phantoms (240 x 448 x 448)")
     ap.add_argument("--no-fp-filter", action="store_true", help="do not fit the false-positive filter")
     ap.add_argument("--keep-postprocessing", action="store_true",
                     help="keep the config's threshold and smallest volume instead of choosing them on validation phantoms")
@@ -246,44 +247,105 @@ def main(argv: list[str] | None = None) -> int:
             provenance.update(json.loads(log_path.read_text()))
 
     from specialists.imaging.bundle import clear_cache
-    from specialists.imaging.evaluate import (
-        LARGE_SHAPE,
-        evaluate_segmentation,
-        fit_fp_filter,
-        select_postprocessing,
-        write_seg_card,
-    )
 
     clear_cache()
+    cfg_path = args.out / "configs" / "inference.json"
     if not args.keep_postprocessing:
-        selection = select_postprocessing(args.out)
-        cfg_path = args.out / "configs" / "inference.json"
-        written = json.loads(cfg_path.read_text())
-        written["galen"].update(selection["chosen"])
-        tmp = cfg_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(written, indent=2) + "\n")
-        tmp.replace(cfg_path)
-        provenance["postprocessing_selection"] = selection
-        log.info("post-processing chosen on validation phantoms: %s", selection["chosen"])
-        clear_cache()
-        if not args.no_fp_filter:
-            fitted = fit_fp_filter(args.out)
-            written = json.loads(cfg_path.read_text())
-            written["galen"]["fp_filter"] = fitted["fp_filter"]
-            tmp.write_text(json.dumps(written, indent=2) + "\n")
-            tmp.replace(cfg_path)
-            provenance["fp_filter"] = fitted["numbers"]
-            log.info("false-positive filter: %s", fitted["numbers"])
-            clear_cache()
-    metrics = evaluate_segmentation(args.out, n_volumes=args.eval_volumes)
-    large = evaluate_segmentation(args.out, n_volumes=8, start_seed=9500, shape=LARGE_SHAPE)
-    metrics["large_phantoms"] = {k: large[k] for k in (
-        "n_volumes", "n_nodules", "test_seeds", "dice", "dice_pooled", "mean_diameter_abs_error_mm_median",
-        "volume_rel_error_median", "missed_nodules_ge_6mm", "missed_nodules_lt_6mm", "false_positives_per_volume",
-        "candidates_removed_by_fp_filter_per_volume")} | {"shape": list(LARGE_SHAPE)}
+        _postprocess(args, cfg_path, provenance)
+    metrics = _held_out(args, cfg_path, provenance)
+    from specialists.imaging.evaluate import write_seg_card
+
     write_seg_card(args.out, metrics, provenance)
     log.info("held-out metrics: %s", json.dumps(metrics, indent=1))
     return 0
+
+
+def _update_config(cfg_path: Path, **galen) -> None:
+    written = json.loads(cfg_path.read_text())
+    written["galen"].update(galen)
+    tmp = cfg_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(written, indent=2) + "\n")
+    tmp.replace(cfg_path)
+
+
+def calibration_batches(n: int = 24, seed: int = 0) -> list[np.ndarray]:
+    """Batches of 2.5-D lung-region slices from training phantoms, for int8 calibration."""
+    from specialists.imaging.lungs import lung_mask, lung_region
+
+    params = read_config(SEG_BUNDLE)["galen"]
+    rng = np.random.default_rng(seed)
+    out = []
+    for s in TRAIN_SEEDS[:n]:
+        ph = training_phantom(s)
+        region = lung_region(lung_mask(ph.image, ph.spacing), ph.spacing)
+        if region is None:
+            continue
+        z = int(rng.integers(region.z.start, region.z.stop))
+        norm = normalise_hu(ph.image, tuple(params["hu_window"]))
+        out.append(stack_slices(norm, params["slice_offsets"], np.array([z]))[:, :, region.y, region.x])
+    return out
+
+
+def _postprocess(args: argparse.Namespace, cfg_path: Path, provenance: dict) -> None:
+    """Export ONNX, choose post-processing, fit the false-positive filter, choose the engine (validation only)."""
+    from specialists.imaging import variants
+    from specialists.imaging.bundle import SEG_BUNDLE as shipped
+    from specialists.imaging.bundle import clear_cache, load_bundle
+    from specialists.imaging.engines import clear_sessions, export_onnx
+    from specialists.imaging.evaluate import SEG_VAL_SEEDS_START, fit_fp_filter, select_postprocessing
+    from specialists.imaging.plausibility import DEFAULT_RULES
+
+    written = json.loads(cfg_path.read_text())["galen"]
+    _update_config(cfg_path, plausibility=written.get("plausibility", DEFAULT_RULES),
+                   inference=written.get("inference", {"engine": "onnx", "crop_to_lungs": True, "margin_mm": 10.0}))
+    b = load_bundle(args.out, shipped)
+    provenance["onnx"] = export_onnx(args.out, b.network, len(b.params["slice_offsets"]), calibration_batches())
+    clear_sessions()
+    clear_cache()
+    selection = select_postprocessing(args.out)
+    _update_config(cfg_path, **selection["chosen"])
+    provenance["postprocessing_selection"] = selection
+    log.info("post-processing chosen on validation phantoms: %s", selection["chosen"])
+    clear_cache()
+    if not args.no_fp_filter:
+        fitted = fit_fp_filter(args.out)
+        _update_config(cfg_path, fp_filter=fitted["fp_filter"])
+        provenance["fp_filter"] = fitted["numbers"]
+        log.info("false-positive filter: %s", fitted["numbers"])
+        clear_cache()
+    val = variants.compare(args.out, 12, SEG_VAL_SEEDS_START + 200, (48, 160, 160))
+    engine = variants.choose(val)
+    inference = json.loads(cfg_path.read_text())["galen"]["inference"] | {"engine": engine}
+    _update_config(cfg_path, inference=inference)
+    provenance["engine_selection"] = {"chosen": engine, "rule": "fastest lung-crop variant within tolerance of the "
+                                      "reference on validation phantoms", "validation": val}
+    log.info("engine chosen on validation phantoms: %s", engine)
+    clear_cache()
+
+
+def _held_out(args: argparse.Namespace, cfg_path: Path, provenance: dict) -> dict:
+    """Test-phantom metrics: 48-slice, larger and whole-chest phantoms, and the inference variants side by side."""
+    from specialists.imaging import variants
+    from specialists.imaging.evaluate import (
+        FULL_SHAPE,
+        FULL_TEST_SEEDS_START,
+        LARGE_SHAPE,
+        SEG_TEST_SEEDS_START,
+        evaluate_segmentation,
+    )
+
+    keys = ("n_volumes", "n_nodules", "test_seeds", "shape", "dice", "dice_pooled", "mean_diameter_abs_error_mm_median",
+            "volume_rel_error_median", "missed_nodules_ge_6mm", "missed_nodules_lt_6mm", "false_positives_per_volume",
+            "candidates_removed_by_fp_filter_per_volume", "candidates_set_aside_by_plausibility_per_volume",
+            "core_hu", "segment_seconds_per_volume", "missed_detail")
+    metrics = evaluate_segmentation(args.out, n_volumes=args.eval_volumes)
+    large = evaluate_segmentation(args.out, n_volumes=8, start_seed=9500, shape=LARGE_SHAPE)
+    metrics["large_phantoms"] = {k: large.get(k) for k in keys}
+    full = evaluate_segmentation(args.out, n_volumes=args.full_volumes, start_seed=FULL_TEST_SEEDS_START, shape=FULL_SHAPE)
+    metrics["full_size_phantoms"] = {k: full.get(k) for k in keys}
+    metrics["inference_variants"] = variants.compare(args.out, args.eval_volumes, SEG_TEST_SEEDS_START, (48, 160, 160))
+    metrics["engine"] = json.loads(cfg_path.read_text())["galen"].get("inference", {}).get("engine", "torch")
+    return metrics
 
 
 if __name__ == "__main__":

@@ -1,0 +1,123 @@
+"""Rules that keep implausible candidates from being called nodules, applied before any is reported.
+
+A lung nodule is, by definition, in the lung and denser than the aerated lung around it; above
+3 cm it is called a mass (Hansell DM et al., Fleischner Society: glossary of terms for thoracic
+imaging, Radiology 2008;246:697-722: "nodule ... up to 3 cm in diameter"; "mass ... greater than
+3 cm"). The segmentation network has no notion of either, so each candidate it finds is checked:
+
+- ``outside the lungs``: less than ``min_lung_fraction`` of its voxels lie in the lung mask
+  (:mod:`specialists.imaging.lungs`, widened by ``lung_margin_mm``): soft tissue of the neck,
+  the mediastinum or the upper abdomen.
+- ``at aerated-lung density``: its core (see :func:`specialists.imaging.measure.core_attenuation`)
+  has a median at or below ``max_air_core_hu``: parenchyma or air, not an opacity. The cut lies
+  between aerated lung (about -850 HU in the phantoms and at full inspiration in adults) and the
+  faintest ground-glass the phantoms plant (-660 HU before noise).
+
+Candidates over 3 cm that pass both are kept and reported as masses
+(:attr:`specialists.imaging.measure.Lesion.category`). The numbers are the segmentation bundle's
+``galen.plausibility`` section; :data:`DEFAULT_RULES` applies to bundles without one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+
+DEFAULT_RULES: dict[str, Any] = {"min_lung_fraction": 0.5, "lung_margin_mm": 3.0, "max_air_core_hu": -780.0,
+                                 "mass_above_mm": 30.0}
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A candidate that was not called a nodule, and why."""
+
+    reason: str  # "outside the lungs" | "at aerated-lung density"
+    centroid: tuple[float, float, float]  # working-volume voxel (z, y, x)
+    volume_mm3: float
+    core_median_hu: float  # NaN when not measured (outside the lungs)
+    lung_fraction: float
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["centroid"] = [round(float(v), 1) for v in self.centroid]
+        d["volume_mm3"] = round(self.volume_mm3, 0)
+        d["core_median_hu"] = None if np.isnan(self.core_median_hu) else round(self.core_median_hu, 0)
+        d["lung_fraction"] = round(self.lung_fraction, 2)
+        return d
+
+
+def rules_of(params: dict[str, Any]) -> dict[str, Any]:
+    return DEFAULT_RULES | dict(params.get("plausibility") or {})
+
+
+def screen(labels: np.ndarray, ids: list[int], image: np.ndarray, spacing: tuple[float, float, float],
+           lungs: np.ndarray | None, rules: dict[str, Any]) -> tuple[list[int], list[SetAside]]:
+    """Split candidate components into those that may be nodules and those set aside (with reasons).
+
+    Args:
+        labels: component labels ``(z, y, x)``.
+        ids: the candidate labels to check.
+        image: HU on the same grid.
+        spacing: voxel size in mm.
+        lungs: the lung mask (None or empty: every candidate is outside the lungs).
+        rules: see :data:`DEFAULT_RULES`.
+    """
+    from specialists.imaging.measure import core_attenuation
+
+    if not ids:
+        return [], []
+    sp = np.asarray(spacing, float)
+    margin = float(rules["lung_margin_mm"])
+    pad = np.ceil(margin / sp).astype(int) + 1
+    objects = ndimage.find_objects(labels)
+    kept, aside = [], []
+    voxel = float(np.prod(sp))
+    for i in ids:
+        sl = objects[i - 1]
+        comp = labels[sl] == i
+        centroid = tuple(float(c + s.start) for c, s in zip(ndimage.center_of_mass(comp), sl, strict=True))
+        volume = float(comp.sum() * voxel)
+        frac = _lung_fraction(comp, sl, lungs, spacing, margin, pad, labels.shape, float(rules["min_lung_fraction"]))
+        if frac < float(rules["min_lung_fraction"]):
+            aside.append(SetAside("outside the lungs", centroid, volume, float("nan"), frac))
+            continue
+        _, median, _, _ = core_attenuation(comp, image[sl], spacing)
+        if median <= float(rules["max_air_core_hu"]):
+            aside.append(SetAside("at aerated-lung density", centroid, volume, median, frac))
+            continue
+        kept.append(i)
+    return kept, aside
+
+
+def _lung_fraction(comp: np.ndarray, sl: tuple[slice, ...], lungs: np.ndarray | None, spacing: tuple[float, float, float],
+                   margin: float, pad: np.ndarray, shape: tuple[int, ...], need: float) -> float:
+    """Share of a component's voxels within ``margin`` mm of the lung mask (0 without lungs)."""
+    if lungs is None or not lungs.any():
+        return 0.0
+    plain = float(lungs[sl][comp].mean())
+    if plain >= need or margin <= 0 or comp.sum() * float(np.prod(spacing)) > 5000.0:
+        return plain  # the margin matters only for small candidates near the pleura
+    box = tuple(slice(max(s.start - p, 0), min(s.stop + p, n)) for s, p, n in zip(sl, pad, shape, strict=True))
+    near = lungs[box]
+    if not near.any():
+        return 0.0
+    near = ndimage.distance_transform_edt(~near, sampling=spacing) <= margin
+    inner = tuple(slice(s.start - b.start, s.stop - b.start) for s, b in zip(sl, box, strict=True))
+    return float(near[inner][comp].mean())
+
+
+def describe(aside: list[SetAside]) -> str | None:
+    """One sentence on the candidates set aside, or None when there are none."""
+    if not aside:
+        return None
+    counts: dict[str, int] = {}
+    for a in aside:
+        counts[a.reason] = counts.get(a.reason, 0) + 1
+    parts = [f"{n} {reason}" for reason, n in counts.items()]
+    total = len(aside)
+    return (f"{total} further candidate{'s' if total != 1 else ''} ({', '.join(parts)}) "
+            f"{'were' if total != 1 else 'was'} not called {'nodules' if total != 1 else 'a nodule'}: "
+            "a nodule lies in the lung and is denser than aerated lung.")

@@ -1,0 +1,111 @@
+"""Core density, the lung mask and the plausibility rules on small exact scenes and chest phantoms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from specialists.imaging import plausibility
+from specialists.imaging.lungs import lung_mask, lung_region
+from specialists.imaging.measure import core_attenuation, measure_lesions
+from specialists.imaging.phantom import WORKING_SPACING, make_phantom
+
+SP = WORKING_SPACING
+
+
+def _sphere_scene(diameter_mm: float, hu: float = 35.0, noise: float = 0.0):
+    """Lung at -860 HU with one sphere of ``hu``, blurred like a scanner; the mask one voxel wider (a segmentation)."""
+    shape = (32, 64, 64)
+    z, y, x = np.mgrid[: shape[0], : shape[1], : shape[2]]
+    d = np.sqrt(((z - 16) * SP[0]) ** 2 + ((y - 32) * SP[1]) ** 2 + ((x - 32) * SP[2]) ** 2)
+    image = np.where(d <= diameter_mm / 2, hu, -860.0).astype(np.float32)
+    image = ndimage.gaussian_filter(image, 0.6)  # the phantoms' point-spread
+    image += np.random.default_rng(0).normal(scale=noise, size=shape).astype(np.float32) if noise else 0
+    mask = d <= diameter_mm / 2 + 0.6  # segmentations include partial-volume edge voxels
+    return image, mask
+
+
+@pytest.mark.parametrize("diameter", [6.0, 12.0])
+def test_core_density_is_the_planted_density_where_the_whole_mask_is_not(diameter):
+    image, mask = _sphere_scene(diameter, 35.0, noise=10.0)
+    mean, median, method, n = core_attenuation(mask, image, SP)
+    assert abs(mean - 35.0) <= 15 and abs(median - 35.0) <= 15 and n >= 4
+    whole = float(image[mask].mean())
+    assert whole < 35.0 - 60  # partial volume drags the plain mean towards lung
+    assert ("inside the lesion edge" in method) if diameter == 12.0 else method
+
+
+def test_small_lesions_use_the_central_sphere():
+    image, mask = _sphere_scene(3.2, 30.0)
+    _, median, method, n = core_attenuation(mask, image, SP)
+    assert method.startswith("central sphere of radius") and 1 <= n < 40
+    assert median > -200  # the centre of a 3 mm solid nodule still reads as soft tissue
+
+
+def test_lesion_carries_core_numbers_and_category():
+    image, mask = _sphere_scene(12.0, 35.0)
+    lesions, _ = measure_lesions(mask, image, SP)
+    les = lesions[0]
+    assert les.category == "nodule" and abs(les.core_mean_hu - 35) <= 15 and les.core_voxels > 0
+    d = les.to_dict()
+    assert {"core_mean_hu", "core_median_hu", "core_method", "category"} <= set(d)
+    big, _ = measure_lesions(mask, image, SP, mass_above_mm=10.0)
+    assert big[0].category == "mass"
+
+
+@pytest.fixture(scope="module")
+def chest():
+    """A short chest phantom from the lung bases into the upper abdomen (stomach gas bubble, liver)."""
+    return make_phantom(4, shape=(48, 160, 160), spacing=SP, anatomy="chest", coverage=(0.08, 0.4),
+                        diameters_mm=[9.0], kinds=["solid"], shapes=["round"])
+
+
+def test_lung_mask_matches_the_phantom_and_leaves_out_gas(chest):
+    lungs = lung_mask(chest.image, chest.spacing)
+    truth = chest.lung_mask
+    dice = 2 * (lungs & truth).sum() / (lungs.sum() + truth.sum())
+    assert dice > 0.95
+    assert lungs[chest.mask > 0].all()  # nodules are inside the (hole-filled) lungs
+    gas = (chest.image < -950) & ~truth & ndimage.binary_erosion(chest.image > -600, iterations=0)
+    inner_gas = gas & (np.arange(chest.image.shape[0])[:, None, None] < 5)
+    assert not (lungs & inner_gas).any()
+    assert not lungs[:3].any()  # the lowest slices are abdomen only
+    region = lung_region(lungs, chest.spacing)
+    assert region is not None and region.y.stop - region.y.start <= chest.image.shape[1]
+    assert (region.y.stop - region.y.start) % 16 == 0 and (region.x.stop - region.x.start) % 16 == 0
+
+
+def test_no_lung_no_region():
+    neck = make_phantom(2, shape=(20, 96, 96), spacing=SP, anatomy="chest", coverage=(0.92, 1.0), n_nodules=0)
+    lungs = lung_mask(neck.image, neck.spacing)
+    assert not lungs.any() and lung_region(lungs, neck.spacing) is None
+    assert (neck.image < -900).any()  # the trachea is air inside the body, yet not lung
+
+
+def test_candidates_outside_the_lungs_or_at_lung_density_are_set_aside(chest):
+    lungs = lung_mask(chest.image, chest.spacing)
+    labels = np.zeros(chest.image.shape, np.int32)
+    labels[chest.mask == 1] = 1  # the real nodule
+    zs, ys, xs = np.nonzero(~lungs & (chest.image > 30) & (chest.image < 80))  # liver
+    k = len(zs) // 2
+    labels[zs[k] - 1:zs[k] + 2, ys[k] - 3:ys[k] + 3, xs[k] - 3:xs[k] + 3] = 2
+    zl, yl, xl = np.nonzero(ndimage.binary_erosion(lungs, iterations=6) & (chest.mask == 0))
+    k = len(zl) // 3
+    labels[zl[k] - 1:zl[k] + 2, yl[k] - 2:yl[k] + 2, xl[k] - 2:xl[k] + 2] = 3  # aerated lung
+    kept, aside = plausibility.screen(labels, [1, 2, 3], chest.image, chest.spacing, lungs,
+                                      plausibility.DEFAULT_RULES)
+    assert kept == [1]
+    assert sorted(a.reason for a in aside) == ["at aerated-lung density", "outside the lungs"]
+    text = plausibility.describe(aside)
+    assert text.startswith("2 further candidates (") and "not called nodules" in text
+    assert plausibility.screen(labels, [1], chest.image, chest.spacing, None, plausibility.DEFAULT_RULES)[0] == []
+
+
+def test_chest_phantom_records_planted_density_and_covers_neck_and_abdomen():
+    ph = make_phantom(9, shape=(80, 128, 128), spacing=(3.0, 1.6, 1.6), anatomy="chest", n_nodules=3)
+    z_lung = np.nonzero(ph.lung_mask.any(axis=(1, 2)))[0]
+    assert z_lung.min() > 5 and z_lung.max() < 74  # slices below (abdomen) and above (neck) the lungs
+    for n in ph.nodules:
+        assert np.isfinite(n.hu) and ph.lung_mask[ph.mask == n.label].all()
+        assert (n.solid_hu is not None) == (n.kind == "part-solid")
