@@ -46,7 +46,8 @@ def open_postgres(settings: Settings) -> tuple[Any, Any, str]:
         from langgraph.checkpoint.postgres import PostgresSaver
         from psycopg.rows import dict_row
     except ImportError as e:
-        raise ConfigError("The Postgres checkpointer needs psycopg and langgraph-checkpoint-postgres.") from e
+        raise ConfigError("The Postgres checkpointer needs psycopg and langgraph-checkpoint-postgres.",
+                          hint="pip install 'galen[postgres]' (requirements-postgres.txt).") from e
     url = settings.postgres_url.get_secret_value()
     try:
         saver_conn = psycopg.connect(url, autocommit=True, prepare_threshold=0, row_factory=dict_row)

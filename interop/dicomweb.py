@@ -104,8 +104,12 @@ class Pacs:
 
     def __init__(self, url: str, username: str | None = None, password: str | None = None,
                  timeout_s: float = 30.0) -> None:
-        import requests
-        from dicomweb_client.api import DICOMwebClient
+        try:
+            import requests
+            from dicomweb_client.api import DICOMwebClient
+        except ImportError as e:  # the optional `pacs` extra
+            raise ConfigError("Talking to a PACS needs the DICOMweb client, which is not installed.",
+                              hint="pip install 'galen[pacs]' (dicomweb-client; requirements-pacs.txt).") from e
 
         if not re.match(r"^https?://", url or ""):
             raise ConfigError(f"The PACS URL {url!r} is not an http(s) URL.",

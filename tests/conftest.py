@@ -47,3 +47,29 @@ def port() -> int:
 def galen_cmd() -> list[str]:
     """How to run the CLI in a subprocess with this interpreter."""
     return [sys.executable, "-m", "ui.cli"]
+
+
+# --- lanes: `make test` runs everything; `make test-fast` (GALEN_TEST_LANE=fast) leaves out what is
+# marked slow, browser or server, and refuses the real LLM so a test that loads it must be marked.
+SERVER_FIXTURES = {"orthanc", "pacs_settings", "stored_patients", "app_servers", "chroma_server"}
+FAST_LANE = os.environ.get("GALEN_TEST_LANE") == "fast"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that uses a real-server fixture is a ``server`` test (and ``slow``), wherever it lives."""
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.server)
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _no_real_llm_in_the_fast_lane(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not FAST_LANE:
+        return
+    import agent.llm.embedded as embedded
+
+    def refuse(*_a, **_k):
+        raise RuntimeError("the fast lane does not load the real LLM: mark this test @pytest.mark.slow")
+
+    monkeypatch.setattr(embedded, "load_llama", refuse)
