@@ -138,7 +138,7 @@ def apply_reply(pending: dict[str, Any], call: dict[str, Any], reply: Any) -> di
     "changed": [...], "message": str | None}``.
     """
     from tools.clinical import arguments_from_inputs
-    from tools.facts.corrections import apply_corrections
+    from tools.facts.corrections import apply_corrections, confirmed
 
     name = call["name"]
     inputs = list(pending.get("inputs") or [])
@@ -147,8 +147,10 @@ def apply_reply(pending: dict[str, Any], call: dict[str, Any], reply: Any) -> di
             return {"outcome": "abandoned", "arguments": None, "changed": [], "message": None}
         if reply.get("values"):
             new, changed = _values_to_inputs(inputs, dict(reply["values"]))
+            new = confirmed(new)
         elif reply.get("accept"):
-            new, changed = inputs, []
+            # seen and accepted: a confirmed assumption is carried forward as a fact, not assumed again
+            new, changed = confirmed(inputs), []
         else:
             reply = str(reply.get("text") or "")
             new, changed, problem = apply_corrections(name, inputs, reply)

@@ -264,6 +264,9 @@ class Agent:
         question = validate_question(question)
         if thread_id:
             self.check_access(thread_id, owner, must_exist=True, action="plan")
+            pending = self.pending(thread_id)
+            if pending is not None:  # the message would answer the pause: plan the paused call with the reply
+                return self._plan_reply(thread_id, pending, self._text(question), started)
         question = self._text(question)
         stored = [store_attachment(Path(a), self.settings).to_dict() for a in attachments]
         state: dict[str, Any] = {"messages": [HumanMessage(content=question)], "question": question, "new_attachments": stored}
@@ -284,6 +287,20 @@ class Agent:
             refusal=state.get("refusal"),
             route=state.get("route_info") or {},
         )
+
+    def _plan_reply(self, thread_id: str, pending: dict[str, Any], text: str, started: float) -> TurnResult:
+        from agent.confirm import apply_reply
+
+        planned = self.graph.get_state(self._config(thread_id)).values.get("planned") or []
+        calls: list[ToolCallRecord] = []
+        if planned:
+            out = apply_reply(pending, planned[0], text)
+            ok = out["outcome"] in ("accepted", "corrected")
+            calls.append(ToolCallRecord(name=planned[0]["name"], arguments=out["arguments"] or {},
+                                        error=None if ok else {"kind": "not_confirmed", "message": out.get("message")}))
+        return TurnResult(answer=None, tool_calls=calls, thread_id=thread_id,
+                          latency_s=round(time.perf_counter() - started, 4), pending=pending,
+                          route={"policy": "reply to a paused turn", "tools": [c.name for c in calls]})
 
     # --- threads ----------------------------------------------------------------------------
     def history(self, thread_id: str, owner: str = "local") -> list[dict[str, str]]:

@@ -15,7 +15,9 @@ _MONTHS = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|ju
 # Name parts may be joined by spaces or, in file names and identifiers, by "_", "-" or "."
 # ("patient_Jane_Doe.dcm", "Mrs-Jane-Doe", "Dr.Jane.Doe").
 _JOIN = r"(?:\s+|[_.\-])"
-_PART = r"[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?"
+_UP, _LO = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"
+# A name part: "Jane", "O'Brien", "D’Angelo", "McDonald", "García", "Smith-Jones".
+_PART = rf"(?:[{_UP}]['’])?[{_UP}][{_LO}'’]+(?:[{_UP}][{_LO}]+)?(?:-[{_UP}][{_LO}'’]+)?"
 _NAME = rf"{_PART}(?:{_JOIN}{_PART}){{0,2}}"
 # Digits not glued to other letters or digits: "\b" fails next to "_" (a word character).
 _L, _R = r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])"
@@ -44,8 +46,13 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("[DATE]", re.compile(rf"\b{_MONTHS}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?!\s*(?:mm|cm|mg|%))", re.IGNORECASE)),
     ("[ADDRESS]", re.compile(r"\b\d{1,5}\s+(?:[A-Z][a-z]+\s){1,3}(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct)\b\.?")),
     ("[ZIP]", re.compile(r"\b\d{5}(?:-\d{4})\b")),
-    ("[NAME]", re.compile(rf"(?<![A-Za-z])(?:Mr|Mrs|Ms|Miss|Dr|Prof)(?:\.?\s+|[._-]){_NAME}")),
-    ("[NAME]", re.compile(rf"(?<![A-Za-z])(?P<lead>(?i:patient|named|name is|called|for|give|to))(?:\s+|[_.-])(?P<name>{_NAME})(?=[\s_.,;:!?-]|$)")),
+    # A title keeps its place ("Mrs [NAME]"): it is not an identifier, and it tells the patient's sex.
+    ("[NAME]", re.compile(rf"(?<![A-Za-z])(?P<keep>(?:Mr|Mrs|Ms|Miss|Dr|Prof)(?:\.?\s+|[._-])){_NAME}")),
+    ("[NAME]", re.compile(rf"(?<![A-Za-z])(?P<lead>(?i:patient|patients|named|name is|called|for|give|to|administer|"
+                          rf"prescribe|inject|paciente|patiente|patientin|patiënt|sig\.?|señora?|sra\.?|sr\.?|mme|m\.|"
+                          rf"herr|frau))(?:\s+|[_.-])(?P<name>{_NAME})(?=[\s_.,;:!?-]|$)")),
+    # Chinese: a common surname and one or two characters after 患者/病人/姓名 ("患者张三").
+    ("[NAME]", re.compile(r"(?<=患者|病人|姓名|病患)[:：]?\s*[王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤欧][\u4e00-\u9fff]{1,2}(?=[，,。、\s(（]|$)")),
     # DICOM's PersonName form, "DOE^JANE" / "Doe^Jane^M".
     ("[NAME]", re.compile(r"(?<![A-Za-z])[A-Za-z'’-]+\^[A-Za-z'’-]+(?:\^[A-Za-z'’.-]*)*")),
 ]
@@ -63,7 +70,10 @@ _NOT_NAMES = {
 
 def _replace_led_name(m: re.Match[str]) -> str:
     words = re.split(_JOIN, m.group("name"))
-    if words[0] in _NOT_NAMES or len(words) < 2 and m.group("lead").lower() in ("for", "to", "give"):
+    # After a verb ("give", "prescribe") or "for"/"to", one capitalised word is more often a drug or
+    # a guideline than a person: only two or more words count as a name there.
+    weak = m.group("lead").lower().rstrip(".") in ("for", "to", "give", "administer", "prescribe", "inject")
+    if words[0] in _NOT_NAMES or len(words) < 2 and weak:
         return m.group(0)
     return f"{m.group('lead')} [NAME]"
 

@@ -34,7 +34,8 @@ def test_outline_nodule_states_measured_diameter(tmp_path) -> None:
     assert f"{diameter:.1f}" in r.answer and "mm" in r.answer
     assert r.demo_model and any(a["kind"] == "image" for a in r.artifacts)
     # then the risk of that nodule, with the facts only the person can give
-    r2 = agent.ask("What is the malignancy risk of this nodule? She is 64 years old.", thread_id=r.thread_id)
+    r2 = agent.ask("What is the malignancy risk of this nodule? She is 64 years old.", thread_id=r.thread_id,
+                   confirm="accept")
     risk = [c for c in r2.tool_calls if c.name == "nodule_malignancy_risk"][-1]
     assert risk.ok, risk.error
     # Brock was built on the longest diameter: the largest lesion's long axis, with its source
@@ -48,7 +49,7 @@ def test_brock_with_factor_breakdown_and_citation(tmp_path) -> None:
     need("nodule_malignancy_risk")
     agent = Agent(Settings(data_dir=tmp_path / "d", answer_writer="llm"))
     r = agent.ask("Brock risk for a 64-year-old woman with a 9 mm solid nodule in the right upper lobe, "
-                  "no family history, no emphysema, not spiculated, single nodule.")
+                  "no family history, no emphysema, not spiculated, single nodule.", confirm="accept")
     call = [c for c in r.tool_calls if c.name == "nodule_malignancy_risk"][0]
     assert call.ok, call.error
     data = call.result["data"]
@@ -68,4 +69,4 @@ def test_fleischner_question_answers_with_intervals_and_citation(tmp_path) -> No
     assert "6-12 months" in text and "18-24 months" in text
     cited = {r.citations[n - 1].source_id for n in map(int, re.findall(r"\[(\d+)\]", r.answer))}
     assert "fleischner-2017" in cited
-    assert r.verification["ok"] or r.verification.get("template_ok")  # what is shown is grounded
+    assert r.verification["ok"] or r.verification.get("template_check")  # what is shown is grounded
