@@ -28,8 +28,9 @@ GuidelineId = Literal["fleischner-2017", "lung-rads-2022", "bts-2015"]
 _ABOUT_NODULES = re.compile(
     r"nodul|lesion|\bGG[NO]|\bmass\b|cyst|airway|bronch|follow[\s-]?up|\bf/u\b|interval|category|\bcat\b|surveillance|"
     r"re-?scan|LDCT|screen|brock|herder|doubling|\bVDT\b|fleischner|lung[\s-]?rads|\bLR\b|\bBTS\b|british thoracic|"
-    r"\bCT\b|what if|and if|\b(?:she|he|her|him|it)\b", re.I)
-_DEFINITION = re.compile(r"\bwhat (?:is|are|does) (?:the |a )?(?:definition|defined|meaning)|\bdefine\b|\bwhy\b|"
+    r"\bCT\b|what if|and if|\b(?:she|he|her|him|it)\b|结节|磨玻璃|随访|复查|分类|类别|筛查|假如|如果", re.I)
+_DEFINITION = re.compile(r"定义|是什么意思|什么意思|是指什么|为什么|怎么测量|如何测量|"
+                         r"\bwhat (?:is|are|does) (?:the |a )?(?:definition|defined|meaning)|\bdefine\b|\bwhy\b|"
                          r"how (?:is|are|should|do) .{0,30}measured|\bmean\b\?*$", re.I)
 
 
@@ -86,7 +87,7 @@ class SearchGuidelinesTool(GalenTool):
         out: dict[str, Any] = {"query": f"{query} (case: {summary})"[:2000] if summary else query,
                                "k": ctx.settings.kb_top_k}
         if named in ("fleischner-2017", "bts-2015") or (named == "lung-rads-2022" and re.search(
-                r"lung[\s-]?rads|lungrads|\bLR\b", query, re.I)):
+                r"lung[\s-]?rads|lungrads|(?<![A-Za-z0-9])LR(?![A-Za-z0-9])", query, re.I)):
             out["guideline"] = named
         return out
 
@@ -130,7 +131,8 @@ class SearchGuidelinesTool(GalenTool):
                 if all(p.chunk_id != q.chunk_id for q in passages):
                     passages.append(p)
         seen = {(p.source_id, p.section) for p in passages}
-        passages += [p for p in found if (p.source_id, p.section) not in seen][: max(0, args.k - 1)]
+        room = max(1, args.k - len(passages)) if decision else args.k  # the decision's own sections come first
+        passages += [p for p in found if (p.source_id, p.section) not in seen][:room]
         facts = _decision_facts(decision, passages) if decision else []
         facts += notes
         for i, p in enumerate(passages, 1):
