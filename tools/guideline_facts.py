@@ -362,7 +362,8 @@ def gather(question: str, findings: list[dict[str, Any]]) -> Gathered:
         case.nodules = fresh  # a case described in full replaces the thread's nodules
     else:
         case.nodules.extend(n for n in fresh if n not in case.nodules)
-    if q.count and q.count > 1 and len(fresh) == 1 and len(q.mentions) == 1:
+    if q.count and q.count > 1 and len(fresh) == 1 and len(q.mentions) == 1 and case.nodules == fresh:
+        # "three solid nodules, the largest 7 mm" describes a whole case; "another nodule" adds one
         fresh[0].set("group_count", q.count, src, f"{q.count} nodules" if q.count > 2 else "several nodules")
     if q.attrs:
         targets = fresh or touched or _targets(case, q, question)
@@ -458,7 +459,7 @@ def what_changed(decision: dict[str, Any], g: Gathered) -> str | None:
         return None
     when = f" (turn {g.previous_turn})" if g.previous_turn is not None else ""
     names = [_CHANGE_NAMES.get(k, k) for k in changed]
-    if pd.get("row_id") == decision["row_id"]:
+    if (pd.get("row_id"), pd.get("category")) == (decision["row_id"], decision.get("category")):
         reads = set(decision.get("depends_on") or [])
         unread = [_CHANGE_NAMES.get(k, k) for k in changed if not (_READS.get(k, {k}) & reads)]
         if unread:
