@@ -76,6 +76,13 @@ def read_inputs(question: str, ctx: ToolContext, tool: str, readers: dict[str, R
         elif f is not None and f.note:
             unsettled[name] = f.note
     have = {e["name"] for e in out}
+    from tools.record_facts import record_facts
+
+    record, _ = record_facts(ctx)  # a FHIR record in the thread fills what the question leaves out
+    for name in readers:
+        if name not in have and name in record:
+            out.append(record[name])
+            have.add(name)
     missing = [n for n in labels if n not in have]
     if missing:
         read = "; ".join(describe(e) for e in out)
@@ -156,7 +163,7 @@ def extract_clinical_risk_arguments(question: str, ctx: ToolContext) -> dict[str
         if size["source"] != "earlier_result":
             size["origin"], size["source"] = size["source"], "earlier_result"
         inputs.append(size)
-    expr = [a for a in ctx.attachments if a.kind in ("csv", "json") or a.name.lower().endswith((".csv", ".json"))]
+    expr = [a for a in ctx.attachments if a.kind != "fhir" and (a.kind in ("csv", "json") or a.name.lower().endswith((".csv", ".json")))]
     values = {e["name"]: e["value"] for e in inputs}
     return {"age": values["age"], "er_positive": values["er_positive"], "grade": values["grade"],
             "size_cm": values.get("size_cm"), "size_source": size["source"] if size else "question", "inputs": inputs,

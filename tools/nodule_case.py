@@ -232,6 +232,11 @@ def assemble(question: str, ctx: ToolContext) -> Assembled:
         if f.source == "default" and name in case.patient:
             continue  # COPD does not undo emphysema stated before
         case.patient[name] = entry(f, None if f.source == "default" else src)
+    if not hypo:  # a patient record attached to the thread fills what the question leaves out
+        from tools.record_facts import fill_from_record
+
+        case.warnings = list(getattr(case, "warnings", None) or []) + fill_from_record(
+            case.patient, ctx, ("age", "sex", "family_history", "emphysema", "smoking_status"))
     if hypo and "age" in case.patient and (change := age_change(r.text)):
         delta, f = change
         case.patient["age"] = {"name": "age", "value": float(case.patient["age"]["value"]) + delta,

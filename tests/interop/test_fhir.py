@@ -153,3 +153,30 @@ def test_codes_table_rows_are_complete():
         for row in spec["codes"]:
             assert row["system"] == "http://loinc.org" and row["code"] and row["display"] and row["source"], row
     assert Path(__file__).exists()
+
+
+def test_an_attached_record_feeds_the_tool_with_its_source(tmp_path, ctx):
+    """A FHIR bundle in the thread gives the patient facts the question leaves out (source "fhir"),
+    and the question's own words still win; the probability equals the typed case's."""
+    from interop.synthetic import write_patient
+    from tools.base import Attachment
+    from tools.clinical import NoduleMalignancyRiskTool
+
+    w = write_patient("galen-synth-001", tmp_path, with_images=False)
+    tool = NoduleMalignancyRiskTool()
+    record = [Attachment(path=w.bundle, name="record.json", kind="fhir")]
+    q = "9 mm solid nodule in the RUL, smooth margin, solitary"
+    c = ctx(attachments=record, question=q)
+    args = tool.extract_arguments(q, c)
+    by = {e["name"]: e for e in args["inputs"]}
+    assert by["age"]["source"] == "fhir" and "Patient" in by["age"]["evidence"]
+    assert by["sex"]["source"] == "fhir" and by["family_history"]["source"] == "fhir"
+    from_record = tool.run(tool.validate_arguments(args), c).data["probability"]
+    typed = f"{by['age']['value']} year old woman, her mother had lung cancer, has emphysema; " + q  # age: today's
+    t = ctx(question=typed)
+    assert tool.run(tool.validate_arguments(tool.extract_arguments(typed, t)), t).data["probability"] == \
+        pytest.approx(from_record, rel=1e-9)
+    # The clinician's words win over the record.
+    q2 = "a 70-year-old man, " + q
+    by2 = {e["name"]: e for e in tool.extract_arguments(q2, ctx(attachments=record, question=q2))["inputs"]}
+    assert by2["age"]["value"] == 70 and by2["age"]["source"] == "question" and by2["sex"]["value"] == "male"

@@ -18,8 +18,9 @@ from galen.errors import MissingFacts
 #: (``origin`` keeps where it came from first); ``default``: not stated, an assumption to confirm;
 #: ``correction``: the clinician's reply to the confirmation; ``what_if``: a hypothetical change.
 #: ``arguments``: filled by the language model (``llm`` routing policy), not read by these rules.
+#: ``fhir``: a patient record attached to the thread (:mod:`tools.record_facts`).
 SOURCES = ("question", "segment_image", "classify_image", "earlier_result", "default", "correction", "what_if",
-           "arguments")
+           "arguments", "fhir")
 
 _ONE_TO_ONE = {chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}  # full-width ASCII
 _ONE_TO_ONE.update({"\u3000": " ", "。": ".", "、": ",", "×": "x", "✕": "x", "∗": "*", "−": "-", "–": "-",
