@@ -58,23 +58,28 @@ class Prepared:
     patient: bool  # an age or a size is stated (a case, not a question about a rule)
 
 
-def prepare(question: str) -> Prepared:
-    """Replace every named molecule by a placeholder and read the structural facts."""
+def prepare(question: str, names: bool = True) -> Prepared:
+    """Replace every named molecule by a placeholder and read the structural facts.
+
+    ``names=False`` keeps drug names in the text (only SMILES are replaced); they still count
+    as molecules named.
+    """
     from specialists.molecules.mentions import find_molecules
     from tools.extract import find_age, find_length_mm
 
     chinese = is_chinese(question)
     found = find_molecules(question)  # invalid SMILES too: still a molecule the person named
-    spans = sorted([(t.start, t.end, t.text) for t in found.smiles] + [(n.start, n.end, n.written) for n in found.names])
+    spans = sorted([(t.start, t.end, t.text, True) for t in found.smiles]
+                   + [(n.start, n.end, n.written, names) for n in found.names])
     placeholder = PLACEHOLDER["zh" if chinese else "en"]
     parts, at = [], 0
-    for start, end, _ in spans:
-        if start >= at:
+    for start, end, _, replace in spans:
+        if replace and start >= at:
             parts += [question[at:start], f" {placeholder} "]
             at = end
     parts.append(question[at:])
     patient = find_age(question) is not None or find_length_mm(question) is not None
-    return Prepared(" ".join("".join(parts).split()), chinese, tuple(w for _, _, w in spans), patient)
+    return Prepared(" ".join("".join(parts).split()), chinese, tuple(w for _, _, w, _ in spans), patient)
 
 
 def normalise(text: str) -> str:
@@ -148,9 +153,11 @@ class Cues:
     vote: str  # "knn" or "label_top" (see SemanticRouter._label_scores)
     top_m: int  # exemplars per tool set that count under "label_top"
     combo_penalty: float  # per tool of a multi-tool set that has cues but none matched
+    replace_names: bool  # drug names too (not only SMILES) become the placeholder
     design_intent: tuple[re.Pattern[str], ...]
     cues: tuple[Cue, ...]
     priors: dict[str, dict[str, float]]  # signal -> tool -> bonus
+    image_reference: re.Pattern[str] | None = None  # "this nodule", "the scan": the attached image's finding
 
     @property
     def cued_tools(self) -> set[str]:
@@ -187,10 +194,18 @@ def load_cues(path: Path | None = None) -> Cues:
         vote=str(r.get("vote", "knn")),
         top_m=int(r.get("top_m", 3)),
         combo_penalty=float(r.get("combo_penalty", 0.0)),
+        replace_names=bool(r.get("replace_names", True)),
         design_intent=tuple(re.compile(c["pattern"], re.IGNORECASE) for c in raw["design_intent"]),
         cues=cues,
         priors={s: {t: float(v) for t, v in tools.items()} for s, tools in (raw.get("priors") or {}).items()},
+        image_reference=re.compile(raw["image_reference"]["pattern"], re.IGNORECASE) if raw.get("image_reference") else None,
     )
+
+
+@lru_cache(maxsize=1)
+def packaged_cues() -> Cues:
+    """The packaged ``route_cues.yaml``, read once per process."""
+    return load_cues()
 
 
 def _encode(encoder: str, texts: list[str]) -> np.ndarray:
@@ -214,12 +229,12 @@ class SemanticRouter:
     def __init__(self, exemplars: Exemplars | None = None, k: int | None = None, cues: Cues | None = None,
                  english_encoder: str | None = None) -> None:
         self.exemplars = exemplars or load_exemplars()
-        self.cues = cues or load_cues()
+        self.cues = cues or packaged_cues()
         self.k = k or self.cues.k
         self.english_encoder = english_encoder or self.cues.english_encoder
         if self.english_encoder not in ENCODERS:
             raise ValueError(f"english_encoder must be one of {ENCODERS}, not {self.english_encoder!r}")
-        self._prepared = [prepare(t) for t in self.exemplars.texts]
+        self._prepared = [prepare(t, self.cues.replace_names) for t in self.exemplars.texts]
         self._is_zh = np.array([p.chinese for p in self._prepared], dtype=bool)
         self._vectors: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
@@ -238,7 +253,7 @@ class SemanticRouter:
             attachment_kinds: kinds of the files in the thread (``nifti``, ``csv`` ...); ``None``
                 when unknown, which applies no attachment prior either way.
         """
-        prep = prepare(question)
+        prep = prepare(question, self.cues.replace_names)
         encoder = "use" if prep.chinese else self.english_encoder
         sims = self._matrix(encoder) @ _encode(encoder, [prep.text])[0]
         if encoder == "minilm":  # English-only space: Chinese exemplars would be noise

@@ -24,8 +24,10 @@ RUN_ORDER = ["segment_image", "classify_image", "nodule_malignancy_risk", "clini
              "treatment_benefit", "predict_properties", "design_molecules", "search_guidelines"]
 
 
-# How close (in the router's score units) a feasible runner-up must be to replace an infeasible top choice.
-FEASIBLE_GAP = 0.2
+# How close (in the router's score units) a feasible runner-up must be to replace an infeasible top
+# choice. The router already weighs whether an image is attached and a molecule named (its priors),
+# so only a near tie is swapped (0.05 and 0.2 scored the same on the dev splits).
+FEASIBLE_GAP = 0.05
 
 
 def order(names: list[str]) -> list[str]:
@@ -69,12 +71,24 @@ def feasible_alternative(state: GalenState, decision: Any) -> tuple[tuple[str, .
 
 
 def add_image_measurements(names: list[str], ctx: ToolContext) -> list[str]:
-    """Measure the attached image first when the risk model lacks nodule size or type.
+    """Measure the attached image first when the risk model or a guideline lookup needs its nodule.
 
     "What is the risk of this nodule?" after a CT was attached should use the image's
-    measured size and type, and ask the person only for the clinical facts.
+    measured size and type, and ask the person only for the clinical facts. "What does
+    Fleischner advise for the nodule on this scan?" is answered for the measured nodule (the
+    guideline passages are retrieved for the question and the findings), unless a size is stated.
     """
-    if "nodule_malignancy_risk" not in names or not any(a.kind in IMAGING_KINDS for a in ctx.attachments):
+    if not any(a.kind in IMAGING_KINDS for a in ctx.attachments):
+        return names
+    if "search_guidelines" in names and "segment_image" not in names and ctx.latest_finding("segment_image") is None:
+        from agent.router import packaged_cues
+        from tools.extract import find_length_mm
+
+        ref = packaged_cues().image_reference
+        if ref is not None and ref.search(ctx.question) and find_length_mm(ctx.question) is None \
+                and tool_status("segment_image").available:
+            names = order(["segment_image", *names])
+    if "nodule_malignancy_risk" not in names:
         return names
     try:
         get_tool("nodule_malignancy_risk").extract_arguments(ctx.question, ctx)

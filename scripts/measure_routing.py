@@ -79,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--policy", default="semantic", choices=["semantic", "hybrid", "llm"])
     p.add_argument("--no-write", action="store_true", help="print only; do not write evals/results/")
     p.add_argument("--show-misses", action="store_true")
+    p.add_argument("--source-commit", default=None,
+                   help="the commit measured, when running in an exported tree (git archive) that has no .git")
     args = p.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from evals.results import write_result
@@ -111,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
                          f"English encoder {config['english_encoder']}, Chinese USE v3, k={config['k']}; "
                          f"python scripts/measure_routing.py")
                 path = write_result(suite, metrics, n=r["n"], split=split, suite=r["path"], notes=notes,
-                                    extra={"router": config, "policy": args.policy})
+                                    extra={"router": config, "policy": args.policy,
+                                           **({"git_commit": args.source_commit, "exported_tree": True}
+                                              if args.source_commit else {})})
                 print(f"wrote {path.relative_to(ROOT)}", flush=True)
     return 0
 
