@@ -18,12 +18,13 @@ import numpy as np
 from specialists.imaging.cards import CLS_TARGETS, SEG_TARGETS, write_cls_card, write_seg_card  # noqa: F401
 from specialists.imaging.measure import axial_diameters
 from specialists.imaging.phantom import WORKING_SPACING, draw_coverage, make_phantom
+from specialists.splits import PHANTOM_SEEDS
 
-SEG_TEST_SEEDS_START = 9000
-SEG_VAL_SEEDS_START = 5000  # post-processing is chosen on these, never on the test seeds
+SEG_TEST_SEEDS_START = PHANTOM_SEEDS.seg_test_start
+SEG_VAL_SEEDS_START = PHANTOM_SEEDS.seg_val_start  # post-processing is chosen on these, never on the test seeds
 LARGE_SHAPE = (112, 256, 256)  # closer to a real chest CT than the 48-slice phantoms
 FULL_SHAPE = (240, 448, 448)  # a 512 x 512 x 300 series (0.7 x 0.7 x 1.0 mm) at the working spacing
-FULL_VAL_SEEDS_START, FULL_TEST_SEEDS_START = 5200, 9900
+FULL_VAL_SEEDS_START, FULL_TEST_SEEDS_START = PHANTOM_SEEDS.full_val_start, PHANTOM_SEEDS.full_test_start
 DICE_SLACK = 0.01
 
 
@@ -129,7 +130,7 @@ def select_postprocessing(bundle: Path, n_volumes: int = 40, start_seed: int = S
             "validation_seeds": [start_seed, start_seed + n_volumes], "grid": grid}
 
 
-FPR_TRAIN_SEEDS = (range(1000, 1040), range(2000, 2040))  # subsets of the segmentation's training phantoms
+FPR_TRAIN_SEEDS = PHANTOM_SEEDS.fpr_train  # subsets of the segmentation's training phantoms
 FPR_MAX_LOST = 0.02  # share of validation nodules (all < 6 mm) the filter may lose for fewer false positives
 FPR_MAX_FULL_FP = 1.5  # the filter's cut must bring whole-chest validation volumes to at most this
 
@@ -147,7 +148,7 @@ def fit_fp_filter(bundle: Path, n_val: int = 40, n_val_large: int = 8, n_val_ful
     """
     from specialists.imaging import fpr
     from specialists.imaging.bundle import SEG_BUNDLE, load_bundle
-    from specialists.imaging.train_seg import SMALL_RANGE_MM, training_phantom
+    from specialists.imaging.phantom_sets import SMALL_RANGE_MM, training_phantom
 
     b = load_bundle(bundle, SEG_BUNDLE)
     params = {k: v for k, v in b.params.items() if k != "fp_filter"}

@@ -171,7 +171,7 @@ def attribution_on_phantoms(net: Any, params: dict[str, Any], seeds: range, phan
     from specialists.imaging.measure import axial_diameters
 
     if phantom is None:
-        from specialists.imaging.train_cls import cls_phantom as phantom
+        from specialists.imaging.phantom_sets import cls_phantom as phantom
     layer = str(params.get("gradcam_layer", "features.3"))
     n_types = len(params["type_labels"])
     shares, sizes, kinds = [], [], []

@@ -25,20 +25,14 @@ from scipy import ndimage
 from specialists.imaging.bundle import CLS_BUNDLE, read_config
 from specialists.imaging.classify import extract_patch
 from specialists.imaging.measure import axial_diameters
-from specialists.imaging.phantom import KINDS, WORKING_SPACING, draw_coverage, make_phantom
+from specialists.imaging.phantom import KINDS, WORKING_SPACING
+from specialists.imaging.phantom_sets import cls_phantom  # noqa: F401  (re-exported)
+from specialists.splits import PHANTOM_SEEDS
 
 log = logging.getLogger("galen.train.imaging-cls")
-TRAIN_SEEDS = range(2000, 2240)
-VAL_SEEDS = range(6000, 6040)
-TEST_SEEDS = range(9500, 9540)
-
-
-def cls_phantom(seed: int):
-    """A classifier phantom: four nodules, 10–30 HU noise, a window of a chest CT's height, drawn from ``seed``."""
-    rng = np.random.default_rng(seed)
-    noise = float(rng.uniform(10, 30))
-    return make_phantom(seed, shape=(40, 160, 160), spacing=WORKING_SPACING, n_nodules=4, noise_hu=noise,
-                        anatomy="chest", coverage=draw_coverage(rng, weights=(0.3, 0.2, 0.5)))
+TRAIN_SEEDS = PHANTOM_SEEDS.cls_train
+VAL_SEEDS = PHANTOM_SEEDS.cls_val
+TEST_SEEDS = PHANTOM_SEEDS.cls_test
 
 
 def lesion_patches(seeds: range, params: dict, n_aug: int, rng: np.random.Generator,

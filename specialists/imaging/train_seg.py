@@ -22,33 +22,20 @@ import numpy as np
 from scipy import ndimage
 
 from specialists.imaging.bundle import SEG_BUNDLE, read_config
-from specialists.imaging.phantom import WORKING_SPACING, draw_coverage, make_phantom
+from specialists.imaging.phantom_sets import SMALL_RANGE_MM, training_phantom  # noqa: F401  (re-exported)
 from specialists.imaging.segment import normalise_hu, stack_slices
+from specialists.splits import PHANTOM_SEEDS
 
 log = logging.getLogger("galen.train.imaging-seg")
-TRAIN_SEEDS = range(1000, 1090)
+TRAIN_SEEDS = PHANTOM_SEEDS.seg_train
 #: Extra phantoms whose nodules are all small (3–8 mm): small solid nodules, which look like vessel
 #: cross-sections on one slice, were the misses of a model trained on TRAIN_SEEDS alone.
-SMALL_SEEDS = range(2000, 2150)
-SMALL_RANGE_MM = (3.0, 8.0)
-VAL_SEEDS = range(5000, 5004)
+SMALL_SEEDS = PHANTOM_SEEDS.seg_train_small
+VAL_SEEDS = PHANTOM_SEEDS.seg_train_val
 CROP = 64
 #: Stage 1 learns nodules (crops near nodule voxels); stage 2 adds small nodules and hard negatives.
 DEFAULT_STAGES = "voxel:2000:3e-3,mixed:1500:1e-3,small:2000:1e-3"
 CACHE = Path(tempfile.gettempdir()) / "galen-imaging-seg-train-chest.npz"
-
-
-def training_phantom(seed: int, shape=(40, 160, 160), size_range_mm=(3.0, 30.0)):
-    """One training phantom: 2–5 nodules, 10–30 HU noise, 6–15 vessel trees, all drawn from ``seed``.
-
-    Chest anatomy: a window of a chest CT's height that often holds the lung bases and upper
-    abdomen or the apices and neck (:func:`~specialists.imaging.phantom.draw_coverage`), so the
-    network learns that the liver, the stomach's gas bubble or the trachea are not nodules.
-    """
-    rng = np.random.default_rng(seed)
-    n, noise, vessels = int(rng.integers(2, 6)), float(rng.uniform(10, 30)), int(rng.integers(6, 16))
-    return make_phantom(seed, shape=shape, spacing=WORKING_SPACING, n_nodules=n, noise_hu=noise, n_vessels=vessels,
-                        size_range_mm=size_range_mm, anatomy="chest", coverage=draw_coverage(rng))
 
 
 def make_training_set(seeds: range, shape=(40, 160, 160), size_range_mm=(3.0, 30.0)) -> list[dict]:
