@@ -168,8 +168,13 @@ def store_attachment(path: Path, settings: Settings) -> Attachment:
         dest_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         stored_path = dest_dir / f"attachment{_suffix(path)}"
         if not stored_path.exists():
-            tmp = stored_path.with_name(stored_path.name + ".part")
-            shutil.copyfile(path, tmp)
-            tmp.rename(stored_path)
+            if kind == "fhir":  # names, contacts, identifiers and the birth date removed (the age is kept)
+                from interop.fhir_deid import deidentify_file
+
+                deidentify_file(path, stored_path)
+            else:
+                tmp = stored_path.with_name(stored_path.name + ".part")
+                shutil.copyfile(path, tmp)
+                tmp.rename(stored_path)
         summary = fhir_summary or f"{kind.upper()} file {safe_name}, {_size_mb(path) * 1000:.0f} kB"
     return Attachment(path=stored_path, name=safe_name, kind=kind, summary=summary, sha256=digest)

@@ -166,7 +166,14 @@ def _patient(ref: str, res, on: date | None, out: FhirFacts) -> None:
             out.facts.append(_fact("age", _age(birth, when), ref, f"birthDate {birth.isoformat()}, age on {basis} "
                                                                   f"{when.isoformat()}"))
     else:
-        out.problems.append(f"{ref}: no birthDate, so the age is not known from FHIR.")
+        from interop.fhir_deid import age_at_intake
+
+        kept = age_at_intake(res)  # a record Galen de-identified: the age computed when it was stored
+        if kept is not None:
+            out.facts.append(_fact("age", kept[0], ref, f"age {kept[0]} on {kept[1]}, when the record was stored "
+                                                          "(the birth date itself was removed)"))
+        else:
+            out.problems.append(f"{ref}: no birthDate, so the age is not known from FHIR.")
     gender = getattr(res, "gender", None)
     if gender in ("male", "female"):
         out.facts.append(_fact("sex", gender, ref, f"gender {gender}"))

@@ -180,3 +180,26 @@ def test_an_attached_record_feeds_the_tool_with_its_source(tmp_path, ctx):
     q2 = "a 70-year-old man, " + q
     by2 = {e["name"]: e for e in tool.extract_arguments(q2, ctx(attachments=record, question=q2))["inputs"]}
     assert by2["age"]["value"] == 70 and by2["age"]["source"] == "question" and by2["sex"]["value"] == "male"
+
+
+def test_a_stored_record_is_de_identified_and_keeps_the_age(tmp_path):
+    import json as _json
+
+    from agent.workspace import store_attachment
+    from galen.settings import Settings
+    from interop.fhir_facts import facts_from_attachment
+    from interop.synthetic import write_patient
+
+    w = write_patient("galen-synth-001", tmp_path, with_images=False)
+    raw = _json.loads(w.bundle.read_text())
+    patient = next(e["resource"] for e in raw["entry"] if e["resource"]["resourceType"] == "Patient")
+    planted = {"Zorbamina", "Quellington", "555-303-1212", patient["birthDate"], "galen-synth-001"}
+    patient["name"] = [{"family": "Quellington", "given": ["Zorbamina"]}]
+    patient["telecom"] = [{"system": "phone", "value": "555-303-1212"}]
+    w.bundle.write_text(_json.dumps(raw))
+    before = {f["name"]: f["value"] for f in facts_from_attachment(w.bundle)}
+    stored = store_attachment(w.bundle, Settings(data_dir=tmp_path / "data"))
+    text = stored.path.read_text()
+    assert stored.kind == "fhir" and not [p for p in planted if p in text]
+    after = {f["name"]: f["value"] for f in facts_from_attachment(stored.path)}
+    assert after == before  # every fact the models use survives de-identification, the age included
