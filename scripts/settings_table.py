@@ -18,7 +18,7 @@ BEGIN, END = "<!-- settings:begin -->", "<!-- settings:end -->"
 def table() -> str:
     rows = ["| environment variable | default | description |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
-        default = field.default
+        default = field.default_factory() if field.default_factory is not None else field.default
         if hasattr(default, "get_secret_value"):
             default = "(secret)"
         shown = "" if default is None else str(default).replace(str(Path.home()), "~")
