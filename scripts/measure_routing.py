@@ -44,7 +44,9 @@ def measure(agent: Any, suite: str) -> dict[str, Any]:
         groups.setdefault(o.get("group") or "-", []).append(o["checks"]["tools"]["passed"])
     misses = [{"id": o["id"], "question": o["question"], "got": o["checks"]["tools"]["actual"],
                "want": o["checks"]["tools"]["expected"]} for o in scored if not o["checks"]["tools"]["passed"]]
-    crashes = [o["id"] for o in outcomes if (o.get("error") or {}).get("kind") == "unexpected"]
+    # a case whose turn raised (a bug outside routing) counts as routed to no tool, as in the harness
+    crashes = [{"id": o["id"], "error": f"{o['error']['type']}: {o['error']['message'][:160]}"}
+               for o in outcomes if (o.get("error") or {}).get("kind") == "unexpected"]
     return {
         "path": path,
         "n": len(scored),
@@ -67,7 +69,10 @@ def build_agent(data_dir: Path, policy: str, encoder: str | None) -> Any:
 
 def router_config(agent: Any) -> dict[str, Any]:
     r = agent.nodes.router
-    return {"english_encoder": r.english_encoder, "chinese_encoder": "use", "k": r.k,
+    c = r.cues
+    return {"english_encoder": r.english_encoder, "chinese_encoder": "use", "vote": c.vote,
+            "top_m" if c.vote == "label_top" else "k": c.top_m if c.vote == "label_top" else r.k,
+            "cue_bonus": c.bonus, "combo_penalty": c.combo_penalty, "floors": c.floors,
             "exemplars": len(r.exemplars.texts), "exemplars_digest": r.exemplars.digest}
 
 
@@ -103,15 +108,19 @@ def main(argv: list[str] | None = None) -> int:
             if suite == COMPARE_ON and comparison:
                 metrics["embedding_comparison"] = comparison
             metrics["misses"] = r["misses"]
-            line = {"suite": suite, "n": r["n"], "accuracy": r["accuracy"], "correct": r["correct"], "crashes": r["crashes"]}
+            metrics["crashes"] = r["crashes"]
+            line = {"suite": suite, "n": r["n"], "accuracy": r["accuracy"], "correct": r["correct"],
+                    "crashes": [c["id"] for c in r["crashes"]]}
             print(json.dumps(line), flush=True)
             if args.show_misses:
                 for m in r["misses"]:
                     print(f"  {m['id']}: got {m['got'] or 'no tool'}, want {m['want'] or 'no tool'} | {m['question']}")
             if not args.no_write:
                 notes = (f"exact tool-set accuracy of planned calls (galen eval --dry-run), policy {args.policy}, "
-                         f"English encoder {config['english_encoder']}, Chinese USE v3, k={config['k']}; "
-                         f"python scripts/measure_routing.py")
+                         f"English encoder {config['english_encoder']}, Chinese USE v3; python scripts/measure_routing.py")
+                if r["crashes"]:
+                    notes += (f"; {len(r['crashes'])} case(s) raised outside routing and count as misses: "
+                              + ", ".join(c["id"] for c in r["crashes"]))
                 path = write_result(suite, metrics, n=r["n"], split=split, suite=r["path"], notes=notes,
                                     extra={"router": config, "policy": args.policy,
                                            **({"git_commit": args.source_commit, "exported_tree": True}
