@@ -57,9 +57,13 @@ _UNIT_WORDS: list[tuple[str, str]] = [
     (r"kg\b", "kg"),
     (r"ms\b", "ms"),
     (r"s\b|seconds?\b", "s"),
+    # Chinese unit words (a Chinese answer writes 6-12个月, 62岁, 8毫米)
+    (r"立方毫米", "mm3"), (r"毫米", "mm"), (r"厘米", "cm"), (r"毫升", "ml"), (r"个?月", "months"), (r"周", "weeks"),
+    (r"天|日", "days"), (r"岁|周岁", "years"), (r"年", "years"), (r"毫克", "mg"), (r"千克|公斤", "kg"), (r"秒", "s"),
 ]
-_UNIT_RE = re.compile(r"\s*-?\s*(?:" + "|".join(f"(?P<u{i}>{p})" for i, (p, _) in enumerate(_UNIT_WORDS)) + ")",
-                      re.IGNORECASE)
+# "\b" after a unit would fail before a Chinese character ("7mm结节": both are word characters)
+_UNIT_RE = re.compile(r"\s*-?\s*(?:" + "|".join(f"(?P<u{i}>{p.replace(chr(92) + 'b', '(?![A-Za-z0-9_])')})"
+                                                 for i, (p, _) in enumerate(_UNIT_WORDS)) + ")", re.IGNORECASE)
 
 #: label (regex, matched just before a number) → attribute
 _LABELS: list[tuple[str, str]] = [
@@ -84,6 +88,9 @@ _LABELS: list[tuple[str, str]] = [
     (r"attenuation|density|\bhu\b", "hu"),
     (r"\baged?\b|years? old|-year-old", "age"),
     (r"\bcount\b|number of\b|\bin total\b", "count"),
+    # Chinese labels
+    (r"恶性概率|概率|风险", "probability"), (r"平均直径|最长径|长径|直径|大小", "diameter"), (r"体积", "volume"),
+    (r"年龄", "age"), (r"分子量", "mw"), (r"极性表面积", "tpsa"), (r"结节数|个数", "count"),
 ]
 _LABEL_RES = [(re.compile(p, re.IGNORECASE), a) for p, a in _LABELS]
 
@@ -105,10 +112,11 @@ _LINKING = {"is", "was", "are", "were", "of", "at", "about", "around", "approxim
             "overall", "only", "just", "with", "equals", "equal", "ensemble", "model", "brock", "pancan", "axis",
             "long", "short", "ratio", "index", "rate", "than", "less", "more", "under", "below", "above", "over",
             "most", "least", "within", "between", "and", "from", "per"}
-_NUMBER = re.compile(r"(?<![\w.])[-−]?\d+(?:\.\d+)?(?![\w.]*\d)")
+# ASCII word characters only: a number right after a Chinese character ("结节7") is still a number
+_NUMBER = re.compile(r"(?<![A-Za-z0-9_.])[-−]?\d+(?:\.\d+)?(?![A-Za-z0-9_.]*\d)")
 _CITATION = re.compile(r"\[(\d+(?:\s*[,–-]\s*\d+)*)\]")
 _LIST_MARKER = re.compile(r"^\s*\d+[.)]\s", re.MULTILINE)
-_RANGE_SEP = re.compile(r"\s*(?:-|–|—|to)\s*")
+_RANGE_SEP = re.compile(r"\s*(?:-|–|—|to|～|~|至|到)\s*")
 
 
 @dataclass(frozen=True)

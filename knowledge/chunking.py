@@ -32,8 +32,19 @@ class Chunk:
 
     def context_text(self, title: str) -> str:
         """The text that is embedded and indexed: title and section give the chunk its context."""
-        head = f"{title} - {self.section}" if self.section else title
-        return f"{head}\n{self.text}"
+        return context_text(title, self.section, self.text)
+
+
+def full_title(title: str, title_en: str = "") -> str:
+    """A document's title with its English title when it has one ("肺结节诊治中国专家共识 (Chinese expert
+    consensus ...)"), so that an English question also finds a passage written in Chinese."""
+    return f"{title} ({title_en})" if title_en and title_en != title else title
+
+
+def context_text(title: str, section: str, text: str) -> str:
+    """What is embedded for a chunk: "Title - Section" (or the title alone), a newline, the text."""
+    head = f"{title} - {section}" if section else title
+    return f"{head}\n{text}"
 
 
 def _sentences(text: str) -> list[str]:

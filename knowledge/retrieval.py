@@ -1,10 +1,25 @@
-"""Retrieval with citations: dense (Chroma + MiniLM), lexical (BM25), or both fused by RRF.
+"""Retrieval with citations: dense (Chroma + MiniLM or USE v3), lexical (BM25), fused by RRF.
 
 Dense search finds paraphrases ("how often should I rescan"), BM25 finds exact terms and
-numbers ("4B", "Safe Harbor", "8 mm"); reciprocal-rank fusion combines the two rankings without
+numbers ("4B", "Safe Harbor", "8 mm"); reciprocal-rank fusion combines the rankings without
 having to calibrate their scores. The BM25 index is built once per process per store state and
 rebuilt when a source is added, replaced or removed: the cache key is the set of committed
 generations, which every write changes (in this process or another one).
+
+Which rankings are fused depends on the question's script (:data:`RANKINGS`):
+
+- an English question: MiniLM dense + BM25, plus the multilingual dense ranking of the chunks
+  written in Chinese only, the one ranking that can reach them (MiniLM has no Chinese
+  vocabulary); over every chunk it lowered English recall, over the Chinese ones it cannot
+  displace an English passage that the other two rankings agree on;
+- a question with Chinese characters: the multilingual USE v3 dense ranking (Chinese and
+  English in one space, so a Chinese question finds the English passage) + BM25, whose query is
+  the question's own words (Chinese passages are indexed by character bigrams) plus the English
+  words of its Chinese terms (:mod:`knowledge.terms`), so that "实性结节 8毫米" still matches
+  "solid nodule 8 mm" lexically. MiniLM is not used: it reads a Chinese question as noise.
+
+The choice for English was measured on the English guideline suites (README: retrieval
+comparison; ``python scripts/measure_multilingual_retrieval.py``): English recall did not drop.
 """
 
 from __future__ import annotations
@@ -18,12 +33,21 @@ from galen.errors import BackendUnavailable, GalenError, InvalidInput
 from galen.settings import Settings, get_settings
 from knowledge.types import Passage
 
-Mode = Literal["fused", "dense", "lexical"]
+Mode = Literal["fused", "dense", "lexical", "multilingual"]
+Ranking = Literal["minilm", "use", "use-zh", "bm25"]
 RRF_K = 60  # the constant from Cormack et al. (2009); damps the influence of top ranks
 # Per-ranking weights in the fusion (tuned on the guideline suite, see README's table).
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.5  # exact terms ("4B", "Safe Harbor") slightly outrank paraphrase matches
-_TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
+MULTILINGUAL_WEIGHT = 1.0
+#: rankings fused per question script: ``en`` (no CJK characters) and ``zh`` (any CJK character)
+RANKINGS: dict[str, tuple[tuple[Ranking, float], ...]] = {
+    "en": (("minilm", DENSE_WEIGHT), ("bm25", LEXICAL_WEIGHT), ("use-zh", MULTILINGUAL_WEIGHT)),
+    "zh": (("use", MULTILINGUAL_WEIGHT), ("bm25", LEXICAL_WEIGHT)),
+}
+_TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_GLUED_UNIT = re.compile(r"(\d)(?=(?:mm|cm|ml)(?![a-z]))")  # "7mm" reads as "7 mm"
 _STOP = frozenset(
     "a an and are as at be by can do does for from has have how i if in is it its of on or should "
     "that the their there these this those to was what when which who whom why will with would you your "
@@ -38,10 +62,16 @@ USE_BIGRAMS = True  # "category 3", "7 mm", "safe harbor" match as phrases, not 
 def tokenize(text: str) -> list[str]:
     """Lower-cased word and number tokens without stop words, plus adjacent-word bigrams.
 
-    A plural 's' is stripped from longer words so that "nodules" matches "nodule".
+    A plural 's' is stripped from longer words so that "nodules" matches "nodule"; a number glued
+    to its unit ("7mm") is two tokens. A run of Chinese characters, which has no spaces between
+    words, becomes its character bigrams ("实性结节" → 实性, 性结, 结节), the usual unit of Chinese
+    lexical retrieval.
     """
     words = []
-    for tok in _TOKEN.findall(text.lower()):
+    for tok in _TOKEN.findall(_GLUED_UNIT.sub(r"\1 ", text.lower())):
+        if _CJK_RUN.fullmatch(tok):
+            words.extend([tok] if len(tok) == 1 else [tok[i:i + 2] for i in range(len(tok) - 1)])
+            continue
         if tok in _STOP:
             continue
         if len(tok) > 4 and tok.endswith("s") and not tok.endswith("ss") and not tok[0].isdigit():
@@ -83,7 +113,7 @@ def _lexical_index(store, generations: list[str]) -> _LexicalIndex | None:
         return None
     metas = [m or {} for m in got["metadatas"]]
     corpus = [
-        tokenize(f"{m.get('title', '')}\n" + f"{m.get('section', '')}\n" * SECTION_WEIGHT + t)
+        tokenize(f"{m.get('title', '')} {m.get('title_en', '')}\n" + f"{m.get('section', '')}\n" * SECTION_WEIGHT + t)
         for t, m in zip(got["documents"], metas, strict=False)
     ]
     index = _LexicalIndex(list(got["ids"]), list(got["documents"]), metas, BM25Okapi(corpus))
@@ -109,9 +139,35 @@ def _passage(cid: str, text: str, meta: dict, score: float) -> Passage:
     )
 
 
+def lexical_query(query: str) -> str:
+    """The text BM25 searches for: the question, plus the English words of its Chinese terms."""
+    from knowledge.embeddings import has_cjk
+
+    if not has_cjk(query):
+        return query
+    from knowledge.terms import english_terms
+
+    # Chinese units after a number read as the corpus writes them ("8毫米" -> "8 mm"), so that
+    # the size bands of a passage match and "8_mm" pairs up
+    units = re.sub(r"(\d)\s*(?:毫米)", r"\1 mm ", query)
+    units = re.sub(r"(\d)\s*(?:厘米)", r"\1 cm ", units)
+    units = re.sub(r"(\d)\s*(?:个月)", r"\1 months ", units)
+    return " ".join([units, *english_terms(query)])
+
+
+def english_view(text: str) -> str:
+    """``text`` with its Chinese words replaced by the English words of their terms (numbers and English
+    words kept): what a Chinese question's tool findings are grounded with, as an English one's are."""
+    from knowledge.embeddings import has_cjk
+
+    if not has_cjk(text):
+        return text
+    return " ".join(re.sub(r"[，。；：？！、（）“”《》]", " ", _CJK_RUN.sub(" ", lexical_query(text))).split())
+
+
 def _lexical(store, query: str, n: int, generations: list[str]) -> list[tuple[str, str, dict, float]]:
     index = _lexical_index(store, generations)
-    tokens = tokenize(query)
+    tokens = tokenize(lexical_query(query))
     if index is None or not tokens:
         return []
     scores = index.bm25.get_scores(tokens)
@@ -119,14 +175,20 @@ def _lexical(store, query: str, n: int, generations: list[str]) -> list[tuple[st
     return [(index.ids[i], index.texts[i], index.metas[i], float(scores[i])) for i in order if scores[i] > 0]
 
 
-def search(query: str, k: int = 4, settings: Settings | None = None, mode: Mode = "fused") -> list[Passage]:
+def search(query: str, k: int = 4, settings: Settings | None = None, mode: Mode = "fused",
+           rankings: tuple[tuple[Ranking, float], ...] | None = None) -> list[Passage]:
     """The ``k`` guideline passages that best answer ``query``, best first.
 
     Args:
-        query: the question or finding to ground, e.g. "solid nodule 7 mm high-risk follow-up".
+        query: the question or finding to ground, e.g. "solid nodule 7 mm high-risk follow-up",
+            in English, Chinese or both.
         k: how many passages (1-50).
         settings: which store; the process settings when omitted.
-        mode: ``fused`` (dense + BM25 by reciprocal-rank fusion), ``dense`` or ``lexical``.
+        mode: ``fused`` (the rankings :data:`RANKINGS` names for the question's script, by
+            reciprocal-rank fusion), ``dense`` (MiniLM), ``multilingual`` (USE v3 dense) or
+            ``lexical`` (BM25).
+        rankings: with ``fused``, the (ranking, weight) pairs to fuse instead of :data:`RANKINGS`
+            (the retrieval measurement compares setups this way).
 
     Returns:
         Passages with source id, title, section, page, link, text and score. Retrieved text is
@@ -142,20 +204,20 @@ def search(query: str, k: int = 4, settings: Settings | None = None, mode: Mode 
         raise InvalidInput("The search query is empty.", hint="Type what you want to look up in the guidelines.")
     if not 1 <= int(k) <= 50:
         raise InvalidInput(f"k must be between 1 and 50 (got {k}).")
-    if mode not in ("fused", "dense", "lexical"):
-        raise InvalidInput(f"Unknown retrieval mode {mode!r}.", hint="Use fused, dense or lexical.")
+    if mode not in ("fused", "dense", "lexical", "multilingual"):
+        raise InvalidInput(f"Unknown retrieval mode {mode!r}.", hint="Use fused, dense, multilingual or lexical.")
     settings = settings or get_settings()
     try:
         store = open_store(settings)
         try:
-            return _search(store, query.strip(), int(k), mode)
+            return _search(store, query.strip(), int(k), mode, rankings)
         except GalenError:
             raise
         except Exception:  # noqa: BLE001 - a local client made stale by another process's write: retry once
             if settings.chroma_host:
                 raise
             store.reopen()
-            return _search(store, query.strip(), int(k), mode)
+            return _search(store, query.strip(), int(k), mode, rankings)
     except GalenError:
         raise
     except Exception as e:  # noqa: BLE001 - an HTTP client fails in many ways once a server goes away
@@ -166,23 +228,39 @@ def search(query: str, k: int = 4, settings: Settings | None = None, mode: Mode 
         raise
 
 
-def _search(store, query: str, k: int, mode: Mode) -> list[Passage]:
+def _ranking(store, name: Ranking, query: str, n: int, generations: list[str]) -> list[tuple[str, str, dict, float]]:
+    if name == "bm25":
+        return _lexical(store, query, n, generations)
+    if name in ("use", "use-zh"):
+        from knowledge.embeddings import multilingual_available
+
+        # Without the multilingual package (it is a pinned requirement) the other rankings still answer.
+        if not multilingual_available():
+            return []
+        return store.dense_query(query, n, generations, multilingual=True, language="zh" if name == "use-zh" else None)
+    return store.dense_query(query, n, generations)
+
+
+def rankings_for(query: str) -> tuple[tuple[Ranking, float], ...]:
+    """The (ranking, weight) pairs fused for ``query``: by whether it has Chinese characters."""
+    from knowledge.embeddings import has_cjk
+
+    return RANKINGS["zh" if has_cjk(query) else "en"]
+
+
+def _search(store, query: str, k: int, mode: Mode, rankings: tuple[tuple[Ranking, float], ...] | None = None,
+            ) -> list[Passage]:
     generations = store.committed_generations()
     if not generations:
         return []
-    if mode == "dense":
-        return [_passage(*hit) for hit in store.dense_query(query, k, generations)]
-    if mode == "lexical":
-        return [_passage(*hit) for hit in _lexical(store, query, k, generations)]
+    if mode in ("dense", "multilingual", "lexical"):
+        name: Ranking = {"dense": "minilm", "multilingual": "use", "lexical": "bm25"}[mode]  # type: ignore[assignment]
+        return [_passage(*hit) for hit in _ranking(store, name, query, k, generations)]
     depth = max(20, 4 * k)
     fused: dict[str, float] = {}
     found: dict[str, tuple[str, dict]] = {}
-    rankings = (
-        (DENSE_WEIGHT, store.dense_query(query, depth, generations)),
-        (LEXICAL_WEIGHT, _lexical(store, query, depth, generations)),
-    )
-    for weight, ranking in rankings:
-        for rank, (cid, text, meta, _) in enumerate(ranking):
+    for name, weight in rankings or rankings_for(query):
+        for rank, (cid, text, meta, _) in enumerate(_ranking(store, name, query, depth, generations)):
             fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank + 1)
             found[cid] = (text, meta)
     best = sorted(fused, key=lambda c: -fused[c])[:k]

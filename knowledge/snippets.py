@@ -67,7 +67,10 @@ class _Query:
         self.kinds = nodule_kinds(query)
 
     def score(self, sentence: str) -> int:
-        toks = {w for w in self.tokenize(sentence) if "_" not in w}
+        from knowledge.retrieval import lexical_query
+
+        # a Chinese sentence also offers the English words of its terms, so an English question can quote it
+        toks = {w for w in self.tokenize(lexical_query(sentence)) if "_" not in w}
         score = len(self.words & toks) + size_fit(sentence, self.sizes) - 2 * len(self.avoid & toks)
         kinds = nodule_kinds(sentence) if self.kinds else set()
         if kinds and not kinds & self.kinds:

@@ -1,16 +1,23 @@
 """The Chroma store behind the knowledge base, with atomic per-source writes.
 
-Two collections: ``<kb_collection>`` holds the chunks, ``<kb_collection>-manifest`` holds one
-record per source (content hash, generation id, chunk count). Chroma has no transactions, so a
-source is written like this:
+Three collections: ``<kb_collection>`` holds the chunks embedded with MiniLM (English),
+``<kb_collection>-ml`` the same chunks (same ids, text and metadata) embedded with the
+multilingual USE v3, which a Chinese question is searched with, and ``<kb_collection>-manifest``
+holds one record per source (content hash, generation id, chunk count). Chroma has no
+transactions, so a source is written like this:
 
-1. its chunks are added under a fresh *generation* id (invisible to readers);
+1. its chunks are added to both chunk collections under a fresh *generation* id (invisible to
+   readers);
 2. the manifest record is upserted to point at that generation - the commit, a single write;
 3. the chunks of the previous generation are deleted.
 
 Readers only see chunks whose generation a manifest record names, so a process killed at any
-moment leaves each source wholly at its old or its new version. Chunks of an abandoned
-generation are removed by :meth:`KnowledgeStore.repair` once their writer is gone.
+moment leaves each source wholly at its old or its new version, in both chunk collections.
+Chunks of an abandoned generation are removed from both by :meth:`KnowledgeStore.repair` once
+their writer is gone. A store written before the multilingual collection existed (or while its
+model was not installed) is completed by :meth:`KnowledgeStore.sync_multilingual` on open: the
+missing chunks are embedded and added under their committed generation, which changes nothing
+a reader of the English collection sees.
 
 Several processes may open the same local folder (a running server and ``galen kb ingest``).
 Chroma's local client caches index state that another process's writes make stale ("Error
@@ -39,6 +46,7 @@ _PENDING = "pending:"
 _REMOVED = "removed:"  # a shipped source the person removed: not indexed again at start
 _STALE_PENDING_S = 6 * 3600  # a writer on another host that has been silent this long is gone
 _DUMMY = [1.0] + [0.0] * 383  # manifest records are never searched; Chroma still wants a vector
+ML_SUFFIX = "-ml"  # the multilingual chunk collection: <kb_collection>-ml
 
 
 @dataclass(frozen=True)
@@ -94,10 +102,11 @@ class KnowledgeStore:
         self.key = store_key(settings)
         self.lock = threading.RLock()
         self.corpus_checked = False
+        self.multilingual_checked = False
         self._open()
 
     def _open(self) -> None:
-        from knowledge.embeddings import chroma_embedding_function
+        from knowledge.embeddings import chroma_embedding_function, chroma_multilingual_embedding_function
 
         settings = self.settings
         self.version = read_version(settings)
@@ -106,6 +115,10 @@ class KnowledgeStore:
         try:
             self.chunks = self.client.get_or_create_collection(
                 settings.kb_collection, embedding_function=ef, configuration={"hnsw": {"space": "cosine"}}
+            )
+            self.chunks_ml = self.client.get_or_create_collection(
+                settings.kb_collection + ML_SUFFIX, embedding_function=chroma_multilingual_embedding_function(),
+                configuration={"hnsw": {"space": "cosine"}},
             )
             self.manifest = self.client.get_or_create_collection(
                 f"{settings.kb_collection}-manifest", embedding_function=ef
@@ -165,14 +178,23 @@ class KnowledgeStore:
         got = self.chunks.get(where=_gen_filter(generations), include=["documents", "metadatas"])
         return {"ids": got["ids"], "documents": got["documents"] or [], "metadatas": got["metadatas"] or []}
 
-    def dense_query(self, query: str, n: int, generations: Sequence[str]) -> list[tuple[str, str, dict, float]]:
-        """(id, text, metadata, cosine similarity) of the ``n`` nearest committed chunks."""
+    def dense_query(self, query: str, n: int, generations: Sequence[str], multilingual: bool = False,
+                    language: str | None = None) -> list[tuple[str, str, dict, float]]:
+        """(id, text, metadata, cosine similarity) of the ``n`` nearest committed chunks.
+
+        ``multilingual`` searches the USE v3 collection (a Chinese question, or a Chinese passage
+        for an English one) instead of the MiniLM one; ``language`` keeps only the chunks written
+        in that language (``zh``/``en``, recorded at ingest).
+        """
         if not generations:
             return []
-        res = self.chunks.query(
+        where = _gen_filter(generations)
+        if language:
+            where = {"$and": [where, {"language": language}]}
+        res = (self.chunks_ml if multilingual else self.chunks).query(
             query_texts=[query],
             n_results=n,
-            where=_gen_filter(generations),
+            where=where,
             include=["documents", "metadatas", "distances"],
         )
         ids, docs = res["ids"][0], (res["documents"] or [[]])[0]
@@ -188,6 +210,7 @@ class KnowledgeStore:
         embeddings: Callable[[list[str]], list],
         embed_texts: list[str],
         progress: Callable[[int, int], None] | None = None,
+        ml_embeddings: Callable[[list[str]], list] | None = None,
     ) -> str:
         """Write all chunks of one source under a new generation, then commit it atomically.
 
@@ -198,6 +221,8 @@ class KnowledgeStore:
             embeddings: function returning one vector per text in ``embed_texts``.
             embed_texts: the texts to embed (chunk text with its title and section).
             progress: called with (chunks written, total) after each batch.
+            ml_embeddings: the multilingual embedding function (same texts), for the ``-ml``
+                collection; None leaves that collection to :meth:`sync_multilingual`.
 
         Returns:
             The new generation id.
@@ -215,28 +240,35 @@ class KnowledgeStore:
             try:
                 for start in range(0, total, BATCH):
                     batch = ids_texts_metas[start:start + BATCH]
-                    vecs = embeddings(embed_texts[start:start + BATCH])
-                    self.chunks.add(
-                        ids=[f"{source_id}:{gen}:{suffix}" for suffix, _, _ in batch],
-                        embeddings=[list(map(float, v)) for v in vecs],
-                        documents=[t for _, t, _ in batch],
-                        metadatas=[{**m, "gen": gen, "source_id": source_id} for _, _, m in batch],
-                    )
+                    texts = embed_texts[start:start + BATCH]
+                    ids = [f"{source_id}:{gen}:{suffix}" for suffix, _, _ in batch]
+                    docs = [t for _, t, _ in batch]
+                    metas = [{**m, "gen": gen, "source_id": source_id} for _, _, m in batch]
+                    self.chunks.add(ids=ids, embeddings=[list(map(float, v)) for v in embeddings(texts)],
+                                    documents=docs, metadatas=metas)
+                    if ml_embeddings is not None:
+                        self.chunks_ml.add(ids=ids, embeddings=[list(map(float, v)) for v in ml_embeddings(texts)],
+                                           documents=docs, metadatas=metas)
                     if progress:
                         progress(min(start + BATCH, total), total)
-                written = len(self.chunks.get(where={"gen": gen}, include=[])["ids"])
-                if written != total:
-                    raise RuntimeError(f"Chroma stored {written} of {total} chunks for {source_id}; not committing.")
+                for coll in (self.chunks, self.chunks_ml) if ml_embeddings is not None else (self.chunks,):
+                    written = len(coll.get(where={"gen": gen}, include=[])["ids"])
+                    if written != total:
+                        raise RuntimeError(f"Chroma stored {written} of {total} chunks for {source_id} in "
+                                           f"{coll.name}; not committing.")
             except BaseException:
                 # Interrupted or failed before the commit: the new generation was never visible; drop it.
                 self.chunks.delete(where={"gen": gen})
+                self.chunks_ml.delete(where={"gen": gen})
                 self.manifest.delete(ids=[f"{_PENDING}{gen}"])
                 raise
             meta = {**record, "gen": gen, "n_chunks": total, "ingested_at": time.time()}
             self.manifest.upsert(ids=[source_id], embeddings=[_DUMMY], documents=[source_id], metadatas=[meta])
             self.manifest.delete(ids=[f"{_REMOVED}{source_id}"])  # ingested again on purpose
             # Committed: the old generation is now invisible; remove it and the pending marker.
-            self.chunks.delete(where={"$and": [{"source_id": source_id}, {"gen": {"$ne": gen}}]})
+            older = {"$and": [{"source_id": source_id}, {"gen": {"$ne": gen}}]}
+            self.chunks.delete(where=older)
+            self.chunks_ml.delete(where=older)
             self.manifest.delete(ids=[f"{_PENDING}{gen}"])
             self._written()
         return gen
@@ -255,6 +287,7 @@ class KnowledgeStore:
                                      metadatas=[{"removed_at": time.time()}])
             self.manifest.delete(ids=[source_id])
             self.chunks.delete(where={"source_id": source_id})
+            self.chunks_ml.delete(where={"source_id": source_id})
             self._written()
         return True
 
@@ -262,7 +295,7 @@ class KnowledgeStore:
         """Delete chunks of generations that were never committed and whose writer is gone.
 
         Returns:
-            How many chunks were removed.
+            How many chunks were removed (from both chunk collections).
         """
         with self.lock:
             committed = set(self.committed_generations())
@@ -281,19 +314,55 @@ class KnowledgeStore:
                     dead_markers.append(rid)
                 else:
                     live.add(str(meta.get("gen", "")))
-            all_meta = self.chunks.get(include=["metadatas"])
-            orphans = [
-                cid
-                for cid, m in zip(all_meta["ids"], all_meta["metadatas"] or [], strict=False)
-                if (m or {}).get("gen") not in committed and (m or {}).get("gen") not in live
-            ]
-            for start in range(0, len(orphans), 1000):
-                self.chunks.delete(ids=orphans[start:start + 1000])
+            orphans: list[str] = []
+            for coll in (self.chunks, self.chunks_ml):
+                all_meta = coll.get(include=["metadatas"])
+                gone = [
+                    cid
+                    for cid, m in zip(all_meta["ids"], all_meta["metadatas"] or [], strict=False)
+                    if (m or {}).get("gen") not in committed and (m or {}).get("gen") not in live
+                ]
+                for start in range(0, len(gone), 1000):
+                    coll.delete(ids=gone[start:start + 1000])
+                orphans += gone
             if dead_markers:
                 self.manifest.delete(ids=dead_markers)
             if orphans or dead_markers:
                 self._written()
         return len(orphans)
+
+    def sync_multilingual(self) -> int:
+        """Embed and add the committed chunks the multilingual collection lacks (a store written
+        before it existed, or while its model was not installed). Returns how many were added.
+
+        Chunks keep their ids, text, metadata and committed generation, so readers see no change
+        in the English collection and each source is searchable in both or, until it is done, in
+        the English one only. Without the multilingual package nothing is done.
+        """
+        from knowledge.chunking import context_text, full_title
+        from knowledge.embeddings import embed_multilingual, multilingual_available
+
+        if not multilingual_available():
+            return 0
+        with self.lock:
+            gens = self.committed_generations()
+            if not gens:
+                return 0
+            have = set(self.chunks_ml.get(where=_gen_filter(gens), include=[])["ids"])
+            main = self.chunks.get(where=_gen_filter(gens), include=[])["ids"]
+            todo = [cid for cid in main if cid not in have]
+            for start in range(0, len(todo), BATCH):
+                got = self.chunks.get(ids=todo[start:start + BATCH], include=["documents", "metadatas"])
+                metas = [m or {} for m in got["metadatas"] or []]
+                docs = list(got["documents"] or [])
+                texts = [context_text(full_title(str(m.get("title", "")), str(m.get("title_en", ""))), str(m.get("section", "")), d)
+                         for d, m in zip(docs, metas, strict=True)]
+                vecs = embed_multilingual(texts)
+                self.chunks_ml.upsert(ids=list(got["ids"]), embeddings=[list(map(float, v)) for v in vecs],
+                                      documents=docs, metadatas=metas)
+            if todo:
+                self._written()
+        return len(todo)
 
 
 def _gen_filter(generations: Sequence[str]) -> dict[str, Any]:
@@ -370,6 +439,11 @@ def get_store(settings: Settings) -> KnowledgeStore:
             store.repair()
             _stores[key] = store
     store.refresh_if_changed()
+    if not store.multilingual_checked:
+        with store.lock:
+            if not store.multilingual_checked:
+                store.sync_multilingual()
+                store.multilingual_checked = True
     return store
 
 

@@ -6,7 +6,7 @@ from galen.settings import Settings
 from knowledge import admin
 from knowledge.store import forget_stores, get_store
 
-CORPUS_IDS = ["bts-2015", "endocrine-therapy-early-breast", "fleischner-2017", "lung-rads-2022",
+CORPUS_IDS = ["bts-2015", "cn-pulmonary-nodules-2018", "endocrine-therapy-early-breast", "fleischner-2017", "lung-rads-2022",
               "medchem-rules", "responsible-use"]
 
 
