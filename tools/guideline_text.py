@@ -279,6 +279,8 @@ def _nodule_attrs(text: str, q: QuestionFacts) -> None:
     spic = find_flag(text, r"spicul\w*")
     if spic is not None:
         put("spiculated", spic)
+    # enlarged lymph nodes are a finding of their own (Lung-RADS 4X), not growth of the nodule
+    text = re.sub(r"(?:enlarged|bulky|patholog\w*) (?:\w+ ){0,2}(?:lymph )?nodes|lymphadenopathy", " ", text, flags=re.I)
     if re.search(r"not (?:growing|grown|enlarg\w*)|no (?:interval )?growth|without growth", text, re.I):
         put("status", "stable", "no growth, as the question says")
     elif (m := re.search(r"\bnew\b|not (?:there|present|seen) (?:on|at|before|previously|last)|newly \w+|appeared since",

@@ -110,6 +110,18 @@ def test_second_nodule_is_added_not_substituted():
     assert sorted(round(n.value("long_mm") or n.value("diameter_mm")) for n in g.case.nodules) == [5, 12]
 
 
+def test_another_nodule_adds_one_not_a_group():
+    g = gather("There is another solid nodule, 3 mm, in the left upper lobe. Fleischner now?", [seg((7.4, 7.2)), cls("solid")])
+    assert len(g.case.nodules) == 2 and all(n.value("group_count") is None for n in g.case.nodules)
+
+
+def test_enlarged_lymph_nodes_are_not_nodule_growth():
+    from tools.guideline_text import parse_question
+
+    q = parse_question("What if the 9 mm nodule had enlarged mediastinal lymph nodes alongside it - Lung-RADS?")
+    assert q.case.get("lymphadenopathy") is True and "status" not in q.attrs and q.what_if
+
+
 def test_a_stated_size_matching_a_measured_nodule_refers_to_it():
     g = gather("Follow-up screen: the 11 mm nodule is new since last year. Lung-RADS?",
                [seg((11.9, 11.0), (6.2, 6.0)), cls("solid", "solid")])
