@@ -11,6 +11,9 @@ row or category and its interval in the answer's first sentence, the right sourc
 turn checked) with the embedded backend, the semantic router and the template writer, and writes
 ``evals/results/guideline_decisions.<split>.json`` and ``evals/results/threads.<split>.json``.
 A case counts as correct only if every check it names passes (for a thread: every checked turn).
+
+To measure exactly a commit while the working tree changes: ``git archive <commit> | tar -x -C DIR`` and
+run the script there with ``PYTHONPATH=DIR GALEN_SNAPSHOT_COMMIT=<commit>``; copy the result files back.
 """
 
 from __future__ import annotations
@@ -62,7 +65,10 @@ def measure(name: str, split: str, data_dir: Path) -> dict:
             o = next(x for x in outcomes if x["id"] == f["id"])
             f["turns_failed"] = [t["turn"] for t in o.get("turns") or [] if not t["passed"]]
     metrics["failures"] = failures
+    # run from an exported snapshot of a commit (no .git), the commit is named by GALEN_SNAPSHOT_COMMIT
+    snapshot = os.environ.get("GALEN_SNAPSHOT_COMMIT")
     write_result(f"{name}.{split}", metrics, n=len(outcomes), split=split, suite=path,
+                 extra={"snapshot_commit": snapshot} if snapshot else None,
                  notes=f"python scripts/measure_guideline_decisions.py {split}: embedded backend, semantic routing, "
                        "template writer, confirmation accepted (the harness default); a case passes only if every "
                        "check it names passes (threads: every checked turn)")
