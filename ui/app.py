@@ -92,9 +92,13 @@ class Workspace:
     def open_thread(self, session: dict[str, str] | None, owner: str) -> str:
         """The browser's open thread if it is ``owner``'s, else '' (an unknown or foreign id is ignored)."""
         thread_id = str((session or {}).get("thread_id") or "")[:64] if isinstance(session, dict) else ""
-        if thread_id and self.agent.threads.owner(thread_id) == owner:
-            return thread_id
-        return ""
+        if not thread_id:
+            return ""
+        try:
+            self.agent.check_access(thread_id, owner, must_exist=True, action="ui-open")  # audits a refusal
+        except GalenError:
+            return ""
+        return thread_id
 
     def header(self, lang: str, request: gr.Request | None = None) -> str:
         user = getattr(request, "username", None) if request is not None else None

@@ -149,3 +149,50 @@ def test_non_loopback_bind_without_users_file_refuses_to_start(tmp_path) -> None
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2
     assert "without a users file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_two_signed_in_users_cannot_reach_each_others_threads_through_the_ui(app_servers) -> None:
+    """Through the Gradio events themselves (cookies of a real login): Bob names Alice's thread in the
+    browser state and in the thread list; he sees nothing, and each attempt is an audit line."""
+    server = app_servers["login"]
+    server.wait()
+    base = server.url.rstrip("/")
+
+    def session(user: str) -> httpx.Client:
+        c = httpx.Client(timeout=300)
+        r = c.post(f"{base}/login", data={"username": user, "password": LOGIN_PASSWORDS[user]})
+        assert r.status_code == 200, r.text
+        return c
+
+    def event(c: httpx.Client, fn: int, data: list) -> list[dict]:
+        sh = uuid.uuid4().hex[:10]
+        c.post(f"{base}/gradio_api/queue/join", json={"data": data, "fn_index": fn, "session_hash": sh}).raise_for_status()
+        out = []
+        with c.stream("GET", f"{base}/gradio_api/queue/data", params={"session_hash": sh}) as s:
+            for line in s.iter_lines():
+                if line.startswith("data:"):
+                    out.append(json.loads(line[5:]))
+                    if out[-1].get("msg") == "process_completed":
+                        break
+        return out
+
+    alice, bob = session("alice"), session("bob")
+    config = alice.get(f"{base}/config").json()
+    fns = {d.get("api_name"): d["id"] for d in config["dependencies"]}
+    done = event(alice, fns["on_submit"], [{"text": "What is the TPSA of CCOCC?", "files": []}, {"thread_id": ""}, "en", None])
+    assert done[-1].get("success") is True
+    tid = done[-1]["output"]["data"][2]["thread_id"]
+    assert tid
+    for fn, data in ((fns["on_load"], [{"thread_id": tid}, "en"]), (fns["on_select"], [tid, {"thread_id": tid}, "en"])):
+        out = event(bob, fn, data)
+        # Either the handler answers with nothing, or Gradio refuses a value it never offered Bob.
+        assert out[-1].get("success") is True or "not in the list of choices" in json.dumps(out[-1])
+        assert "CCOCC" not in json.dumps(out[-1]["output"])
+    out = event(bob, fns["on_submit"], [{"text": "And its logP?", "files": []}, {"thread_id": tid}, "en", None])
+    assert "CCOCC" not in json.dumps(out)  # a new thread of Bob's, not a continuation of Alice's
+    # Alice's own view is intact, and Bob's attempts are on the record.
+    mine = event(alice, fns["on_load"], [{"thread_id": tid}, "en"])
+    assert "CCOCC" in json.dumps(mine[-1]["output"])
+    audit = [json.loads(x) for x in (_data_dir(server) / "audit.jsonl").read_text().splitlines()]
+    denied = [a for a in audit if a.get("event") == "access_denied" and a.get("thread") == tid]
+    assert denied and all(a["caller"] == "user:bob" for a in denied)
