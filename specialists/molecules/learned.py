@@ -2,8 +2,8 @@
 
 Each property is an ensemble of small graph neural networks (GINE message passing over the
 RDKit graph from ``torch_geometric.utils.from_smiles``, pooled and joined with a dozen RDKit
-descriptors). The BBB ensemble has one more member, a random forest over Morgan count
-fingerprints and the same descriptors (it lifts scaffold-split ROC-AUC; see the model card).
+descriptors). A random forest over Morgan count fingerprints and the same descriptors may be one
+more member: training keeps it only where it improves the validation score (see the model card).
 The ensemble mean is the prediction and its spread the uncertainty. The
 applicability domain is judged by the Tanimoto similarity of the nearest training molecule
 (Morgan radius 2, 2048 bits): below :data:`AD_THRESHOLD` a prediction is flagged out of domain.
@@ -144,7 +144,8 @@ class Ensemble:
     version: str
     y_mean: float = 0.0
     y_std: float = 1.0
-    # sklearn classifiers over :func:`forest_features`; each counts as one member (classification only).
+    # scikit-learn forests over :func:`forest_features` (classifiers or regressors, as ``task``); each counts
+    # as one member.
     forests: list = field(default_factory=list)
 
     def predict(self, graphs: list) -> tuple[np.ndarray, np.ndarray]:
@@ -162,7 +163,8 @@ class Ensemble:
                 outs.append(torch.cat(preds).numpy())
         if self.forests:
             feats = forest_features([g.smiles for g in graphs])  # graph_of keeps the canonical SMILES
-            outs.extend(f.predict_proba(feats)[:, 1].astype(np.float32) for f in self.forests)
+            outs.extend((f.predict_proba(feats)[:, 1] if self.task == "classification" else f.predict(feats))
+                        .astype(np.float32) for f in self.forests)
         arr = np.stack(outs)
         return arr.mean(0), arr.std(0)
 
@@ -199,7 +201,7 @@ class Ensemble:
             if not forest_file.is_file():
                 raise ModelUnavailable(
                     f"The forest member {forest_file.name} of {path.name} is missing.",
-                    hint="Retrain with `python -m specialists.molecules.train_properties --only bbb`.",
+                    hint="Retrain with `galen train properties` (python -m specialists.molecules.train_properties).",
                 )
             import joblib
 
