@@ -123,7 +123,8 @@ MODEL_RESULTS = "python scripts/record_model_results.py"
 
 
 def _seg(r: Results) -> str:
-    m = r.metrics("model.imaging_seg")
+    rec = r.get("model.imaging_seg")
+    m = rec["metrics"]
     shape = f" ({'×'.join(map(str, m['shape']))})" if m.get("shape") else ""
     text = (f"{m['n_volumes']} test phantoms{shape}, {m['n_nodules']} nodules: "
             f"per-volume Dice {f3(m['dice'])} (pooled {f3(m['dice_pooled'])}), mean-diameter error median "
@@ -137,6 +138,9 @@ def _seg(r: Results) -> str:
         text += (f" · {large['n_volumes']} larger phantoms{lshape}, "
                  f"{large['n_nodules']} nodules: Dice {f3(large['dice'])}, < 6 mm missed {large['missed_nodules_lt_6mm']}, "
                  f"{f2(large['false_positives_per_volume'])} false positives per volume")
+    chosen = ((rec["provenance"].get("trained") or {}).get("provenance") or {})
+    if chosen.get("postprocessing_selection") or chosen.get("fp_filter"):
+        text += " (threshold, smallest volume and the false-positive filter's cut chosen on validation phantoms)"
     return text
 
 
@@ -186,13 +190,17 @@ def _properties_name(r: Results) -> str:
     return "; ".join(parts) or "logS and BBB ensembles"
 
 
+OPS = {"<=": "≤", ">=": "≥"}
+
+
 def _properties(r: Results) -> str:
     out = []
     for name, what, key, fmt in (("logs", "logS", "test_rmse", "RMSE"), ("bbb", "BBB", "test_roc_auc", "ROC-AUC")):
         rec = r.get(f"model.properties.{name}")
         m = rec["metrics"]
-        out.append(f"{what} scaffold-split test {fmt} {f3(m[key])} (n = {rec['n']}; target {m['target'].split()[-2]} "
-                   f"{m['target'].split()[-1]}: {met(m['target_met'])})")
+        op, target = m["target"].split()[-2:]
+        out.append(f"{what} scaffold-split test {fmt} {f3(m[key])} (n = {rec['n']}; target {OPS.get(op, op)} {target}: "
+                   f"{met(m['target_met'])})")
     return " · ".join(out) + "; everything chosen on a validation split, test measured once"
 
 
@@ -261,6 +269,14 @@ def _kb_ingest(r: Results) -> str:
     return f"{m['ingest_chunks_per_s']:.1f} chunks/s ({m['ingest_chunks']} chunks, local store)"
 
 
+def _retrieval(r: Results) -> str:
+    rec = r.get("retrieval.retrieval")
+    m = rec["metrics"]
+    modes = [mode for mode in ("dense", "lexical", "fused", "multilingual") if f"{mode}.recall@1" in m]
+    return " · ".join(f"{mode} {f3(m[f'{mode}.recall@1'])} / {f3(m.get(f'{mode}.recall@5'))}" for mode in modes) + \
+        f" (n = {rec['n']} questions)"
+
+
 def _seg_speed(r: Results) -> str:
     m = r.metrics("bench.imaging")
     variants = m["variants"]
@@ -323,6 +339,8 @@ def bench(r: Results) -> list[str]:
          BENCH.format("llm")),
         (["knowledge base query p50 / p95 (embedding + search)"], _kb_query, BENCH.format("kb")),
         (["knowledge base ingest"], _kb_ingest, BENCH.format("kb")),
+        (["retrieval recall@1 / @5 (guidelines suite, right section)"], _retrieval,
+         "galen eval --suite retrieval --record retrieval"),
         (["segmentation of a CT, per inference variant"], _seg_speed, BENCH.format("imaging")),
         (["Grad-CAM per lesion (p50 / p95)"], _gradcam, BENCH.format("imaging")),
         (["Brock / fusion risk (genes) / treatment benefit per patient"], _clinical_speed, BENCH.format("clinical")),
