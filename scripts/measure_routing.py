@@ -109,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
                 metrics["embedding_comparison"] = comparison
             metrics["misses"] = r["misses"]
             metrics["crashes"] = r["crashes"]
+            if r["crashes"]:  # the same figure over the cases that ran, so routing and the crash are told apart
+                ran = r["n"] - len(r["crashes"])
+                metrics["accuracy_over_cases_that_ran"] = round(r["correct"] / ran, 4) if ran else None
+                metrics["n_ran"] = ran
             line = {"suite": suite, "n": r["n"], "accuracy": r["accuracy"], "correct": r["correct"],
                     "crashes": [c["id"] for c in r["crashes"]]}
             print(json.dumps(line), flush=True)
