@@ -337,7 +337,11 @@ def gather(question: str, findings: list[dict[str, Any]]) -> Gathered:
     loose: list[Mention] = []
     for m in q.mentions:
         if not _has_size(m):  # "with a 7 mm solid component", "it was 4 mm": about a known nodule
-            hosts = _targets(case, q, question) or fresh[-1:]
+            kind = _TYPE_ALIASES.get(str(m.facts.get("type")))
+            named = [n for n in known if kind is not None and n.value("type") == kind]
+            # "the part-solid nodule's solid component": the known nodule of that type, else the largest
+            hosts = ([max(named, key=_size_of)] if named and q.target is None else []) or \
+                _targets(case, q, question) or fresh[-1:]
             if not hosts and ("solid_mm" in m.facts or "prior_mm" in m.facts):
                 hosts = [_mention_nodule(m, q, src, 1)]
                 fresh.extend(hosts)

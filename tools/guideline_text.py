@@ -118,8 +118,17 @@ def _mentions(text: str) -> tuple[list[Mention], Any]:
         own.append(Mention(m.start(), {"volume_mm3": float(m.group(1).replace(",", ""))}))
         mask(m)
     for m in _PRIOR.finditer(t):
-        if free(m):
+        # "its solid component were 7 mm" is a solid component, not a prior size
+        if free(m) and not re.search(r"solid\s+(?:component|part|portion|core)s?\s*$", t[max(0, m.start() - 40):m.start()],
+                                     re.I):
             priors.append((m.start(), _mm(m.group(1), m.group(2))))
+            mask(m)
+    # a hypothetical solid component ("if its solid component were 7 mm"); the clinical reader reads
+    # components after "of / measuring / is / was" only, and would take this one for a nodule
+    for m in re.finditer(r"solid\s+(?:component|part|portion|core)s?\s+(?:were|would be|became|becomes|grew to|"
+                         r"increased to|now)\s+" + _N + _UNIT, t, re.I):
+        if free(m):
+            own.append(Mention(m.start(), {"solid_mm": _mm(m.group(1), m.group(2))}))
             mask(m)
     for m in _UP_TO.finditer(t):
         if free(m):

@@ -115,6 +115,15 @@ def test_another_nodule_adds_one_not_a_group():
     assert len(g.case.nodules) == 2 and all(n.value("group_count") is None for n in g.case.nodules)
 
 
+def test_a_what_if_about_the_part_solid_nodule_changes_that_nodule(tool, corpus_settings):
+    f = [seg((11.6, 11.1), (6.2, 5.8)), cls("solid", "solid")]
+    f.append(ask(tool, "Incidental. Also a 9 mm part-solid nodule with a 3 mm solid component in the LUL - Fleischner?",
+                 f, corpus_settings))
+    assert "part-solid" in f[-1]["result"].facts[0]
+    res = ask(tool, "What if the part-solid nodule's solid component were 7 mm and it persisted?", f, corpus_settings)
+    assert "highly suspicious" in res["result"].facts[0]
+
+
 def test_enlarged_lymph_nodes_are_not_nodule_growth():
     from tools.guideline_text import parse_question
 
