@@ -40,7 +40,12 @@ def grounding_text(state: dict[str, Any]) -> str:
     queries = [c["result"].get("grounding_query") for c in state.get("calls") or []
                if c.get("ok") and c.get("result") and c["result"].get("grounding_query")]
     case = case_summary(thread_case(list(state.get("findings") or []))[0]) if state.get("findings") else ""
-    return " ".join(x for x in [state.get("question", ""), *queries, case] if x)
+    question = str(state.get("question", ""))
+    if queries:  # a Chinese question's findings are grounded as an English one's (its terms in English)
+        from knowledge.retrieval import english_view
+
+        question = english_view(question)
+    return " ".join(x for x in [question, *queries, case] if x)
 
 
 def _decision_lines(calls: list[dict[str, Any]]) -> list[str]:
@@ -56,10 +61,15 @@ def _decision_lines(calls: list[dict[str, Any]]) -> list[str]:
 
 def template_answer(state: dict[str, Any]) -> str:
     """The templated answer: only tool facts, error explanations and quoted passages."""
+    from agent.i18n import answer_language
     from agent.policy import refusal_text
 
     if state.get("refusal"):
         return refusal_text(state["refusal"])
+    if answer_language(str(state.get("question") or "")) == "zh":  # a Chinese question gets a Chinese answer
+        from agent.compose_zh import template_answer_zh
+
+        return template_answer_zh(state, grounding_text(state))
     calls = state.get("calls") or []
     passages = state.get("passages") or []
     lines: list[str] = _decision_lines(calls)
@@ -117,8 +127,14 @@ def writer_prompt(state: dict[str, Any]) -> str | None:
     if not facts and not passages:
         return None
     ptext = "\n".join(f"[{n}] {p.get('title', '')} — {p.get('section', '')}: {p.get('text', '')[:500]}" for n, p in enumerate(passages[:3], start=1))
-    return prompts.WRITER.format(
+    prompt = prompts.WRITER.format(
         question=state.get("question", ""),
         facts="\n".join(f"- {f}" for f in facts) or "- (none)",
         passages=ptext or "(none)",
     )
+    from agent.i18n import answer_language
+
+    if answer_language(str(state.get("question") or "")) == "zh":
+        prompt += ("\nWrite the answer in Simplified Chinese (简体中文). Keep every number, unit and [n] citation "
+                   "exactly as given; quote guideline text in its own language.")
+    return prompt

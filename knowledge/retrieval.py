@@ -139,6 +139,14 @@ def _passage(cid: str, text: str, meta: dict, score: float) -> Passage:
     )
 
 
+def _units_as_written(text: str) -> str:
+    """Chinese units after a number written as the corpus writes them ("8毫米" -> "8 mm"), so that
+    the size bands of a passage match and "8_mm" pairs up."""
+    text = re.sub(r"(\d)\s*毫米", r"\1 mm ", text)
+    text = re.sub(r"(\d)\s*厘米", r"\1 cm ", text)
+    return re.sub(r"(\d)\s*个月", r"\1 months ", text)
+
+
 def lexical_query(query: str) -> str:
     """The text BM25 searches for: the question, plus the English words of its Chinese terms."""
     from knowledge.embeddings import has_cjk
@@ -147,22 +155,21 @@ def lexical_query(query: str) -> str:
         return query
     from knowledge.terms import english_terms
 
-    # Chinese units after a number read as the corpus writes them ("8毫米" -> "8 mm"), so that
-    # the size bands of a passage match and "8_mm" pairs up
-    units = re.sub(r"(\d)\s*(?:毫米)", r"\1 mm ", query)
-    units = re.sub(r"(\d)\s*(?:厘米)", r"\1 cm ", units)
-    units = re.sub(r"(\d)\s*(?:个月)", r"\1 months ", units)
-    return " ".join([units, *english_terms(query)])
+    return " ".join([_units_as_written(query), *english_terms(query)])
 
 
 def english_view(text: str) -> str:
-    """``text`` with its Chinese words replaced by the English words of their terms (numbers and English
-    words kept): what a Chinese question's tool findings are grounded with, as an English one's are."""
+    """``text`` with its Chinese words replaced by the English phrase of each of their terms (numbers
+    and English words kept): what a Chinese question's tool findings are grounded with, as an
+    English one's are."""
     from knowledge.embeddings import has_cjk
 
     if not has_cjk(text):
         return text
-    return " ".join(re.sub(r"[，。；：？！、（）“”《》]", " ", _CJK_RUN.sub(" ", lexical_query(text))).split())
+    from knowledge.terms import english_terms
+
+    words = " ".join([_CJK_RUN.sub(" ", _units_as_written(text)), *english_terms(text, canonical=True)])
+    return " ".join(re.sub(r"[，。；：？！、（）“”《》]", " ", words).split())
 
 
 def _lexical(store, query: str, n: int, generations: list[str]) -> list[tuple[str, str, dict, float]]:

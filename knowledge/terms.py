@@ -42,8 +42,9 @@ def _zh_matcher() -> tuple[re.Pattern[str], dict[str, Term]]:
     return re.compile("|".join(re.escape(a) for a in alts), re.IGNORECASE), forms
 
 
-def english_terms(text: str) -> list[str]:
-    """The English forms of the Chinese terms in ``text`` (each term once, in order of appearance).
+def english_terms(text: str, canonical: bool = False) -> list[str]:
+    """The English forms of the Chinese terms in ``text`` (each term once, in order of appearance);
+    with ``canonical`` only the first English form of each term (a phrase, not its synonyms).
 
     >>> english_terms("部分实性结节 随访")[:2]
     ['part-solid nodule', 'part-solid']
@@ -55,7 +56,7 @@ def english_terms(text: str) -> list[str]:
         t = forms[m.group(0).lower()]
         if t not in seen:
             seen.add(t)
-            out.extend(t.en)
+            out.extend(t.en[:1] if canonical else t.en)
     return out
 
 

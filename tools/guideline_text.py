@@ -31,8 +31,10 @@ _BOUND = re.compile(r"(under|below|smaller than|less than|sub-|<|over|above|larg
                     + _N + _UNIT, re.I)
 _VOLUME = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(?:mm3|mm³|mm\^3|cubic millimet\w*|cu\.? ?mm)", re.I)
 
-_GUIDELINES = (("fleischner-2017", r"fleischner"), ("lung-rads-2022", r"lung[\s-]?rads|lungrads|\bLR\b"),
-               ("bts-2015", r"\bBTS\b|british thoracic"))
+# ASCII boundaries, not \b: "BTS指南" names BTS (a Chinese character is a word character too)
+_GUIDELINES = (("fleischner-2017", r"fleischner|弗莱施纳"),
+               ("lung-rads-2022", r"lung[\s-]?rads|lungrads|(?<![A-Za-z0-9])LR(?![A-Za-z0-9])"),
+               ("bts-2015", r"(?<![A-Za-z0-9])BTS(?![A-Za-z0-9])|british thoracic|英国胸科学会"))
 
 
 @dataclass
@@ -172,7 +174,7 @@ def _mentions(text: str) -> tuple[list[Mention], Any]:
     return mentions, read
 
 
-_RISK_WORD = re.compile(r"\b(low|high)[\s-]risk\b", re.I)
+_RISK_WORD = re.compile(r"\b(low|high)[\s-]risk\b|(低|高)(?:危|风险)(?!因素)", re.I)  # 低危/高危 (Chinese)
 _EXPOSURE = re.compile(r"asbestos|radon|uranium|pulmonary fibrosis|\bIPF\b|interstitial lung disease", re.I)
 
 
@@ -187,7 +189,7 @@ def _risk(text: str) -> tuple[str | None, str]:
     t = normalise(text)
     m = _RISK_WORD.search(t)
     if m:
-        return m.group(1).lower(), f"'{m.group(0)}' in the question"
+        return (m.group(1) or {"低": "low", "高": "high"}[m.group(2)]).lower(), f"'{m.group(0)}' in the question"
     smoking, packs = read_smoking(t), read_pack_years(t)
     family, emph = read_family_history(t), read_emphysema(t)
     exposure = _EXPOSURE.search(t)
@@ -226,17 +228,18 @@ def _case_facts(text: str, q: QuestionFacts) -> None:
     m = re.search(r"immuno(?:compromis|suppress)\w*|transplant\w*|\bHIV\b", text, re.I)
     if m:
         put("immunosuppressed", True, f"'{m.group(0)}'")
-    if re.search(r"screen(?:ing|ed)?\b|\bLDCT\b|low[\s-]dose (?:CT|computed)", text, re.I):
+    if re.search(r"screen(?:ing|ed)?\b|\bLDCT|low[\s-]dose (?:CT|computed)|筛查|低剂量", text, re.I):
         put("setting", "screening", "a screening CT, as the question says")
     elif re.search(r"incidental\w*|\b(?:CTPA|cardiac CT|abdominal CT|trauma CT)\b|CT (?:done )?for (?:trauma|abdominal|"
-                   r"pain|chest pain|a )", text, re.I):
+                   r"pain|chest pain|a )|偶然|偶发|意外发现", text, re.I):
         put("setting", "incidental", "an incidental finding, as the question says")
     base = re.search(r"\bbaseline\b|\bfirst (?:screening|screen|round|LDCT|low-dose)|initial screen|prevalence (?:screen|"
-                     r"round)", text, re.I)
+                     r"round)|基线|首次筛查|第一次筛查", text, re.I)
     follow = re.search(r"follow[\s-]?up (?:lung )?(?:cancer )?(?:screen\w*|LDCT|low-dose|exam\w*|round)|annual (?:screen\w*|"
                        r"LDCT|low-dose|repeat)|this year'?s|last year|previous (?:screen\w*|LDCT|CT|scan|exam|study)|"
                        r"prior (?:screen\w*|LDCT|scan|exam|study)|incidence (?:screen|round)|repeat screen|"
-                       r"\d+[\s-]month (?:follow[\s-]?up|scan|LDCT|CT)|since the (?:last|previous|prior)", text, re.I)
+                       r"\d+[\s-]month (?:follow[\s-]?up|scan|LDCT|CT)|since the (?:last|previous|prior)|"
+                       r"年度(?:筛查|复查|LDCT|低剂量)|随访筛查|复查筛查|去年|上次|前次|之前的(?:筛查|CT)", text, re.I)
     if base:
         put("exam", "baseline", f"'{base.group(0)}'")
     elif follow:
@@ -290,16 +293,17 @@ def _nodule_attrs(text: str, q: QuestionFacts) -> None:
         put("spiculated", spic)
     # enlarged lymph nodes are a finding of their own (Lung-RADS 4X), not growth of the nodule
     text = re.sub(r"(?:enlarged|bulky|patholog\w*) (?:\w+ ){0,2}(?:lymph )?nodes|lymphadenopathy", " ", text, flags=re.I)
-    if re.search(r"not (?:growing|grown|enlarg\w*)|no (?:interval )?growth|without growth", text, re.I):
+    if re.search(r"not (?:growing|grown|enlarg\w*)|no (?:interval )?growth|without growth|没有(?:增大|长大)|未(?:增大|长大)",
+                 text, re.I):
         put("status", "stable", "no growth, as the question says")
-    elif (m := re.search(r"\bnew\b|not (?:there|present|seen) (?:on|at|before|previously|last)|newly \w+|appeared since",
-                         text, re.I)):
+    elif (m := re.search(r"\bnew\b|not (?:there|present|seen) (?:on|at|before|previously|last)|newly \w+|appeared since|"
+                         r"新发|新出现|新增", text, re.I)):
         put("status", "new", f"'{m.group(0)}'")
-    elif (m := re.search(r"\bgr[eo]w(?:n|ing|s)?\b|increas\w* in size|enlarg\w*|has grown", text, re.I)):
+    elif (m := re.search(r"\bgr[eo]w(?:n|ing|s)?\b|increas\w* in size|enlarg\w*|has grown|增大|长大", text, re.I)):
         put("status", "growing", f"'{m.group(0)}'")
-    elif (m := re.search(r"\bstable\b|unchanged|no (?:interval )?change|not changed", text, re.I)):
+    elif (m := re.search(r"\bstable\b|unchanged|no (?:interval )?change|not changed|稳定|无变化|没有变化", text, re.I)):
         put("status", "stable", f"'{m.group(0)}'")
-    m = re.search(r"persist\w*|still present|remains? (?:on|at) (?:the )?(?:follow-up|3[\s-]month)", text, re.I)
+    m = re.search(r"persist\w*|still present|remains? (?:on|at) (?:the )?(?:follow-up|3[\s-]month)|持续存在|仍然存在", text, re.I)
     if m:
         put("persistent", True, f"'{m.group(0)}'")
     if re.search(r"proven benign|benign (?:on|at|after) (?:biopsy|work-?up)|biopsy (?:showed|was) benign", text, re.I):
@@ -357,7 +361,7 @@ def parse_question(text: str) -> QuestionFacts:
     if read.count is not None and read.count.value:
         q.count = int(read.count.value)
     elif re.search(r"\b(?:several|multiple|numerous|a few|many)\s+(?:[\w-]+\s+){0,3}?(?:nodules|GG[NO]s|lesions)|"
-                   r"\b(?:nodules|GG[NO]s)\b", text, re.I) and len(q.mentions) <= 1:
+                   r"\b(?:nodules|GG[NO]s)\b|多发|多个结节|多枚|数个结节|若干", text, re.I) and len(q.mentions) <= 1:
         q.count = 2  # several, number not stated
     if re.search(r"\b(?:larger|largest|bigger|biggest|dominant)\b(?: one| nodule)?", text, re.I) and not any(
             mm.facts.get("largest") for mm in q.mentions):
@@ -372,5 +376,6 @@ def parse_question(text: str) -> QuestionFacts:
     q.intent = bool(re.search(
         r"follow[\s-]?up|\bf/u\b|interval|manag\w*|recommend\w*|\brecs?\b|advi[sc]e|suggest|category|\bcat\b|next|plan\b|"
         r"re-?scan|repeat|surveillance|need\w*|change|what (?:does|do|would) .{0,40}(?:say|give|recommend|advise)|says?\b|"
-        r"what to do|what now|\bper\b|\?\s*$", text, re.I))
+        r"what to do|what now|\bper\b|\?\s*$|随访|复查|怎么办|怎么处理|如何处理|处理|管理|建议|推荐|间隔|多久|几类|分类|类别|"
+        r"下一步|要不要|需要|？\s*$", text, re.I))
     return q

@@ -52,8 +52,10 @@ def asked_properties(question: str) -> list[str]:
     import re
 
     from specialists.molecules.lexicon import NAMES
+    from specialists.molecules.zh import has_cjk, normalise_chinese
 
-    t = question.replace("-", " ")
+    # a Chinese question names properties in Chinese ("分子量"): read it through the Chinese rewrite
+    t = (normalise_chinese(question) if has_cjk(question) else question).replace("-", " ")
     extra = {"rotatable_bonds": r"rotatable\s+bond", "heavy_atoms": r"heavy\s+atom", "aromatic_rings": r"aromatic\s+ring",
              "hbd": r"h\s?bond\s+donor|donors?", "hba": r"h\s?bond\s+acceptor|acceptors?"}
     found = []

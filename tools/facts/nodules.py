@@ -38,9 +38,9 @@ _COMPONENT_BEFORE = re.compile(r"(?:solid\s+(?:component|part|portion|core|eleme
 _COMPONENT_AFTER = re.compile(r"^\s*(?:solid\s+(?:component|part|portion|core|element)|实性(?:成分|部分))", re.IGNORECASE)
 
 _PART_SOLID = re.compile(r"part(?:ly|ially)?[\s-]*solid|semi[\s-]*solid|mixed[\s-]+(?:density|attenuation|ground[\s-]*glass)|"
-                         r"\bm-?GGNs?\b|部分实性|半实性|混合(?:性)?磨玻璃|混杂(?:性)?磨玻璃|混杂密度|混合密度", re.IGNORECASE)
+                         r"(?<![A-Za-z0-9])m-?GGNs?(?![A-Za-z0-9])|部分实性|半实性|混合(?:性)?磨玻璃|混杂(?:性)?磨玻璃|混杂密度|混合密度", re.IGNORECASE)
 _SUBSOLID = re.compile(r"sub[\s-]*solid|亚实性", re.IGNORECASE)
-_NON_SOLID = re.compile(r"non[\s-]*solid|(?:pure\s+)?ground[\s-]*glass|\bp?GG[NO]s?\b|纯磨玻璃|磨玻璃|非实性", re.IGNORECASE)
+_NON_SOLID = re.compile(r"non[\s-]*solid|(?:pure\s+)?ground[\s-]*glass|(?<![A-Za-z0-9])p?GG[NO]s?(?![A-Za-z0-9])|纯磨玻璃|磨玻璃|非实性", re.IGNORECASE)
 _SOLID = re.compile(r"(?<![\w-])solid\b(?!\s+(?:component|part|portion|core|element))|soft[\s-]+tissue\s+(?:density|attenuation)|"
                     r"(?<![部亚非半分])实性(?!成分|部分)", re.IGNORECASE)
 
