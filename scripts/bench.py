@@ -246,6 +246,11 @@ def main(argv: list[str] | None = None) -> int:
             result = SECTIONS[name](args.repeats)
         except ImportError as e:
             result = {"unavailable": f"{type(e).__name__}: {e}"}
+        except Exception as e:  # noqa: BLE001 - one broken section must not stop the others; nothing is recorded for it
+            import traceback
+
+            traceback.print_exc()
+            result = {"unavailable": f"failed: {type(e).__name__}: {e}"}
         result["_wall_s"] = round(time.time() - started, 1)
         (OUT / f"{name}.json").write_text(json.dumps(result, indent=2, default=str))
         if not args.no_record and name not in WRITES_OWN_RESULTS and "unavailable" not in result:
