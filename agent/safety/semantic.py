@@ -59,10 +59,18 @@ class SemanticHit:
 
 
 def exemplar_texts() -> tuple[list[tuple[str, str]], list[str]]:
-    """``([(rule, text)], [benign text])`` from the data file."""
+    """``([(rule, text)], [benign text])``: the data file's, and as benign also every routing exemplar.
+
+    The router's exemplars are requests Galen exists to answer (in English and Chinese, terse and
+    wordy), so they are benign by definition; without them a short legitimate request in another
+    language ("帮我分割一下这个病灶") can sit closer to a short harmful exemplar than to any benign one.
+    """
+    from agent.router import load_exemplars
+
     raw = read_data("safety_exemplars.yaml")
     harmful = [(rule, str(t)) for rule, texts in raw["harmful"].items() for t in texts]
-    return harmful, [str(t) for t in raw["benign"]]
+    routed = list(dict.fromkeys(load_exemplars().texts))
+    return harmful, list(dict.fromkeys([str(t) for t in raw["benign"]] + routed))
 
 
 @lru_cache(maxsize=1)
