@@ -116,14 +116,21 @@ def outcome_key(row: Row) -> str:
 
 
 def _strict_first(table: Table, rows: list[Row], nodule: Nodule | None, case: Case) -> tuple[Row | None, list[str]]:
-    """First row that holds with every askable fact fixed; (None, [missing sizes]) if a size is unknown."""
+    """First row that holds with every askable fact fixed; (None, [missing sizes]) if an unknown size decides.
+
+    Rows before it that hold only for some sizes do not matter when they give the same advice
+    (a stable ground-glass nodule at follow-up is category 2 at 30 mm or more, and category 2 by the
+    stepped rule below 30 mm: its size need not be asked)."""
+    pending: list[tuple[Row, list[str]]] = []
     for row in rows:
         holds, unknown = row_holds(table, row, nodule, case)
         if holds is True:
-            return row, []
+            if all(outcome_key(r) == outcome_key(row) for r, _ in pending):
+                return row, []
+            return None, sorted({k for _, u in pending for k in u})
         if holds is None:
-            return None, unknown
-    return None, []
+            pending.append((row, unknown))
+    return None, sorted({k for _, u in pending for k in u})
 
 
 def _open_keys(table: Table, rows: list[Row], nodule: Nodule | None, case: Case) -> list[str]:

@@ -75,6 +75,17 @@ def test_lung_rads_asks_prior_category_only_for_a_stable_nodule():
     assert any("previous scan" in m for m in e.value.missing)
 
 
+def test_a_size_that_cannot_change_the_category_is_not_asked():
+    # stepped rule: a category 3 finding stable at follow-up is category 2, whatever its size and type
+    d = decide(C(N(status="stable", prior_category="3"), exam="follow-up"), "lung-rads-2022")
+    assert d.category == "2" and d.row_id == "cat2-stable-after-3"
+    d = decide(C(N(type="solid", status="stable", prior_category="4A"), exam="follow-up"), "lung-rads-2022")
+    assert d.category == "3"
+    # but a stable ground-glass nodule of 30 mm or more is category 2 by its own row: there the size matters
+    with pytest.raises(MissingFacts):
+        decide(C(N(type="ground-glass", status="stable", prior_category="4A"), exam="follow-up"), "lung-rads-2022")
+
+
 def test_part_solid_needs_its_solid_component_in_lung_rads():
     with pytest.raises(MissingFacts) as e:
         decide(C(N(type="part-solid", diameter_mm=10), exam="baseline"), "lung-rads-2022")
