@@ -37,6 +37,8 @@ def _run_parser() -> _Parser:
     p.add_argument("--backend", choices=["embedded", "openai"], help="LLM backend")
     p.add_argument("--writer", choices=["auto", "llm", "template"], help="answer writer (template = no LLM phrasing)")
     p.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
+    p.add_argument("--ray", metavar="ADDRESS", help="run the cases on a Ray cluster (HOST:6379 or ray://HOST:10001); "
+                   "--workers actors")
     p.add_argument("--out", type=Path, help="output folder (default <data dir>/eval-runs/<suite>-<time>)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--limit", type=int, help="run only the first N cases")
@@ -126,7 +128,7 @@ def run_suite_command(a: argparse.Namespace) -> int:
         cases = load_suite(path, a.limit)
         started = time.perf_counter()
         outcomes = run_cases(cases, settings, workers=a.workers, dry_run=a.dry_run, seed=a.seed,
-                             progress=not a.json, desc=label)
+                             progress=not a.json, desc=label, ray_address=a.ray)
         summary = summarise(outcomes)
         summary["metrics"]["wall_seconds"] = round(time.perf_counter() - started, 2)
         summary["provenance"] = provenance.run_record(

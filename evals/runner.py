@@ -157,6 +157,7 @@ def run_cases(
     seed: int = 0,
     progress: bool = True,
     desc: str = "eval",
+    ray_address: str | None = None,
 ) -> list[dict[str, Any]]:
     """Run every case and return their outcomes in suite order.
 
@@ -169,6 +170,7 @@ def run_cases(
         seed: seeds Python, NumPy and torch in every process.
         progress: show a tqdm progress bar.
         desc: the progress bar's label.
+        ray_address: run the cases on this Ray cluster (``workers`` actors; :mod:`evals.ray_runner`).
     """
     from tqdm import tqdm
 
@@ -177,7 +179,13 @@ def run_cases(
     order = {c["id"]: i for i, c in enumerate(cases)}
     outcomes: list[dict[str, Any]] = []
     try:
-        if workers <= 1:
+        if ray_address:
+            from evals.ray_runner import run_cases_on_ray
+
+            _prepare_shared_stores(settings)
+            outcomes = run_cases_on_ray(ray_address, list(cases), settings, make_agent, workers, dry_run, seed, run_tag,
+                                        on_done=lambda: bar.update(1))
+        elif workers <= 1:
             seed_everything(seed)
             agent = make_agent(settings)
             for case in cases:

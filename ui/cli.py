@@ -1,4 +1,4 @@
-"""The ``galen`` command line: ask, chat, doctor, kb, train, eval, audit.
+"""The ``galen`` command line: ask, chat, doctor, kb, screen, train, eval, audit.
 
 Expected failures print one clear line on stderr and exit with status 2; nothing prints a
 traceback for a person's mistake.
@@ -251,6 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
     kr = ksub.add_parser("remove", help="remove a source")
     kr.add_argument("source")
     k.set_defaults(func=cmd_kb)
+
+    from ui.screen_cli import add_screen_parser
+
+    add_screen_parser(sub)
 
     t = sub.add_parser("train", help="retrain a shipped model")
     t.add_argument("model", choices=sorted(TRAINERS))
