@@ -195,12 +195,16 @@ class ClassifyImageTool(GalenTool):
                       and Path(seg["patches_path"]).is_file())
         if seg_ok:
             assert seg is not None
+            from specialists.imaging.progress import Stages
+
             stem = Path(args.attachment).name.split(".")[0] or "image"
+            st = Stages(_progress(ctx, self.name), ("classify", "gradcam"))
             chars, cams, shares = characterise_saved(Path(seg["patches_path"]), ctx.workdir, b, ctx.settings.device,
-                                                     stem=stem)
+                                                     stages=st, stem=stem)
+            st.finish()
             lesions = {les["id"]: les for les in seg["lesions"]}
             study, ood, seg_version = seg["study"], seg.get("ood_reasons", []), seg["versions"]["seg_bundle"]
-            seconds: dict[str, float] = {}
+            seconds: dict[str, float] = dict(st.seconds)
             source = "the segmentation earlier in this conversation"
         else:
             rep = characterise_file(Path(args.attachment), ctx.workdir, ctx.settings.imaging_seg_bundle,

@@ -36,10 +36,11 @@ CONSULT_QUESTION = "Describe the nodules fully: size, density type, spiculation,
 CACHE = Path(tempfile.gettempdir()) / "galen-imaging-bench"
 
 
-def pcts(values: list[float]) -> dict[str, float]:
-    v = sorted(values)
-    p95 = v[min(len(v) - 1, int(round(0.95 * (len(v) - 1))))]
-    return {"p50": round(statistics.median(v), 3), "p95": round(p95, 3), "n": len(v)}
+def pcts(values: list[float]) -> dict[str, float | int | None]:
+    """p50 and p95 (refused from fewer than 20 samples) with n: :func:`galen.stats.percentiles`."""
+    from galen.stats import percentiles
+
+    return percentiles(values, digits=3)
 
 
 def consult_series(seed: int = CONSULT_SEED) -> tuple[Path, Path, dict[str, Any]]:

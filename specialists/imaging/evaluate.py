@@ -70,8 +70,9 @@ def candidates(b: Any, ph: Any, params: dict[str, Any] | None = None, options: A
     if opts.crop_to_lungs and region is None:
         prob = np.zeros(ph.image.shape, np.float32)
     else:
+        margin = (int(np.ceil(opts.margin_mm / ph.spacing[1])), int(np.ceil(opts.margin_mm / ph.spacing[2])))
         prob = predict_probability(b.network, ph.image, params, region=region, engine=engine,
-                                   whole=opts.crop_to_lungs and whole_slices(b.network))
+                                   whole=opts.crop_to_lungs and whole_slices(b.network), lungs=lungs, margin_px=margin)
     labels, ids = fpr.components(prob, float(params.get("threshold", 0.5)), float(params.get("min_volume_mm3", 0.0)),
                                  ph.spacing)
     ids, aside = plausibility.screen(labels, ids, ph.image, ph.spacing, lungs, plausibility.rules_of(params))

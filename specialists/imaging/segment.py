@@ -43,7 +43,8 @@ def stack_slices(arr: np.ndarray, offsets: list[int], z: np.ndarray | None = Non
 
 def predict_probability(net: Any, image: np.ndarray, params: dict[str, Any], device: str = "cpu",
                         chunk: int = 16, region: LungRegion | None = None, engine: Any = None,
-                        whole: bool = False, stages: Stages | None = None) -> np.ndarray:
+                        whole: bool = False, stages: Stages | None = None, lungs: np.ndarray | None = None,
+                        margin_px: tuple[int, int] = (0, 0)) -> np.ndarray:
     """Lesion probability for every voxel of a working-spacing HU volume ``(z, y, x)``.
 
     Args:
@@ -58,6 +59,8 @@ def predict_probability(net: Any, image: np.ndarray, params: dict[str, Any], dev
         whole: run each (cropped) slice in one piece instead of sliding windows; only for
             networks without instance normalisation (:func:`~specialists.imaging.engines.whole_slices`).
         stages: reports progress through the slices.
+        lungs: with ``whole``, each batch of slices is cut further to the lungs' in-plane box on
+            those slices, widened by ``margin_px`` (apex and base slices hold little lung).
     """
     import torch
 
@@ -84,6 +87,10 @@ def predict_probability(net: Any, image: np.ndarray, params: dict[str, Any], dev
             z = np.arange(start, min(start + chunk, zr.stop))
             idx = np.clip(z[:, None] + np.asarray(offsets)[None, :], 0, nz - 1) - zlo
             x = norm[idx]
+            by, bx = slice(0, x.shape[2]), slice(0, x.shape[3])
+            if whole and lungs is not None:
+                by, bx = _chunk_box(lungs[z[0]:z[-1] + 1, yr, xr], margin_px)
+                x = x[:, :, by, bx]
             if whole:
                 # The network halves the slice three times: pad to a multiple of 16 with air.
                 h, w = x.shape[-2:]
@@ -97,10 +104,26 @@ def predict_probability(net: Any, image: np.ndarray, params: dict[str, Any], dev
                 logits_t = sliding_window_inference(torch.from_numpy(x).to(device), roi, int(params.get("sw_batch_size", 8)),
                                                     windows, overlap=float(params.get("overlap", 0.25)), mode="gaussian")
                 prob = torch.sigmoid(logits_t[:, 0]).cpu().numpy()
-            out[z[0]:z[-1] + 1, yr, xr] = prob
+            out[z[0]:z[-1] + 1, yr, xr][:, by, bx] = prob
             if stages is not None:
                 stages.within((z[-1] + 1 - zr.start) / total)
     return out
+
+
+def _chunk_box(lungs: np.ndarray, margin_px: tuple[int, int], multiple: int = 16) -> tuple[slice, slice]:
+    """In-plane box of the lungs on a batch of slices, widened by ``margin_px`` and to a multiple of 16."""
+    out = []
+    for axis, pad in ((1, margin_px[0]), (2, margin_px[1])):
+        n = lungs.shape[axis]
+        idx = np.nonzero(lungs.any(axis=tuple(a for a in (0, 1, 2) if a != axis)))[0]
+        if len(idx) == 0:
+            out.append(slice(0, min(n, multiple)))
+            continue
+        lo, hi = max(int(idx[0]) - pad, 0), min(int(idx[-1]) + pad + 1, n)
+        want = min(int(np.ceil((hi - lo) / multiple) * multiple), n)
+        lo = max(0, min(lo - (want - (hi - lo)) // 2, n - want))
+        out.append(slice(lo, lo + want))
+    return out[0], out[1]
 
 
 @dataclass
@@ -181,7 +204,9 @@ def segment_array(net: Any, image: np.ndarray, spacing: tuple[float, float, floa
             warnings.append("No lungs were found in the image, so no lung nodule was searched for.")
         else:
             whole = opts.crop_to_lungs and whole_slices(net)
-            prob = predict_probability(net, image, params, device, region=region, engine=engine, whole=whole, stages=st)
+            margin = (int(np.ceil(opts.margin_mm / spacing[1])), int(np.ceil(opts.margin_mm / spacing[2])))
+            prob = predict_probability(net, image, params, device, region=region, engine=engine, whole=whole, stages=st,
+                                       lungs=lungs, margin_px=margin)
     with st.stage("filter"):
         labels, ids = components(prob, float(params.get("threshold", 0.5)), float(params.get("min_volume_mm3", 0.0)),
                                  spacing)
