@@ -89,33 +89,32 @@ def map_cases(address: str, fn: Callable[[Any], Any], items: list[Any]) -> list[
 
 
 class _CaseWorker:
-    """One agent on a Ray worker, built once and reused for every case sent to it."""
+    """One agent on a Ray worker, built once (``init_worker``) and reused for every case sent to it."""
 
-    def __init__(self, settings: Any, make_agent: Callable, seed: int) -> None:
-        from evals.runner import _init_worker
-
-        _init_worker(settings, make_agent, seed)
+    def __init__(self, init_worker: Callable, run_case: Callable, settings: Any, make_agent: Callable, seed: int) -> None:
+        init_worker(settings, make_agent, seed)
+        self._run_case = run_case
 
     def run(self, case: dict[str, Any], dry_run: bool, run_tag: str) -> dict[str, Any]:
-        from evals.runner import _worker_case
-
-        return _worker_case(case, dry_run, run_tag)
+        return self._run_case(case, dry_run, run_tag)
 
 
 def run_cases_on_ray(address: str, cases: list[dict[str, Any]], settings: Any, make_agent: Callable, workers: int,
-                     dry_run: bool, seed: int, run_tag: str, on_done: Callable[[], None] | None = None) -> list[dict[str, Any]]:
+                     dry_run: bool, seed: int, run_tag: str, on_done: Callable[[], None] | None = None, *,
+                     init_worker: Callable, run_case: Callable,
+                     lost_case: Callable[[dict[str, Any], BaseException], dict[str, Any]]) -> list[dict[str, Any]]:
     """Run eval cases on ``workers`` Ray actors (each builds its agent once), in input order.
 
-    A case whose actor died is reported as failed (as a dead local worker's is), not lost.
+    The harness passes its own per-process ``init_worker``, per-case ``run_case`` and ``lost_case``
+    (:mod:`evals.runner`), so this module knows nothing of eval cases. A case whose actor died is
+    reported as failed (as a dead local worker's is), not lost.
     """
     import ray
     from ray.util import ActorPool
 
-    from evals.runner import _lost_case
-
     connect(address)
     actor = ray.remote(num_cpus=1)(_CaseWorker)
-    pool = ActorPool([actor.remote(settings, make_agent, seed) for _ in range(max(1, workers))])
+    pool = ActorPool([actor.remote(init_worker, run_case, settings, make_agent, seed) for _ in range(max(1, workers))])
     outcomes: list[dict[str, Any]] = []
     pending = list(cases)
     submitted: list[dict[str, Any]] = []
@@ -126,7 +125,7 @@ def run_cases_on_ray(address: str, cases: list[dict[str, Any]], settings: Any, m
         try:
             outcomes.append(pool.get_next())  # in submission order
         except Exception as e:  # noqa: BLE001 - an actor that died (OOM, segfault) fails its case only
-            outcomes.append(_lost_case(case, e))
+            outcomes.append(lost_case(case, e))
         if on_done:
             on_done()
     return outcomes

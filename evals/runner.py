@@ -85,7 +85,8 @@ def run_case(agent: Any, case: dict[str, Any], *, dry_run: bool = False, run_tag
         outcome.update(
             tool_calls=[_call_record(c) for c in result.tool_calls], answer=result.answer,
             citations=[{"n": c.n, "source_id": c.source_id, "section": c.section, "title": c.title} for c in result.citations],
-            verified=result.verified, refusal=result.refusal, warnings=list(result.warnings),
+            verified=result.verified, verification_method=(result.verification or {}).get("method"),
+            refusal=result.refusal, warnings=list(result.warnings),
             latency_s=result.latency_s, demo_model=bool(getattr(result, "demo_model", False)),
         )
     except GalenError as e:
@@ -184,7 +185,8 @@ def run_cases(
 
             _prepare_shared_stores(settings)
             outcomes = run_cases_on_ray(ray_address, list(cases), settings, make_agent, workers, dry_run, seed, run_tag,
-                                        on_done=lambda: bar.update(1))
+                                        on_done=lambda: bar.update(1), init_worker=_init_worker,
+                                        run_case=_worker_case, lost_case=_lost_case)
         elif workers <= 1:
             seed_everything(seed)
             agent = make_agent(settings)

@@ -91,7 +91,7 @@ def deidentify(data: dict[str, Any], today: date | None = None, salt: str = "") 
 def deidentify_file(src: Path, dst: Path, today: date | None = None) -> Path:
     """Write the de-identified copy of the FHIR JSON ``src`` to ``dst`` (owner-only, atomically)."""
     from galen.files import write_private
-    from interop.fhir_facts import load_json
+    from interop.fhir_json import load_json
 
     data = load_json(Path(src))
     salt = hashlib.sha256(Path(src).read_bytes()).hexdigest()[:16]

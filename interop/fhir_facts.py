@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from galen.errors import InvalidInput, UnreadableFile, UnsupportedFile
+from interop.fhir_json import load_json  # the reader of FHIR JSON files (fhir_deid uses it too)
 
 CODES_FILE = Path(__file__).resolve().parent / "data" / "fhir_codes.yaml"
 READABLE = ("Patient", "Observation", "Condition", "FamilyMemberHistory")
@@ -58,20 +59,6 @@ class FhirFacts:
 
 
 # --- reading and validating -----------------------------------------------------------------------
-
-
-def load_json(path: Path) -> dict:
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as e:
-        raise UnreadableFile(f"{path.name} is not UTF-8 text, so it is not FHIR JSON.") from e
-    except json.JSONDecodeError as e:
-        raise UnreadableFile(f"{path.name} is not valid JSON (line {e.lineno}: {e.msg}).") from e
-    if not isinstance(data, dict) or "resourceType" not in data:
-        raise UnsupportedFile(f"{path.name} is JSON but not a FHIR resource (no resourceType).",
-                              hint="Attach a FHIR R4 Bundle or Patient/Observation/Condition/FamilyMemberHistory JSON.")
-    return data
 
 
 def is_fhir_json(path: Path) -> bool:

@@ -27,7 +27,6 @@ KNOWN_CYCLES: dict[frozenset[str], str] = {
         "molecules: design request parsing and scoring",
     frozenset({"tools.nodule_result", "tools.nodule_risk"}): "tools: nodule risk and its result",
     frozenset({"ui.app", "ui.cli", "ui.pacs_panel", "ui.pacs_tab"}): "ui: app, CLI and PACS tab",
-    frozenset({"agent.compose", "agent.compose_zh"}): "agent: English and Chinese answer composition",
 }
 
 
