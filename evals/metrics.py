@@ -6,6 +6,8 @@ carries its denominator (``n_*``) so a report never hides how few cases stand be
 
 from __future__ import annotations
 
+from collections import Counter
+
 from typing import Any
 
 import numpy as np
@@ -90,7 +92,10 @@ def core_metrics(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
         "citation_precision": _mean([c["precision"] for c in cites]),
         "citation_recall": _mean([c["recall"] for c in cites]), "n_citations": len(cites),
         "section_hit_rate": _rate([c["section_hit"] for c in cites if "section_hit" in c]),
+        # Of the LLM drafts, the share that passed the evidence check (templates are not "verified").
         "verification_rate": _rate([bool(o["verified"]) for o in answered]), "n_verified_eligible": len(answered),
+        "verification_methods": dict(sorted(Counter(o.get("verification_method") or "none" for o in outcomes
+                                                    if o.get("answer")).items())),
         "error_expectation_accuracy": _rate([c["passed"] for c in errs]), "n_error_expectations": len(errs),
         "expected_errors_clean_rate": _rate([o["checks"]["error"]["passed"] for o in outcomes
                                              if "error" in o["checks"] and _expects_error(o)]),

@@ -89,7 +89,9 @@ def test_metrics_match_hand_computed_values(run) -> None:
     cited = {c["source_id"] for c in outcomes[0]["citations"]}
     assert props["recall"] == 1.0 and props["precision"] == pytest.approx(1 / len(cited))
     assert m["citation_recall"] == 1.0
-    assert m["verification_rate"] == 1.0  # template answers always pass grounding
+    # Template answers are grounded by construction, not "verified": no draft, no verification rate.
+    assert m["verification_rate"] is None and m["n_verified_eligible"] == 0
+    assert set(m["verification_methods"]) <= {"template", "none"}
     assert m["latency_p50_s"] is not None and m["n_timed"] == 8
     assert m["latency_p95_s"] is None  # a p95 from fewer than 20 cases is refused (galen.stats)
     assert outcomes[7]["refusal"]["rule"] == "named-patient-order"
