@@ -7,7 +7,6 @@ carries its denominator (``n_*``) so a report never hides how few cases stand be
 from __future__ import annotations
 
 from collections import Counter
-
 from typing import Any
 
 import numpy as np
