@@ -37,7 +37,7 @@ class Chunk:
 
 def full_title(title: str, title_en: str = "") -> str:
     """A document's title with its English title when it has one ("肺结节诊治中国专家共识 (Chinese expert
-    consensus ...)"), so that an English question also finds a passage written in Chinese."""
+    consensus ...)"). Ingestion indexes the English title lexically only (see knowledge.ingest)."""
     return f"{title} ({title_en})" if title_en and title_en != title else title
 
 

@@ -339,7 +339,7 @@ class KnowledgeStore:
         in the English collection and each source is searchable in both or, until it is done, in
         the English one only. Without the multilingual package nothing is done.
         """
-        from knowledge.chunking import context_text, full_title
+        from knowledge.chunking import context_text
         from knowledge.embeddings import embed_multilingual, multilingual_available
 
         if not multilingual_available():
@@ -355,8 +355,7 @@ class KnowledgeStore:
                 got = self.chunks.get(ids=todo[start:start + BATCH], include=["documents", "metadatas"])
                 metas = [m or {} for m in got["metadatas"] or []]
                 docs = list(got["documents"] or [])
-                texts = [context_text(full_title(str(m.get("title", "")), str(m.get("title_en", ""))), str(m.get("section", "")), d)
-                         for d, m in zip(docs, metas, strict=True)]
+                texts = [context_text(str(m.get("title", "")), str(m.get("section", "")), d) for d, m in zip(docs, metas, strict=True)]
                 vecs = embed_multilingual(texts)
                 self.chunks_ml.upsert(ids=list(got["ids"]), embeddings=[list(map(float, v)) for v in vecs],
                                       documents=docs, metadatas=metas)
