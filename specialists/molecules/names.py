@@ -148,7 +148,7 @@ def find_name_mentions(text: str) -> list:
     while i < len(words):
         for n in range(min(_MAX_WORDS, len(words) - i), 0, -1):
             chunk = words[i : i + n]
-            if any(not re.fullmatch(r"[\s\-‐-―]*", text[a[2]:b[1]]) for a, b in zip(chunk, chunk[1:])):
+            if any(not re.fullmatch(r"[\s\-‐-―]*", text[a[2]:b[1]]) for a, b in zip(chunk, chunk[1:], strict=False)):
                 continue  # words of one name are separated by spaces or hyphens only
             phrase = re.sub(r"'s$", "", " ".join(w for w, _, _ in chunk))
             if phrase in table and phrase not in _NOT_DRUG_WORDS and len(phrase) >= 4:

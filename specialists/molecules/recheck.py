@@ -113,9 +113,12 @@ def check(smiles: list[str], references: list[str], expect: dict[str, Any]) -> d
     cons = expect.get("constraints") or {}
     values = recompute(smiles, references, need_learned=bool({"logs", "bbb"} & set(cons))) if smiles else {}
     valid = [s for s in smiles if values.get(s) is not None]
+    from specialists.molecules.chem import quiet_rdkit
+
     sub = None
     if expect.get("substructure"):
-        sub = Chem.MolFromSmiles(expect["substructure"]) or Chem.MolFromSmarts(expect["substructure"])
+        with quiet_rdkit():  # a SMARTS such as "c1ccc2ncnc2c1" is not a SMILES: try both, silently
+            sub = Chem.MolFromSmiles(expect["substructure"]) or Chem.MolFromSmarts(expect["substructure"])
     exempt = exempt_ids(references) if expect.get("chem_sense", True) else set()
     problems: list[str] = []
     satisfied = alert_free = sensible = 0

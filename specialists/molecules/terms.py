@@ -35,7 +35,7 @@ _NEG = r"(?:no|without|avoid(?:ing)?|free\s+of|exclud(?:e|ing)|not?\s+(?:any|tri
 
 def rule_sets(text: str, ranges: dict[str, Range], notes: list[str], used: list[tuple[int, int]]) -> None:
     """Windows of named rule sets, for the properties the request did not set itself."""
-    for label, pattern, windows, words in RULE_SETS:
+    for _label, pattern, windows, words in RULE_SETS:
         m = re.search(pattern, text, re.I)
         if not m:
             continue

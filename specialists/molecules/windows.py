@@ -12,8 +12,21 @@ from dataclasses import dataclass
 
 from galen.errors import InvalidInput
 from specialists.molecules.lexicon import (
-    AFTER_NUMBER, AREA_UNIT, BRIDGE, CMP, INTEGER_PROPS, MW_UNIT, NAMES, NUM, POSTFIX, RANGE_SEP, UNIT, comparator, name_pattern,
-    postfix, to_float,
+    AFTER_NUMBER,
+    AREA_UNIT,
+    BRIDGE,
+    CMP,
+    INTEGER_PROPS,
+    MW_UNIT,
+    NAMES,
+    NUM,
+    POSTFIX,
+    RANGE_SEP,
+    UNIT,
+    comparator,
+    name_pattern,
+    postfix,
+    to_float,
 )
 from specialists.molecules.request import MAX_COUNT, Range
 
@@ -63,6 +76,13 @@ def _hits(text: str) -> list[_Hit]:
         for m in re.finditer(name + BRIDGE + NUM + UNIT + r"\s*(?:-|–|—|~|to)\s*" + NUM + UNIT + r"(?!\s*%)", text, flags):
             if (h := _window(key, m, 1, 2)) is not None:
                 first.append(h)
+        # interval notation: "logP in [1, 3]", "TPSA in (40, 90]"
+        for m in re.finditer(name + r"\s*(?:in|within|∈|:|=)?\s*([\[(])\s*" + NUM + r"\s*[,;]\s*" + NUM + r"\s*([\])])",
+                             text, flags):
+            a, b = to_float(m.group(2)), to_float(m.group(3))
+            if a <= b:
+                first.append(_Hit(key, m.start(), m.span(), (m.span(2), m.span(3)), low=a, high=b,
+                                  low_strict=m.group(1) == "(", high_strict=m.group(4) == ")"))
         # "logP < 3 and > 1", "MW under 400 but above 250"
         for m in re.finditer(name + BRIDGE + CMP + r"\s*" + NUM + UNIT + r"\s*(?:,\s*)?(?:and|but|&)\s+" + CMP + r"\s*"
                              + NUM + UNIT + rf"(?!\s*(?:{_ANY_NAME}))", text, flags):
@@ -84,6 +104,9 @@ def _hits(text: str) -> list[_Hit]:
         for m in re.finditer(r"(?<![\w.])" + NUM + r"\s*(?:-|–|—|to)\s*" + NUM + UNIT + r"\s*" + after, text, flags):
             if (h := _window(key, m, 1, 2)) is not None:
                 later.append(h)
+        for m in re.finditer(CMP + r"\s*" + NUM + r"\s*(?:,\s*)?(?:and|but)\s+" + CMP + r"\s*" + NUM + UNIT + r"\s*" + after,
+                             text, flags):  # "at least 3 but no more than 5 HBA"
+            later += [_bound(key, m.start(), m, m.group(1), 2), _bound(key, m.start(), m, m.group(3), 4)]
         for m in re.finditer(CMP + r"\s*" + NUM + UNIT + r"\s*" + after, text, flags):
             later.append(_bound(key, m.start(), m, m.group(1), 2))
         for m in re.finditer(NUM + r"\s*" + POSTFIX + r"\s*" + after, text, flags):
@@ -108,11 +131,36 @@ def _hits(text: str) -> list[_Hit]:
     return first + later
 
 
+_CONC = {"m": 0.0, "mm": -3.0, "µm": -6.0, "um": -6.0, "μm": -6.0, "nm": -9.0}
+
+
+def _special_units(text: str) -> list[_Hit]:
+    """Windows whose unit changes the number: "MW < 0.4 kDa" (400 Da), "solubility > 100 µM" (logS > −4)."""
+    out = []
+    for m in re.finditer(name_pattern("mw") + BRIDGE + CMP + r"\s*" + NUM + r"\s*kda\b", text, re.I):
+        side, strict = comparator(m.group(1))
+        v = to_float(m.group(2)) * 1000
+        out.append(_Hit("mw", m.start(), m.span(), (m.span(2),), **({"high": v, "high_strict": strict} if side == "high"
+                                                                    else {"low": v, "low_strict": strict})))
+    for m in re.finditer(r"(?:solubility|soluble)" + BRIDGE + r"(?:to\s+)?" + CMP + r"\s*" + NUM + r"\s*(mm|µm|um|μm|nm|m)\b",
+                         text, re.I):
+        import math
+
+        side, strict = comparator(m.group(1))
+        conc = to_float(m.group(2))
+        if conc <= 0:
+            continue
+        v = round(math.log10(conc) + _CONC[m.group(3).lower()], 4)
+        out.append(_Hit("logs", m.start(), m.span(), (m.span(2),), **({"high": v, "high_strict": strict} if side == "high"
+                                                                      else {"low": v, "low_strict": strict})))
+    return out
+
+
 def find_ranges(text: str, used: list[tuple[int, int]]) -> dict[str, Range]:
     """Property windows in ``text``; the spans read are appended to ``used``."""
     accepted: list[_Hit] = []
     taken: list[tuple[int, int]] = []
-    for h in _hits(text):
+    for h in _special_units(text) + _hits(text):
         if any(a < e and s < b for s, e in h.nums for a, b in taken):
             continue  # this number was already read, by a reading that names its property more directly
         accepted.append(h)
@@ -203,6 +251,9 @@ def find_count(text: str, notes: list[str], used: list[tuple[int, int]]) -> int 
             break
     if found is None:  # "five of them", "(10)", ", 8,", "5 please"
         for pat in (rf"(?<![\w.]){number}\s+(?:of\s+them|please|pls|in\s+total|total|molecules?\s+please)\b",
+                    r"\b(?:top|best|first)\s+(\d{1,3})\b",
+                    r"\b(?:give|need|want|get|generate|design|make|suggest|propose|show|return)\s+(?:me\s+|us\s+)?(\d{1,3})"
+                    r"(?=\s*(?:[,.;:]|$|\s+(?:with|that|having|please)\b))",
                     r"(?:^|[,;(—–:]\s*)(\d{1,3})\s*(?=[,;)—–]|$|\s+(?:please|pls)\b)"):
             for m in re.finditer(pat, t):
                 v = _count_value(m.group(1).strip())
@@ -227,7 +278,8 @@ def find_count(text: str, notes: list[str], used: list[tuple[int, int]]) -> int 
 def find_similarity(text: str, used: list[tuple[int, int]], notes: list[str]) -> tuple[float, bool] | None:
     """(smallest Tanimoto similarity, strict) the request sets, or None."""
     name = r"(?:tanimoto(?:\s+similarity)?|similarity(?:\s+to\s+the\s+(?:reference|parent|lead))?|\bsim\b|\btc\b)"
-    for pat, num_first in ((name + BRIDGE + CMP + r"\s*" + NUM, False), (CMP + r"\s*" + NUM + r"\s+" + name, False),
+    for pat, num_first in ((name + BRIDGE + CMP + r"\s*" + NUM, False),
+                           (CMP + r"\s*" + NUM + r"\s*%?\s*(?:" + name + r"|similar\b)", False),
                            (name + BRIDGE + r"(?:of\s+)?" + NUM + r"(?!\s*[-–])", True)):
         m = re.search(pat, text, re.I)
         if m:

@@ -47,7 +47,8 @@ def test_broken_smiles_is_found_and_marked_invalid() -> None:
 
 
 def test_extract_reexport_is_the_same_detector() -> None:
-    from tools.extract import SmilesToken, find_smiles as reexported
+    from tools.extract import SmilesToken
+    from tools.extract import find_smiles as reexported
 
     assert reexported is find_smiles
     assert SmilesToken("CCO", True) == find_smiles("CCO")[0]
