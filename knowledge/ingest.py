@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from galen.settings import Settings
-from knowledge.chunking import Chunk, chunk_document, full_title
+from knowledge.chunking import Chunk, chunk_document
 from knowledge.documents import SUPPORTED_SUFFIXES, Document, read_document
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
@@ -81,6 +81,27 @@ def _chunk_metadata(doc: Document, chunk: Chunk) -> dict[str, object]:
     return meta
 
 
+def embed_document(texts: list[str], multilingual: bool) -> tuple[dict[str, object], dict[str, object] | None]:
+    """Every chunk text of a document embedded at once, MiniLM and (when installed) USE v3 side by side.
+
+    One call per model over the whole document (the encoder sorts by length and pads less than in
+    store-sized batches), and the two models run in parallel threads, one core each: both release
+    the GIL in their matrix code. Returns text -> vector maps for each model.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from knowledge.embeddings import embed, embed_multilingual
+
+    unique = list(dict.fromkeys(texts))
+    if not multilingual:
+        return dict(zip(unique, embed(unique), strict=True)), None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ml = pool.submit(embed_multilingual, unique)
+        vecs = embed(unique)
+        ml_vecs = ml.result()
+    return dict(zip(unique, vecs, strict=True)), dict(zip(unique, ml_vecs, strict=True))
+
+
 def write_document(
     store,
     doc: Document,
@@ -89,7 +110,7 @@ def write_document(
     progress: Callable[[int, int], None] | None = None,
 ) -> IngestReport:
     """Store one parsed document (skip, add or replace) and report what happened."""
-    from knowledge.embeddings import embed, embed_multilingual, multilingual_available
+    from knowledge.embeddings import multilingual_available
 
     with store.lock:
         sources = store.sources()
@@ -112,14 +133,18 @@ def write_document(
         for key in ("issuing_body", "year", "version", "licence"):
             if doc.meta.get(key):
                 record[key] = doc.meta[key]
+        # the English title (title_en) is indexed lexically, not embedded: embedded, it makes every
+        # chunk of a Chinese source look like a generic English nodule passage to MiniLM
+        texts = [c.context_text(doc.title) for c in chunks]
+        vectors, ml_vectors = embed_document(texts, multilingual_available())
         store.write_source(
             doc.source_id,
             record,
             [(f"{c.index:05d}", c.text, _chunk_metadata(doc, c)) for c in chunks],
-            lambda texts: embed(texts),
-            [c.context_text(full_title(doc.title, doc.meta.get("title_en", ""))) for c in chunks],
+            lambda batch: [vectors[t] for t in batch],
+            texts,
             progress,
-            ml_embeddings=(lambda texts: embed_multilingual(texts)) if multilingual_available() else None,
+            ml_embeddings=(lambda batch: [ml_vectors[t] for t in batch]) if ml_vectors is not None else None,
         )
     status: Literal["added", "replaced"] = "replaced" if existing else "added"
     return IngestReport(doc.path, doc.source_id, doc.title, status, len(chunks))

@@ -2,9 +2,10 @@
 
 Dense search finds paraphrases ("how often should I rescan"), BM25 finds exact terms and
 numbers ("4B", "Safe Harbor", "8 mm"); reciprocal-rank fusion combines the rankings without
-having to calibrate their scores. The BM25 index is built once per process per store state and
-rebuilt when a source is added, replaced or removed: the cache key is the set of committed
-generations, which every write changes (in this process or another one).
+having to calibrate their scores. The BM25 index is an SQLite FTS5 file beside the store
+(:mod:`knowledge.lexical`): it scores only the chunks holding a query term, and is brought in
+step with the set of committed generations, which every write changes (in this process or
+another one), by re-indexing only the sources that changed.
 
 Which rankings are fused depends on the question's script (:data:`RANKINGS`):
 
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
 from typing import Literal
 
 from galen.errors import BackendUnavailable, GalenError, InvalidInput
@@ -82,46 +82,41 @@ def tokenize(text: str) -> list[str]:
     return words + [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
 
 
-@dataclass
-class _LexicalIndex:
-    ids: list[str]
-    texts: list[str]
-    metas: list[dict]
-    bm25: object
-
-
-_cache: dict[tuple, _LexicalIndex] = {}
+_synced: dict[tuple[str, ...], tuple[str, ...]] = {}  # store key -> the committed generations last synced
 _cache_lock = threading.Lock()
 
 
 def invalidate_cache() -> None:
-    """Forget the BM25 indexes (to free memory; stale ones are never served, see the key)."""
+    """Forget the open lexical indexes (their files stay; the next search reopens and checks them)."""
+    from knowledge.lexical import forget_indexes
+
     with _cache_lock:
-        _cache.clear()
+        _synced.clear()
+        forget_indexes()
 
 
-def _lexical_index(store, generations: list[str]) -> _LexicalIndex | None:
-    """The BM25 index for the committed generations (built on first use, then cached)."""
-    key = (store.key, tuple(generations))
-    with _cache_lock:
-        if key in _cache:
-            return _cache[key]
-    from rank_bm25 import BM25Okapi
+def chunk_tokens(text: str, meta: dict) -> list[str]:
+    """What BM25 indexes for a chunk: its title (and English title), its section twice, its text."""
+    return tokenize(f"{meta.get('title', '')} {meta.get('title_en', '')}\n"
+                    + f"{meta.get('section', '')}\n" * SECTION_WEIGHT + text)
 
-    got = store.chunks_of(generations)
-    if not got["ids"]:
-        return None
-    metas = [m or {} for m in got["metadatas"]]
-    corpus = [
-        tokenize(f"{m.get('title', '')} {m.get('title_en', '')}\n" + f"{m.get('section', '')}\n" * SECTION_WEIGHT + t)
-        for t, m in zip(got["documents"], metas, strict=False)
-    ]
-    index = _LexicalIndex(list(got["ids"]), list(got["documents"]), metas, BM25Okapi(corpus))
+
+def _lexical_index(store, generations: list[str]):
+    """The store's FTS5 index (:mod:`knowledge.lexical`), brought in step with ``generations`` first.
+
+    The index is on disk and updated by generation (only a changed source is re-indexed); the
+    per-process note of what was synced saves the check when nothing changed.
+    """
+    from knowledge.lexical import get_index
+
+    index = get_index(store.settings.resolved_data_dir(), store.key)
+    state = tuple(generations)
     with _cache_lock:
-        stale = [k for k in _cache if k[0] == store.key]
-        for k in stale:
-            del _cache[k]
-        _cache[key] = index
+        if _synced.get(store.key) == state:
+            return index
+    index.sync(generations, store.chunks_of, chunk_tokens)
+    with _cache_lock:
+        _synced[store.key] = state
     return index
 
 
@@ -173,13 +168,10 @@ def english_view(text: str) -> str:
 
 
 def _lexical(store, query: str, n: int, generations: list[str]) -> list[tuple[str, str, dict, float]]:
-    index = _lexical_index(store, generations)
     tokens = tokenize(lexical_query(query))
-    if index is None or not tokens:
+    if not tokens:
         return []
-    scores = index.bm25.get_scores(tokens)
-    order = sorted(range(len(scores)), key=lambda i: -scores[i])[:n]
-    return [(index.ids[i], index.texts[i], index.metas[i], float(scores[i])) for i in order if scores[i] > 0]
+    return _lexical_index(store, generations).search(tokens, n, set(generations))
 
 
 def search(query: str, k: int = 4, settings: Settings | None = None, mode: Mode = "fused",

@@ -1,7 +1,8 @@
 """Galen's benchmarks (`make bench`). Timings are noisy on a shared box: compare ratios measured
 in the same run, never absolute numbers across machines.
 
-Usage: python scripts/bench.py [--only agent,llm,kb,imaging,clinical,molecules,ui,load] [--repeats N]
+Usage: python scripts/bench.py [--only agent,llm,kb,imaging,clinical,molecules,ui,load,screen,kb_scale,pmo]
+       [--repeats N]
        [--no-record]
 
 Each section's figures go to the committed result file ``evals/results/bench.<section>.json``
@@ -29,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "runs" / "bench"
 PROPERTY_Q = "What is the logP of CC(=O)Oc1ccccc1C(=O)O?"
 # Sections that write their own result files (their owners' figures, several files each).
-WRITES_OWN_RESULTS = {"imaging"}
+WRITES_OWN_RESULTS = {"imaging", "pmo"}
 
 
 def pcts(values: list[float]) -> dict[str, float | int | None]:
@@ -183,6 +184,34 @@ def bench_molecules(repeats: int) -> dict[str, Any]:
     return out
 
 
+def bench_screen(repeats: int) -> dict[str, Any]:
+    """`galen screen` throughput: descriptors vs the plain-RDKit limit (cores x one-process rate), with the
+    learned models, each against today's one-molecule-per-call path (scripts/screen_bench.py)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import screen_bench
+
+    return screen_bench.run(log=lambda m: print(m, file=sys.stderr, flush=True))
+
+
+def bench_kb_scale(repeats: int) -> dict[str, Any]:
+    """Ingest of a 300-page PDF, fused queries and recall among 100,000 chunks, local and server
+    (scripts/kb_scale.py)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import kb_scale
+
+    return kb_scale.run(log=lambda m: print(m, file=sys.stderr, flush=True))
+
+
+def bench_pmo(repeats: int) -> dict[str, Any]:
+    """The PMO design benchmark (20 offline tasks x GA/REINVENT x 3 seeds, 10,000 oracle calls each):
+    resumes from evals/results/pmo/ and rewrites evals/results/bench.pmo.json (hours on 2 cores)."""
+    from evals.pmo import main as pmo_main
+    from evals.results import read_result
+
+    pmo_main(["run", "--seeds", "0,1,2"])
+    return read_result("bench.pmo")["metrics"]["sums"]
+
+
 def bench_ui(repeats: int) -> dict[str, Any]:
     from ui.bench import run
 
@@ -228,7 +257,8 @@ def _record(name: str, result: dict[str, Any], args: argparse.Namespace) -> None
 
 
 SECTIONS = {"agent": bench_agent, "llm": bench_llm, "kb": bench_kb, "imaging": bench_imaging,
-            "clinical": bench_clinical, "molecules": bench_molecules, "ui": bench_ui, "load": bench_load}
+            "clinical": bench_clinical, "molecules": bench_molecules, "ui": bench_ui, "load": bench_load,
+            "screen": bench_screen, "kb_scale": bench_kb_scale, "pmo": bench_pmo}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -413,6 +413,10 @@ def build_app(agent_or_settings: Any = None) -> gr.Blocks:
                 with gr.Tab(t(lang0, "tab_downloads"), elem_id="tab-downloads") as tab_downloads:
                     files = gr.File(label=t(lang0, "downloads"), file_count="multiple", interactive=False,
                                     elem_id="galen-files")
+                with gr.Tab("Screening", elem_id="tab-screen"):  # a file of molecules, screened (ui/screen_tab.py)
+                    from ui.screen_tab import ScreenTab
+
+                    ScreenTab(agent.settings).build(app)
                 pacs = None
                 if ws.pacs is not None:
                     with gr.Tab("PACS", elem_id="tab-pacs"):
