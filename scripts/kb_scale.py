@@ -2,7 +2,7 @@
 
 Measures, in one run and on this machine:
 
-1. **ingest** of a 300-page PDF the benchmark writes (tests/knowledge/kb_pdfmaker.py): chunks/s
+1. **ingest** of a 300-page PDF the benchmark writes (knowledge/synthetic_pdf.py): chunks/s
    with Galen's ingest (:func:`knowledge.ingest.ingest_paths`), and with today's way of writing
    (embedding batch by batch inside ``write_source``, one model after the other) as the ratio's
    baseline;
@@ -251,7 +251,7 @@ def ingest_pdf(tmp: Path, log) -> dict[str, Any]:
     from knowledge.embeddings import embed, embed_multilingual
     from knowledge.ingest import _chunk_metadata, ingest_paths
     from knowledge.store import get_store
-    from tests.knowledge.kb_pdfmaker import write_pdf
+    from knowledge.synthetic_pdf import write_pdf
 
     rng = random.Random(7)
     pages = [[line[i:i + 95] for line in [_passage(rng, p * 10 + k)[2] for k in range(4)] for i in range(0, len(line), 95)]

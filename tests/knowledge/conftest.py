@@ -41,11 +41,6 @@ def empty_settings(tmp_path):
 @pytest.fixture
 def make_pdf():
     """``make_pdf(path, pages)`` writes a small PDF; a page given as [] has no text layer."""
-    import importlib.util
-    from pathlib import Path
+    from knowledge.synthetic_pdf import write_pdf
 
-    # Loaded by path: tests/ folders are not packages, so a sibling import depends on pytest's mode.
-    spec = importlib.util.spec_from_file_location("kb_pdfmaker", Path(__file__).with_name("kb_pdfmaker.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.write_pdf
+    return write_pdf

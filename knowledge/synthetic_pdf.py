@@ -1,4 +1,7 @@
-"""Writes tiny but valid PDFs (Helvetica text, or a page with no text layer) for the tests."""
+"""Writes tiny but valid PDFs (Helvetica text, or a page with no text layer) for the tests and benchmarks.
+
+Synthetic documents, like :mod:`interop.synthetic`'s patients: nothing here is read at run time.
+"""
 
 from __future__ import annotations
 
