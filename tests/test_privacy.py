@@ -74,7 +74,7 @@ def test_planted_identifiers_reach_nothing(tmp_path) -> None:
         assert dicom.read_bytes().count(b"Doe^Jane") == 1  # the original is untouched
 
 
-@pytest.mark.slow  # a whole app run in subprocesses / worker processes: the full lane only
+@pytest.mark.slow  # a whole CLI run in a subprocess (about 20 s of CPU): the full lane only
 def test_data_files_are_owner_only(tmp_path) -> None:
     import subprocess
     import sys

@@ -15,7 +15,7 @@ from tests.agent.fakes import ScriptedChatModel
 from tests.conftest import ROOT
 
 
-@pytest.mark.slow  # a whole app run in subprocesses / worker processes: the full lane only
+@pytest.mark.slow  # several real turns at once (about 15 s of CPU): the full lane only
 def test_concurrent_turns_in_one_process(tmp_path) -> None:
     agent = Agent(Settings(data_dir=tmp_path, answer_writer="template"), chat_model=ScriptedChatModel(script=[AIMessage(content="x")]))
     molecules = ["CCO", "c1ccccc1O", "CC(=O)O", "CCN", "OCCO", "CCCl"]

@@ -59,7 +59,7 @@ def test_fast_path_equals_the_reference_path(in_process) -> None:
             assert row[key] == want if isinstance(want, bool) else abs(row[key] - want) <= 0.0101, key
 
 
-@pytest.mark.slow  # a whole app run in subprocesses / worker processes: the full lane only
+@pytest.mark.slow  # worker processes each load the models (about 20 s of CPU): the full lane only
 def test_worker_processes_give_identical_output(screen_csv, in_process, tmp_path) -> None:
     fast = screen_records(read_molecules(screen_csv[0]), learned=True, map_chunks=local_map(2), chunk_size=64)
     a = in_process.write_csv(tmp_path / "a.csv").read_bytes()
