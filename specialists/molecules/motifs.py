@@ -27,7 +27,8 @@ _SWAP = re.compile(r"\b(?:replac\w*|instead\s+of|swap\w*|hop\w*|other\s+than|rat
 _KEEP_BEFORE = re.compile(r"(?:\b(?:keep\w*|retain\w*|preserv\w*|maintain\w*|conserv\w*|contain\w*|with|bearing|having|"
                           r"has|have|incorporat\w*|includ\w*|featur\w*|around|on|based\s+on|built\s+(?:on|around)|"
                           r"using|must\s+have|need)\s+(?:an?\s+|the\s+|one\s+|its\s+|their\s+|at\s+least\s+one\s+)?"
-                          r"(?:[\w-]+\s+){0,2}$)", re.I)
+                          r"(?:[\w-]+\s+){0,2}$)|\b(?:and|plus|also|as\s+well\s+as)\s+(?:an?|one|at\s+least\s+one)\s+$",
+                          re.I)
 _KEEP_AFTER = re.compile(r"^\s*-?\s*(?:core|scaffold|rings?(?:\s+system)?|moiety|motif|group|unit|nucleus|template|"
                          r"framework|chemotype|substructure|series|fragment|containing|based|bearing|substituted|"
                          r"compounds?|molecules?|derivatives?|analog(?:ue)?s?|inhibitors?|class)\b", re.I)

@@ -177,6 +177,9 @@ def parse_design_request(text: str, fill: Fill | None = None, **overrides) -> Pa
     valid = mentions.valid
     named = list({n.name: n for n in mentions.names}.values())
     reading = find_motifs(text, valid, [(n.name, n.smiles) for n in named])
+    # A ring that is also a drug's name ("a piperazine ring") is a motif there, not a reference.
+    named = [n for n in named if not any(a <= m.start < b for m in mentions.names if m.name == n.name
+                                         for a, b in reading.spans)]
     ref_tokens = [t for t in valid if t.text not in reading.scaffold_smiles]
     unresolved = _unresolved_reference(text, {n.name for n in named} | {n.written.lower() for n in named},
                                        [(t.start, t.end) for t in mentions.smiles], reading.spans)
@@ -210,10 +213,10 @@ def parse_design_request(text: str, fill: Fill | None = None, **overrides) -> Pa
     terms.rule_sets(text, ranges, notes, used)
     terms.learned_terms(text, ranges, notes)
     fields: dict = {"references": refs, "reference_names": ref_names, "ranges": ranges, "motifs": reading.motifs}
+    sim = find_similarity(text, used, notes)  # before the count: "0.6 similarity, 5 molecules"
     count = find_count(text, notes, used)
     if count is not None:
         fields["count"] = count
-    sim = find_similarity(text, used, notes)
     notes += reading.notes
     pending = unread_clauses(text, used, [t.text for t in mentions.smiles], ranges)
     pending += [(c, []) for c in _unread_keeps(text, used) if c not in [p for p, _ in pending]]

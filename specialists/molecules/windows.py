@@ -243,6 +243,8 @@ def find_count(text: str, notes: list[str], used: list[tuple[int, int]]) -> int 
         if noun is None or any(re.search(r"[.;:()]$", w) for w in following[:noun]):
             continue
         raw = m.group(1).strip()
+        if re.fullmatch(r"\d+\.\d+", raw):
+            continue  # "0.6 similarity": a decimal is never a count
         scale = next((s for w, s in (("k", 1e3), ("thousand", 1e3), ("million", 1e6), ("billion", 1e9))
                       if re.fullmatch(rf"\d[\d,.]*\s*{w}", raw)), 1.0)
         value = _count_value(re.sub(r"\s*(?:k|thousand|million|billion)$", "", raw)) if scale != 1.0 else _count_value(raw)
