@@ -23,10 +23,13 @@ from galen.errors import GalenError, MissingFacts
 CONFIRMABLE = ("nodule_malignancy_risk", "clinical_risk", "treatment_benefit")
 #: Sources of a fact that no one has checked yet: read from text, assumed, filled by an LLM, or a record.
 UNCHECKED = ("question", "default", "arguments", "fhir")
+#: Tools that ask for facts they lack by the same pause, but take the reply as more text for their
+#: question (a guideline decision needs, say, the risk level or whether this is a screening CT).
+ASK_IN_THREAD = ("search_guidelines",)
 MODEL_NAMES = {"nodule_malignancy_risk": "the Brock malignancy model", "clinical_risk": "the metastasis-risk model",
-               "treatment_benefit": "the hormonal-therapy benefit model"}
+               "treatment_benefit": "the hormonal-therapy benefit model", "search_guidelines": "the guideline decision"}
 MODEL_NAMES_ZH = {"nodule_malignancy_risk": "Brock 恶性概率模型", "clinical_risk": "远处转移风险模型",
-                  "treatment_benefit": "激素治疗获益模型"}
+                  "treatment_benefit": "激素治疗获益模型", "search_guidelines": "指南决策"}
 _ABANDON = re.compile(r"^\s*(cancel|abandon|stop|never ?mind|forget it|skip|don'?t run|no,? (?:do not|don'?t) run|"
                       r"取消|算了|不用了|停止)\b", re.IGNORECASE)
 
@@ -142,6 +145,12 @@ def apply_reply(pending: dict[str, Any], call: dict[str, Any], reply: Any) -> di
 
     name = call["name"]
     inputs = list(pending.get("inputs") or [])
+    if name not in CONFIRMABLE:  # the reply is more text for the tool's question
+        text = str(reply.get("text") or "") if isinstance(reply, dict) else str(reply or "")
+        if (isinstance(reply, dict) and reply.get("abandon")) or _ABANDON.match(text):
+            return {"outcome": "abandoned", "arguments": None, "changed": [], "message": None}
+        return {"outcome": "corrected" if text.strip() else "accepted", "arguments": dict(call.get("arguments") or {}),
+                "changed": ["reply"] if text.strip() else [], "message": None, "text": text.strip()}
     if isinstance(reply, dict):
         if reply.get("abandon"):
             return {"outcome": "abandoned", "arguments": None, "changed": [], "message": None}

@@ -20,7 +20,7 @@ from agent import prompts
 from agent.audit import AuditLog
 from agent.compose import grounding_text, template_answer, writer_prompt
 from agent.policy import check_request
-from agent.confirm import CONFIRMABLE, apply_reply, needs_confirmation, not_run_record, payload
+from agent.confirm import ASK_IN_THREAD, CONFIRMABLE, apply_reply, needs_confirmation, not_run_record, payload
 from agent.routing import (
     add_image_measurements,
     error_record,
@@ -91,6 +91,7 @@ class AgentNodes:
             "turn": int(state.get("turn") or 0) + 1,
             "question": question,
             "attachments": new + earlier,  # newest first; follow-ups reuse earlier files
+            "fresh_attachments": len(new),
             "new_attachments": [],
             "facts_text": "",
             "refusal": None,
@@ -147,6 +148,15 @@ class AgentNodes:
             if alt:
                 info["note"] = (f"I read this as a request for {', '.join(names)}; if you meant "
                                 f"{', '.join(alt) or 'a general question'}, say so.")
+        from agent.follow_up import follow_up
+        from agent.routing import IMAGING_KINDS
+
+        fresh = (state.get("attachments") or [])[: int(state.get("fresh_attachments") or 0)]
+        changed, why = follow_up(state["question"], list(state.get("findings") or []), names,
+                                 any(a.get("kind") in IMAGING_KINDS for a in fresh))
+        if why:
+            info["follow_up"] = {"router_chose": names, "why": why}
+            names = changed
         info["tools"] = names
         return self._plan_calls(state, order(names), info)
 
@@ -239,7 +249,16 @@ class AgentNodes:
                     update = {"pending": ask, "planned": [call | {"arguments": raw, "deferred": False}] + planned[idx + 1:]}
                     messages.append(AIMessage(content=ask["text"]))
                     break
-                result = tool.run(tool.validate_arguments(raw), ctx)
+                try:
+                    result = tool.run(tool.validate_arguments(raw), ctx)
+                except MissingFacts as e:
+                    if name in ASK_IN_THREAD and self.confirms(state) and int(call.get("asked") or 0) < 2:
+                        ask = payload("missing", call | {"arguments": raw}, [], ctx.question, missing=list(e.missing),
+                                      message=e.hint, attempts=int(call.get("asked") or 0))
+                        update = {"pending": ask, "planned": [call | {"arguments": raw}] + planned[idx + 1:]}
+                        messages.append(AIMessage(content=ask["text"]))
+                        break
+                    raise
                 record |= {"ok": True, "error": None, "result": result.model_dump(mode="json")}
                 if call.get("confirmation"):
                     record["confirmation"] = call["confirmation"]
@@ -282,6 +301,12 @@ class AgentNodes:
         said = reply if isinstance(reply, str) else str((reply or {}).get("text") or "") if isinstance(reply, dict) else ""
         human = [HumanMessage(content=said)] if said else []
         out = apply_reply(pending, call, reply)
+        if call["name"] not in CONFIRMABLE and out["outcome"] != "abandoned":
+            # more words for the tool's question: it runs again on the question and the reply together
+            base = state.get("facts_text") or state.get("question") or ""
+            again = call | {"asked": int(call.get("asked") or 0) + 1, "confirmed": True, "deferred": False}
+            return {"planned": [again] + planned[1:], "pending": None, "messages": human,
+                    "facts_text": f"{base} {out.get('text') or ''}".strip()}
         if out["outcome"] in ("accepted", "corrected"):
             confirmed = call | {"arguments": out["arguments"], "confirmed": True, "deferred": False,
                                 "confirmation": {"outcome": out["outcome"], "changed": out["changed"], "kind": pending.get("kind")}}

@@ -128,8 +128,17 @@ class Agent:
         planned = self.graph.get_state(self._config(thread_id)).values.get("planned") or []
         if not planned:
             return True
-        if apply_reply(pending, planned[0], text)["outcome"] != "unrecognised":
-            return False
+        from agent.confirm import CONFIRMABLE
+
+        if planned[0]["name"] in CONFIRMABLE:
+            if apply_reply(pending, planned[0], text)["outcome"] != "unrecognised":
+                return False
+        else:
+            from tools.nodule_case import read_question
+
+            read = read_question(text)
+            if read.patient or read.nodules.nodules or len(text.split()) <= 6:
+                return False  # facts, or a short answer: the reply the tool asked for
         decision = self.nodes.router.route(text)
         floor = self.settings.routing_min_similarity
         floor = getattr(decision, "floor", 0.35) if floor is None else floor

@@ -30,6 +30,7 @@ class GalenState(TypedDict, total=False):
     question: str
     new_attachments: list[dict[str, Any]]  # input: files stored for this turn (Attachment.to_dict())
     attachments: list[dict[str, Any]]  # this turn's files first, then the thread's earlier ones
+    fresh_attachments: int  # how many of ``attachments`` came with this turn's message
     facts_text: str  # the question plus the earlier one it answers, when it supplies missing facts
     refusal: dict[str, Any] | None  # set by the policy step: {"rule", "message", "alternative"}
     planned: list[dict[str, Any]]  # {"id", "name", "arguments"} waiting for act

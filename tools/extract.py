@@ -1,8 +1,9 @@
 """Deterministic argument extractors shared by the tools.
 
 The embedded model is far too small to fill arguments (DATA.md measured ≤ 5/12), so the
-`semantic` routing policy fills them from the text with these functions: SMILES strings,
-numbers with units, comparators ("under 3", "≤ 400 Da", "at least 0.7") and named values.
+`semantic` routing policy fills them from the text with these functions. SMILES strings come from
+:mod:`specialists.molecules.mentions` and design comparators from :mod:`specialists.molecules.lexicon`
+(their one owners).
 Clinical facts are read by :mod:`tools.facts`; the ``find_*`` clinical names below delegate to it.
 """
 
@@ -13,32 +14,6 @@ import re
 # SMILES detection lives with the molecules specialist (one owner: specialists.molecules.mentions);
 # re-exported here because the router and the tools import it from this module.
 from specialists.molecules.mentions import SmilesToken, find_smiles  # noqa: E402,F401
-
-
-def find_comparator(text: str, names: list[str]) -> tuple[float | None, float | None] | None:
-    """A numeric range for a property named by any of ``names``.
-
-    Understands "logP under 3", "MW ≤ 400 Da", "QED at least 0.7", "TPSA between 40 and 90",
-    "MW < 400". Returns ``(low, high)`` with None for an open side, or None if not mentioned.
-    """
-    name = "(?:" + "|".join(re.escape(n) for n in names) + ")"
-    num = r"([-+−]?\d+(?:\.\d+)?)"
-    unit = r"\s*(?:da|daltons?|g/mol|å²|a\^?2|å\^?2)?"
-    t = text.replace("−", "-")
-    m = re.search(name + r"\s*(?:of|:)?\s*between\s*" + num + r"\s*(?:and|-|to)\s*" + num, t, re.IGNORECASE)
-    if m:
-        a, b = float(m.group(1)), float(m.group(2))
-        return (min(a, b), max(a, b))
-    lows = r"(?:>=|≥|=>|>|above|over|more than|greater than|at least|no less than|minimum(?: of)?|min\.?)"
-    highs = r"(?:<=|≤|=<|<|under|below|less than|at most|no more than|maximum(?: of)?|max\.?|up to)"
-    m = re.search(name + r"\s*(?:of|should be|must be|is|:)?\s*" + highs + r"\s*" + num + unit, t, re.IGNORECASE)
-    if m:
-        return (None, float(m.group(1)))
-    m = re.search(name + r"\s*(?:of|should be|must be|is|:)?\s*" + lows + r"\s*" + num + unit, t, re.IGNORECASE)
-    if m:
-        return (float(m.group(1)), None)
-    return None
-
 
 # --- clinical facts: read by tools.facts (the one owner); these names delegate to it -------------
 

@@ -129,3 +129,13 @@ def test_a_paused_turn_resumes_in_a_new_process(tmp_path) -> None:
                            timeout=600, cwd=ROOT)
     assert third.returncode == 0, third.stderr
     assert json.loads(third.stdout)["pending"] is None
+
+
+def test_a_guideline_decision_asks_for_the_fact_it_needs_and_takes_the_reply(agent) -> None:
+    r1 = agent.ask("What follow-up does Fleischner recommend for a single 7 mm solid nodule?", thread_id="g")
+    assert r1.pending is not None and r1.pending["tool"] == "search_guidelines" and r1.pending["kind"] == "missing"
+    assert any("risk" in m for m in r1.pending["missing"])
+    r2 = agent.ask("She is a former heavy smoker, so high risk.", thread_id="g")
+    assert r2.pending is None and [c.name for c in r2.tool_calls] == ["search_guidelines"]
+    first = r2.answer.splitlines()[0]
+    assert "high-risk" in first and "6-12 months" in first.replace("–", "-")

@@ -1,0 +1,82 @@
+"""Routing follow-ups in a thread: what a message asks of the case the thread already holds.
+
+The semantic router reads one message. In a consultation the next message often only makes sense
+with the thread: "Fleischner now?" after a measured nodule, "and if she were a current smoker?"
+after a Brock result, "there is also a 5 mm nodule in the LLL". Two rules, over the router's
+choice (cues in ``agent/data/follow_up_cues.yaml``):
+
+1. A management question about the thread's nodule (follow-up, interval, category, a guideline
+   named) goes to ``search_guidelines``, which computes the decision from the case; the image
+   tools and the Brock model are kept only when the message asks for them in its own words
+   (a new measurement, a new probability) or brings a new image.
+2. Otherwise a message that changes the Brock model's facts (a what-if, another nodule, a restated
+   fact: :func:`tools.nodule_case.brock_follow_up`) re-runs ``nodule_malignancy_risk`` when the
+   thread has a Brock result.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+IMAGE_TOOLS = ("segment_image", "classify_image")
+NODULE_TOOLS = (*IMAGE_TOOLS, "nodule_malignancy_risk", "search_guidelines")
+
+
+@lru_cache(maxsize=1)
+def cues() -> dict[str, re.Pattern[str]]:
+    raw = yaml.safe_load(resources.files("agent.data").joinpath("follow_up_cues.yaml").read_text())
+    return {k: re.compile("|".join(f"(?:{p})" for p in v["pattern"]), re.IGNORECASE) for k, v in raw.items()}
+
+
+def _has_nodule(findings: list[dict[str, Any]]) -> bool:
+    for f in findings:
+        data = f.get("data") or {}
+        if f.get("tool") in ("nodule_malignancy_risk", "search_guidelines") or data.get("lesions"):
+            return True
+    return False
+
+
+def _previous_tools(findings: list[dict[str, Any]]) -> set[str]:
+    turns = [f.get("turn") for f in findings if f.get("turn") is not None]
+    last = max(turns) if turns else None
+    return {f.get("tool") for f in findings if last is not None and f.get("turn") == last}
+
+
+def follow_up(question: str, findings: list[dict[str, Any]], names: list[str], fresh_images: bool) -> tuple[list[str], str | None]:
+    """The tools for this message given the thread, and why they differ from the router's (None: unchanged)."""
+    c = cues()
+    if not names and c["management"].search(question):
+        # a question that names a guideline or asks what to do is never "no tool": the knowledge base answers it
+        return ["search_guidelines"], "it names a guideline or asks for management"
+    if "nodule_malignancy_risk" in names and "search_guidelines" in names and c["states_brock"].search(question):
+        return [n for n in names if n != "nodule_malignancy_risk"], "the Brock probability is given in the question"
+    if (not findings or not _has_nodule(findings)) and names and set(names) <= {"nodule_malignancy_risk", "search_guidelines"} \
+            and c["management"].search(question) and not c["asks_brock"].search(question) and names != ["search_guidelines"]:
+        # "64F, 8 mm solid nodule: Fleischner follow-up?" asks for a decision, not for a probability
+        return ["search_guidelines"], "a management question that does not ask for the malignancy probability"
+    if not findings or not _has_nodule(findings):
+        return names, None
+    if ("search_guidelines" in _previous_tools(findings) and c["hypothetical"].search(question) and not fresh_images
+            and not (c["asks_brock"].search(question) and not c["states_brock"].search(question))
+            and not c["asks_image"].search(question) and names != ["search_guidelines"]):
+        return ["search_guidelines"], "a what-if about the guideline decision of the previous turn"
+    if c["management"].search(question) and (not names or set(names) <= set(NODULE_TOOLS)):
+        keep = [n for n in names if (n in IMAGE_TOOLS and (fresh_images or c["asks_image"].search(question)))
+                or (n == "nodule_malignancy_risk" and c["asks_brock"].search(question))]
+        out = [*keep, "search_guidelines"]
+        if out != names:
+            return out, "a management question about the nodule in this conversation"
+        return names, None
+    if any(f.get("tool") == "nodule_malignancy_risk" for f in findings) and not fresh_images:
+        from tools.nodule_case import brock_follow_up
+
+        kind = brock_follow_up(question, findings)
+        if kind is not None and "nodule_malignancy_risk" not in names and not (
+                set(names) & set(IMAGE_TOOLS) and c["asks_image"].search(question)):
+            return ["nodule_malignancy_risk"], f"a follow-up that changes the Brock model's facts ({kind})"
+    return names, None

@@ -1,0 +1,68 @@
+"""Follow-ups in a thread go to the tool the thread's case needs (agent.follow_up)."""
+
+from __future__ import annotations
+
+from agent.follow_up import follow_up
+
+SEG = {"tool": "segment_image", "turn": 1, "data": {"lesions": [{"id": 1, "mean_diameter_mm": 12.1, "long_axis_mm": 13.0}]}}
+BROCK = {"tool": "nodule_malignancy_risk", "turn": 2, "data": {"probability": 0.12, "case": {
+    "patient": {"age": {"name": "age", "value": 64, "source": "question", "evidence": "64"}},
+    "nodules": [{"nodule_size_mm": {"name": "nodule_size_mm", "value": 13.0, "source": "segment_image", "evidence": "x"}}],
+    "index": 0}}}
+
+
+def test_without_a_nodule_in_the_thread_nothing_changes() -> None:
+    assert follow_up("What follow-up does Fleischner recommend?", [], ["classify_image"], False) == (["classify_image"], None)
+
+
+def test_a_management_question_goes_to_the_guideline_decision() -> None:
+    for q in ("Fleischner now?", "Does the Lung-RADS category change?", "What follow-up interval for her?",
+              "LR category?", "指南建议怎么随访？"):
+        names, why = follow_up(q, [SEG, BROCK], ["classify_image"], False)
+        assert names == ["search_guidelines"] and why, q
+
+
+def test_tools_asked_for_in_words_are_kept() -> None:
+    names, _ = follow_up("Measure it again and tell me the Fleischner follow-up", [SEG], ["segment_image"], False)
+    assert names == ["segment_image", "search_guidelines"]
+    names, _ = follow_up("What is the Brock probability now, and the follow-up?", [SEG, BROCK], ["nodule_malignancy_risk"], False)
+    assert names == ["nodule_malignancy_risk", "search_guidelines"]
+
+
+def test_other_tools_are_left_alone() -> None:
+    names, why = follow_up("What follow-up after hormonal therapy?", [SEG], ["treatment_benefit"], False)
+    assert names == ["treatment_benefit"] and why is None
+
+
+GUIDE = {"tool": "search_guidelines", "turn": 3, "data": {"decision": {"guideline": "fleischner-2017"}}}
+
+
+def test_a_stated_brock_probability_is_an_input_not_a_request() -> None:
+    names, why = follow_up("BTS: 10 mm solid nodule with a Brock probability of 12% - what next?", [],
+                           ["nodule_malignancy_risk", "search_guidelines"], False)
+    assert names == ["search_guidelines"] and "given" in why
+
+
+def test_a_what_if_after_a_guideline_answer_goes_back_to_the_decision() -> None:
+    for q in ("What if this had been her baseline screen?", "And if the Brock risk had come out at 6%?",
+              "假如这是基线筛查呢？"):
+        names, why = follow_up(q, [SEG, BROCK, GUIDE], ["nodule_malignancy_risk"], False)
+        assert names == ["search_guidelines"] and why, q
+    # ... unless it asks for the model's own output again
+    names, _ = follow_up("What if she were 70 - what would the Brock probability be?", [SEG, BROCK, GUIDE],
+                         ["nodule_malignancy_risk"], False)
+    assert names == ["nodule_malignancy_risk"]
+
+
+def test_a_management_question_with_patient_facts_is_not_a_brock_request() -> None:
+    for q in ("女 45岁 不抽烟，偶然发现3mm实性结节，Fleischner要不要随访", "64F, 8 mm solid nodule: what follow-up?"):
+        assert follow_up(q, [], ["nodule_malignancy_risk"], False)[0] == ["search_guidelines"], q
+    # ... but one that names the model keeps it
+    q = "What does BTS say at this nodule's Brock risk? 61F, 8 mm solid."
+    assert follow_up(q, [], ["nodule_malignancy_risk", "search_guidelines"], False)[0] == ["nodule_malignancy_risk",
+                                                                                           "search_guidelines"]
+
+
+def test_a_question_naming_a_guideline_is_never_left_without_a_tool() -> None:
+    assert follow_up("筛查发现磨玻璃结节 20mm，基线，Lung-RADS 几类", [], [], False)[0] == ["search_guidelines"]
+    assert follow_up("Hello, how are you?", [], [], False) == ([], None)
