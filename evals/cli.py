@@ -3,7 +3,7 @@
 ::
 
     galen eval --suite NAME|PATH [--policy llm|semantic|hybrid] [--backend embedded|openai]
-               [--writer auto|llm|template] [--workers N] [--out DIR] [--json] [--limit N]
+               [--writer auto|llm|template] [--workers N] [--ray ADDRESS] [--out DIR] [--json] [--limit N]
                [--dry-run] [--seed N] [--data-dir DIR] [--record NAME [--results-dir DIR]]
     galen eval compare RUN_A RUN_B [--tolerance X] [--latency-tolerance R] [--json]
     galen eval list

@@ -281,7 +281,7 @@ def ingest_pdf(tmp: Path, log) -> dict[str, Any]:
             "met": n / new_s >= 100}
 
 
-def run(log=print) -> dict[str, Any]:
+def run(log=print, parts: tuple[str, ...] = ("scale", "ingest")) -> dict[str, Any]:
     import torch
 
     from galen.ports import free_port
@@ -294,7 +294,10 @@ def run(log=print) -> dict[str, Any]:
     out: dict[str, Any] = {"load_average_1m_start": round(os.getloadavg()[0], 2)}
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        out["ingest"] = ingest_pdf(tmp, log)
+        if "ingest" in parts:
+            out["ingest"] = ingest_pdf(tmp, log)
+        if "scale" not in parts:
+            return out
         small = Settings(data_dir=tmp / "small")
         open_store(small)
         out["recall_shipped_corpus_todays_bm25"], _ = with_todays_bm25(recall, small, cases)
@@ -325,16 +328,22 @@ def run(log=print) -> dict[str, Any]:
         out["local"]["p50_ratio_to_todays"] = (round(out["local"]["fused_query_ms"]["p50"] / todays["p50"], 4)
                                                if todays.get("p50") else None)
         out["recall_100k_fts5"] = recall(big, cases)
-        # the same chunks behind a Chroma server
+        # the same chunks behind a Chroma server: the server opens the folder the local store wrote
+        from knowledge.store import chroma_path, forget_stores
+
+        store.client.close()
+        forget_stores()
         port = free_port()
-        srv_dir = tmp / "server-chroma"
-        proc = subprocess.Popen([str(Path(sys.executable).with_name("chroma")), "run", "--path", str(srv_dir), "--host",
-                                 "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen([str(Path(sys.executable).with_name("chroma")), "run", "--path", str(chroma_path(big)),
+                                 "--host", "127.0.0.1", "--port", str(port)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             _wait_for(port)
             srv = Settings(data_dir=tmp / "srv-data", chroma_host="127.0.0.1", chroma_port=port)
-            open_store(srv)
-            write_distractors(srv, vecs, base, order, progress=log)
+            out["server_chunks"] = get_store(srv).chunks.count()
+            t = time.perf_counter()
+            search(questions[0], k=5, settings=srv)  # this process's lexical index of the server's chunks
+            out["server_first_query_with_index_sync_s"] = round(time.perf_counter() - t, 1)
             out["server"] = {"fused_query_ms": query_latency(srv, questions), "client_rss_mb": rss_mb(),
                              "server_rss_mb": rss_mb(proc.pid)}
             out["recall_100k_fts5_server"] = recall(srv, cases)
@@ -364,4 +373,5 @@ def _wait_for(port: int, seconds: float = 120) -> None:
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(log=lambda m: print(m, file=sys.stderr, flush=True)), indent=2))
+    chosen = tuple(sys.argv[1].split(",")) if len(sys.argv) > 1 else ("scale", "ingest")
+    print(json.dumps(run(log=lambda m: print(m, file=sys.stderr, flush=True), parts=chosen), indent=2))
