@@ -239,7 +239,7 @@ def _dry_run(r: Results) -> str:
     for p in ("semantic", "hybrid", "llm"):
         d = m[f"dry_run_{p}_s"]
         ratio = d.get("p50_ratio_to_semantic")
-        out.append(f"{p} {pq(d)}" + (f", ×{ratio:g} semantic" if ratio else ""))
+        out.append(f"{p} {pq(d)}" + (f", ×{ratio:.3g} semantic" if ratio else ""))
     return " · ".join(out)
 
 
@@ -247,8 +247,8 @@ def _turn(r: Results) -> str:
     m = r.metrics("bench.agent")
     e, o = m["property_turn_embedded_s"], m["property_turn_openai_s"]
     ratio = o.get("p50_ratio_to_embedded")
-    return (f"embedded {pq(e)} · openai backend against llama.cpp's server {pq(o)}"
-            + (f" (×{ratio:g} embedded)" if ratio else ""))
+    return (f"embedded backend (template writer, the `auto` default there) {pq(e)} · openai backend against "
+            f"llama.cpp's server (LLM writer) {pq(o)}" + (f" (×{ratio:.3g} embedded)" if ratio else ""))
 
 
 def _llm(r: Results) -> str:
@@ -280,7 +280,7 @@ def _retrieval(r: Results) -> str:
 def _seg_speed(r: Results) -> str:
     m = r.metrics("bench.imaging")
     variants = m["variants"]
-    parts = [f"{name} {pq(d)}" + (f" ×{d['ratio_to_reference_p50']:g}" if "ratio_to_reference_p50" in d else "")
+    parts = [f"{name} {pq(d)}" + (f" ×{d['ratio_to_reference_p50']:.3g}" if "ratio_to_reference_p50" in d else "")
              for name, d in variants.items()]
     return f"{'×'.join(map(str, m['volume']))} phantom CT, p50 / p95 and ratio to the reference path: " + " · ".join(parts)
 
@@ -311,7 +311,7 @@ def _design(r: Results) -> str:
         out.append(f"{label}: success {ok}/{s['n_design_cases']}, seconds p50 {secs(s['seconds_p50'])} / p95 "
                    f"{secs(s['seconds_p95'])}, oracle calls p50 {s['oracle_calls_p50']:.0f} / p95 {calls95}")
     ratio = m.get("reinvent_seconds_p50_ratio_to_ga")
-    return " · ".join(out) + (f" (REINVENT ×{ratio:g} GA, same run)" if ratio else "")
+    return " · ".join(out) + (f" (REINVENT ×{ratio:.3g} GA, same run)" if ratio else "")
 
 
 def _throughput(r: Results) -> str:
@@ -326,15 +326,16 @@ def _ui(r: Results) -> str:
 
 def _load(r: Results) -> str:
     m = r.metrics("bench.load")
-    lat = m.get("latency_s") or {}
-    return (f"{m.get('turns', '?')} turns, p50 {secs(lat.get('p50'))}, p95 {secs(lat.get('p95'))}, "
-            f"{m.get('errors', '?')} errors, {m.get('cross_user_leaks', '?')} cross-user leaks")
+    p95 = m["p95_s"] if m["turns"] >= 20 else None
+    return (f"{m['users']} users × {m['seconds'] / 60:g} minutes: {m['turns']:,} turns, p50 {secs(m['p50_s'])}, p95 "
+            f"{secs(p95)}, **{m['errors']} errors, {len(m['cross_user_leaks'])} cross-user leaks**, peak RSS "
+            f"{m['peak_rss_mb'] / 1000:.2f} GB")
 
 
 def bench(r: Results) -> list[str]:
     rows: list[Row] = [
         (["`galen ask --dry-run`, warm, per policy (p50 / p95)"], _dry_run, BENCH.format("agent")),
-        (["full `predict_properties` turn with the LLM writer (p50 / p95)"], _turn, BENCH.format("agent")),
+        (["full `predict_properties` turn, `GALEN_ANSWER_WRITER=auto` (p50 / p95)"], _turn, BENCH.format("agent")),
         (["generation through Galen's chat-model wrapper vs raw llama-cpp-python, same prompt, same run"], _llm,
          BENCH.format("llm")),
         (["knowledge base query p50 / p95 (embedding + search)"], _kb_query, BENCH.format("kb")),

@@ -98,3 +98,41 @@ def test_results_dir_is_the_committed_folder() -> None:
     assert RESULTS_DIR == ROOT / "evals" / "results"
     for p in RESULTS_DIR.glob("*.json"):
         json.loads(p.read_text(encoding="utf-8"))  # every committed result file parses
+
+
+def test_every_bench_row_renders_from_files_shaped_like_their_producers_output(tmp_path: Path) -> None:
+    """The result layouts of scripts/bench.py, specialists/imaging/bench.py and scripts/loadtest.py."""
+    from galen.stats import percentiles
+
+    results = tmp_path / "results"
+    p = percentiles([0.1 * i for i in range(1, 21)])
+    write_result("bench.agent", {"dry_run_semantic_s": p, "dry_run_hybrid_s": {**p, "p50_ratio_to_semantic": 9.0},
+                                 "dry_run_llm_s": p, "property_turn_embedded_s": p,
+                                 "property_turn_openai_s": {**p, "p50_ratio_to_embedded": 2.0}}, n=20, kind="bench",
+                 directory=results)
+    write_result("bench.llm", {"raw_tokens_per_s": 40.0, "wrapper_tokens_per_s": 39.0, "overhead_ratio": 1.026, "n": 20},
+                 n=20, kind="bench", directory=results)
+    write_result("bench.kb", {"ingest_chunks": 52, "ingest_chunks_per_s": 5.0, "query_p50_ms": 50.0,
+                              "query_p95_ms": 60.0, "queries": 49}, n=49, kind="bench", directory=results)
+    write_result("bench.imaging", {"volume": [128, 256, 256], "gradcam_seconds": p, "variants": {
+        "reference_torch_all_slices": {**p, "ratio_to_reference_p50": 1.0, "lesions": 4},
+        "onnx_lung_crop": {**p, "ratio_to_reference_p50": 0.2, "lesions": 4}}}, n=20, kind="bench", directory=results)
+    write_result("bench.clinical", {"brock_ms_per_patient": 0.01, "clinical_risk_with_genes_ms_per_patient": 12.0,
+                                    "treatment_benefit_ms_per_patient": 26.0, "risk_cv_wall_s": 71.0,
+                                    "treatment_cv_and_bootstrap_wall_s": 26.0, "n": 20}, n=20, kind="bench",
+                 directory=results)
+    suite = {"n_design_cases": 19, "success_rate": 1.0, "seconds_p50": 0.5, "seconds_p95": None,
+             "oracle_calls_p50": 80.0, "oracle_calls_p95": None}
+    write_result("bench.molecules", {"predictions_per_s": {"descriptors_per_s": 90.0, "learned_per_s": 60.0},
+                                     "suite_ga": suite, "suite_reinvent": suite,
+                                     "reinvent_seconds_p50_ratio_to_ga": 6.0}, n=19, kind="bench", directory=results)
+    write_result("bench.ui", {"n": 20, "writer": "template", "first_token_s": p, "full_reply_s": p}, n=20, kind="bench",
+                 directory=results)
+    write_result("bench.load", {"users": 8, "seconds": 300, "turns": 1531, "p50_s": 1.43, "p95_s": 2.14, "errors": 0,
+                                "error_samples": [], "cross_user_leaks": [], "peak_rss_mb": 1540.0}, n=1531,
+                 kind="bench", directory=results)
+    text = "\n".join(rr.bench(rr.Results(all_results(results))))
+    assert "not recorded yet (`evals/results/bench." not in text
+    assert "GA: success 19/19, seconds p50 0.50 s / p95 n<20, oracle calls p50 80 / p95 n<20" in text
+    assert "onnx_lung_crop 1.05 s / 1.91 s (n = 20) ×0.2" in text
+    assert "1,531 turns, p50 1.43 s, p95 2.14 s, **0 errors, 0 cross-user leaks**" in text
