@@ -120,3 +120,20 @@ def test_the_index_persists_across_a_restart(kb, tmp_path: Path) -> None:
     store = open_store(kb)
     index = get_index(kb.resolved_data_dir(), store.key)
     assert index.sync(store.committed_generations(), store.chunks_of, chunk_tokens) == (0, 0)  # nothing to redo
+
+
+def test_dense_search_never_returns_uncommitted_chunks(kb, tmp_path: Path) -> None:
+    """Unfiltered nearest neighbours are kept only when committed; when uncommitted chunks crowd the top
+    (a write in progress), the filtered query answers."""
+    from knowledge.embeddings import embed
+    from knowledge.ingest import ingest_paths, open_store
+    from knowledge.retrieval import search
+
+    ingest_paths([_doc(tmp_path / "a.md", "alpha", "Zorblax syndrome needs a zorblax panel every 6 months.")], kb)
+    store = open_store(kb)
+    q = "zorblax syndrome panel interval"
+    v = [float(x) for x in embed([q])[0]]
+    store.chunks.add(ids=[f"ghost:dead:{i:05d}" for i in range(50)], embeddings=[v] * 50, documents=[q] * 50,
+                     metadatas=[{"gen": "dead", "source_id": "ghost", "title": "ghost", "section": ""}] * 50)
+    hits = search(q, k=3, settings=kb, mode="dense")
+    assert [p.source_id for p in hits] == ["alpha"]
