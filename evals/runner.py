@@ -85,7 +85,7 @@ def run_case(agent: Any, case: dict[str, Any], *, dry_run: bool = False, run_tag
         outcome.update(
             tool_calls=[_call_record(c) for c in result.tool_calls], answer=result.answer,
             citations=[{"n": c.n, "source_id": c.source_id, "section": c.section, "title": c.title} for c in result.citations],
-            verified=result.verified, verification_method=(result.verification or {}).get("method"),
+            verified=result.verified, verification_method=(getattr(result, "verification", None) or {}).get("method"),
             refusal=result.refusal, warnings=list(result.warnings),
             latency_s=result.latency_s, demo_model=bool(getattr(result, "demo_model", False)),
         )
