@@ -55,7 +55,9 @@ def needs_confirmation(name: str, arguments: dict[str, Any]) -> bool:
 
 
 def chinese(text: str) -> bool:
-    return len(re.findall(r"[\u4e00-\u9fff]", text or "")) >= 2
+    from galen.language import language
+
+    return language(text or "") == "zh"
 
 
 def _shown(value: Any) -> str:

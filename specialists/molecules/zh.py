@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _NUMERAL = r"[零〇一二两三四五六七八九十百]+"
 
@@ -55,8 +54,7 @@ _PHRASES = {
 _PER_MOLECULE = r"(?:\s*(?:HBD|HBA|aromatic rings|rotatable bonds|heavy atoms|ring|供体|受体|杂原子|手性中心))"
 
 
-def has_cjk(text: str) -> bool:
-    return _CJK.search(text or "") is not None
+from galen.language import has_cjk  # noqa: E402,F401 - one owner
 
 
 def _numeral(s: str) -> int:
