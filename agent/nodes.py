@@ -19,8 +19,8 @@ from langgraph.types import interrupt
 from agent import prompts
 from agent.audit import AuditLog
 from agent.compose import grounding_text, template_answer, writer_prompt
-from agent.policy import check_request
 from agent.confirm import ASK_IN_THREAD, CONFIRMABLE, apply_reply, needs_confirmation, not_run_record, payload
+from agent.policy import check_request
 from agent.routing import (
     add_image_measurements,
     error_record,
