@@ -32,12 +32,28 @@ def file_sha256(path: Path | str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def _dirty_files() -> int | None:
+    """How many tracked files differ from the commit (0: the figure is the commit's; None: not a checkout)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".git").exists():
+        return None
+    try:
+        res = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                             capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return len([line for line in res.stdout.splitlines() if line.strip()])
+
+
 def provenance(suite: Path | str | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Where and with what a figure was measured."""
     from evals.provenance import git_commit, library_versions
 
     out: dict[str, Any] = {
         "git_commit": git_commit(),
+        "dirty_files": _dirty_files(),
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": f"{platform.machine()} {os.cpu_count()} cores",
         "platform": platform.platform(),
