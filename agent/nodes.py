@@ -111,8 +111,21 @@ class AgentNodes:
         }
 
     def policy(self, state: GalenState) -> dict[str, Any]:
-        """Decline out-of-scope requests before any tool runs."""
-        return {"refusal": check_request(state["question"])}
+        """Decline out-of-scope requests before any tool runs, judging the molecules of attached files
+        (CSV/SDF/SMI anywhere in the thread) with the request's own words as if they were typed in."""
+        question = state["question"]
+        refusal = check_request(question)
+        if refusal is None:
+            files = [a["path"] for a in state.get("attachments") or [] if a.get("kind") in ("csv", "sdf", "text")]
+            if files:
+                from tools.molecule_screen import attachment_smiles
+
+                smiles = attachment_smiles(files)
+                if smiles:
+                    refusal = check_request(f"{question} Attached molecules: {', '.join(smiles)}")
+                    if refusal is not None:
+                        refusal = refusal | {"why": (refusal.get("why") or "") + " (a molecule in an attached file)"}
+        return {"refusal": refusal}
 
     def route(self, state: GalenState) -> dict[str, Any]:
         """Decide which tools to call with which arguments, per the routing policy."""

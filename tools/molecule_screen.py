@@ -55,3 +55,35 @@ def molecules_in(text: str) -> list[MoleculeMention]:
         m = hit.match
         out.append(MoleculeMention(hit.text, hit.how, None, (RestrictedClass(m.id, m.category, m.label),)))
     return out
+
+
+def attachment_smiles(paths: list[str], limit: int = 500) -> list[str]:
+    """SMILES of the molecules in attached molecule files (CSV/TSV/SMI tables, SDF), at most ``limit``.
+
+    The policy step screens them with the request's own words, so "make these more potent" with an
+    SDF of opioids is judged like the same request with the SMILES typed in. A file that cannot be
+    read gives nothing here (the tool that reads it says why).
+    """
+    from rdkit import Chem
+
+    from galen.errors import GalenError
+    from specialists.molecules.chem import quiet_rdkit
+    from specialists.molecules.screen_io import read_molecules
+
+    out: list[str] = []
+    for path in paths:
+        try:
+            mf = read_molecules(path)
+        except GalenError:
+            continue
+        for rec in mf.records:
+            if len(out) >= limit:
+                return out
+            if rec.kind == "smiles":
+                out.append(rec.text.strip())
+                continue
+            with quiet_rdkit():
+                mol = Chem.MolFromMolBlock(rec.text)
+            if mol is not None:
+                out.append(Chem.MolToSmiles(mol))
+    return out
