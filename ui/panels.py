@@ -185,7 +185,8 @@ def header_markdown(backend: dict[str, str], statuses: list[Any], intended_use: 
         lines.append(f"**{t(lang, 'tools_off')}:** " + "; ".join(off))
     if username:
         lines.append(f"**{t(lang, 'signed_in')}:** {html.escape(username)}")
-    lines.append(f"<small>**{t(lang, 'intended_use')}:** {intended_use}</small>")
+    shown = t(lang, "intended_use_text") or intended_use  # the project's own Chinese text; English from prompts
+    lines.append(f"<small>**{t(lang, 'intended_use')}:** {shown}</small>")
     return "  \n".join(lines)
 
 
