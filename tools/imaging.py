@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -221,7 +222,8 @@ class ClassifyImageTool(GalenTool):
             d["mean_diameter_mm"] = round(float(lesions[ch.id]["mean_diameter_mm"]), 1)
             rows.append(d)
         by_id = {ch.id: ch for ch in chars}
-        gradcams = [{"id": i, "path": str(p), "type": by_id[i].type, "share_within_2mm": round(float(shares[i]), 3)}
+        gradcams = [{"id": i, "path": str(p), "type": by_id[i].type,
+                     "share_within_2mm": round(float(shares[i]), 3) if math.isfinite(shares[i]) else None}
                     for i, p in zip(list(shares), cams, strict=True)]
         return {"characterised": rows, "gradcams": gradcams, "study": study, "ood_reasons": ood,
                 "attachment": args.attachment, "segmentation_source": source, "stage_seconds": seconds,
@@ -229,7 +231,7 @@ class ClassifyImageTool(GalenTool):
                 "demo_model": b.synthetic, "bundle_warnings": list(b.warnings)}
 
     def run(self, args: BaseModel, ctx: ToolContext) -> ToolResult:
-        from specialists.imaging.explain import MEANING
+        from specialists.imaging.explain import EMPTY, MEANING
         from specialists.imaging.pipeline import VERSION, cls_bundle
 
         assert isinstance(args, ClassifyImageArgs)
@@ -247,6 +249,9 @@ class ClassifyImageTool(GalenTool):
                          f"(probabilities: {probs}); {'spiculated' if d['spiculated'] else 'not spiculated'} "
                          f"(spiculation probability {d['spiculation_probability']:.2f}).")
         for g in cams:
+            if g["share_within_2mm"] is None:
+                facts.append(f"Grad-CAM of lesion {g['id']} (for its predicted type, {g['type']}): {EMPTY}")
+                continue
             facts.append(f"Grad-CAM of lesion {g['id']} (for its predicted type, {g['type']}): "
                          f"{g['share_within_2mm']:.0%} of the map's positive weight lies within 2 mm of the "
                          "segmented lesion.")

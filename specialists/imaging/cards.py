@@ -140,9 +140,11 @@ def write_cls_card(bundle: Path, metrics: dict, provenance: dict) -> Path:
     card["notes"] = [
         "Grad-CAM (specialists/imaging/explain.py) is computed at features.3 for the predicted type, unnormalised. "
         "held_out_metrics.attribution_in_lesion is the share of its positive mass inside the exact lesion mask "
-        "widened by 2 mm, on the centre slice of each test patch, averaged over lesions. 0.1.0 (6 x 6 map, no "
-        "attribution term) scored 0.24 on the same measure: its heat lay on the background as much as on the "
-        "lesion.",
+        "widened by 2 mm, on the centre slice of each test patch, averaged over lesions whose map is not empty "
+        "(share_mean_empty_as_zero counts empty maps as 0; an empty map is said as such in the picture and the "
+        "tool's facts). Version 0.1.0 (6 x 6 map, no attribution term) on the same test phantoms: "
+        "held_out_metrics.attribution_in_lesion_version_0_1_0_same_test_phantoms: its heat lay on the background "
+        "as much as on the lesion.",
         "Attribution term (Ross et al. 2017): loss += attribution_weight x (share of the true type's positive "
         "class activation outside the lesion region); the region comes from the phantom's exact mask. It asks "
         "the network to base the type on the lesion; it does not make the map a segmentation.",

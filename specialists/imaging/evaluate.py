@@ -134,14 +134,15 @@ def select_postprocessing(bundle: Path, n_volumes: int = 40, start_seed: int = S
 FPR_TRAIN_SEEDS = PHANTOM_SEEDS.fpr_train  # subsets of the segmentation's training phantoms
 FPR_MAX_LOST = 0.02  # share of validation nodules (all < 6 mm) the filter may lose for fewer false positives
 FPR_MAX_FULL_FP = 1.5  # the filter's cut must bring whole-chest validation volumes to at most this
+FPR_MAX_LOST_HARD = 0.10  # ... but never by losing more than this share of the nodules found (all < 6 mm)
 
 
 def fit_fp_filter(bundle: Path, n_val: int = 40, n_val_large: int = 8, n_val_full: int = 4,
                   shape: tuple[int, int, int] = (48, 160, 160)) -> dict[str, Any]:
     """Fit the false-positive filter (:mod:`specialists.imaging.fpr`) and choose its cut.
 
-    Fitted on the candidates (after the plausibility rules) the bundle's network finds in training
-    phantoms. The cut is chosen on validation phantoms of three sizes (false positives grow with
+    Fitted on the candidates under 6 mm (after the plausibility rules; larger ones are exempt, see
+    :data:`specialists.imaging.fpr.EXEMPT_FROM_MM`) the bundle's network finds in training phantoms. The cut is chosen on validation phantoms of three sizes (false positives grow with
     the lung volume): the lowest cut that brings whole-chest volumes to at most
     ``FPR_MAX_FULL_FP`` false positives, raised while it loses no nodule ≥ 6 mm and at most
     ``FPR_MAX_LOST`` of the nodules found without the filter. Returns the ``fp_filter`` config
@@ -154,15 +155,18 @@ def fit_fp_filter(bundle: Path, n_val: int = 40, n_val_large: int = 8, n_val_ful
     b = load_bundle(bundle, SEG_BUNDLE)
     params = {k: v for k, v in b.params.items() if k != "fp_filter"}
 
-    def found(ph: Any) -> tuple[np.ndarray, list[int], np.ndarray]:
+    def found(ph: Any) -> tuple[np.ndarray, list[int], np.ndarray, list[int]]:
+        """Candidates the filter judges (under 6 mm), their features, and the exempt ones."""
         labels, ids, prob, _, _ = candidates(b, ph, params)
-        return labels, ids, fpr.component_features(labels, ids, prob, ph.image, ph.spacing)
+        small = fpr.judged(labels, ids, ph.spacing)
+        exempt = [i for i in ids if i not in small]
+        return labels, small, fpr.component_features(labels, small, prob, ph.image, ph.spacing), exempt
 
     xs, ys = [], []
     for seeds, size_range in zip(FPR_TRAIN_SEEDS, [(3.0, 30.0), SMALL_RANGE_MM], strict=True):
         for s in seeds:
             ph = training_phantom(s, shape, size_range)
-            labels, ids, feats = found(ph)
+            labels, ids, feats, _ = found(ph)
             xs.append(feats)
             ys += [bool((ph.mask[labels == i] > 0).any()) for i in ids]
     model = fpr.fit(np.concatenate(xs), np.array(ys))
@@ -173,10 +177,12 @@ def fit_fp_filter(bundle: Path, n_val: int = 40, n_val_large: int = 8, n_val_ful
            [(s, FULL_SHAPE) for s in range(FULL_VAL_SEEDS_START, FULL_VAL_SEEDS_START + n_val_full)]
     for s, shp in plan:
         ph = eval_phantom(s, shp)
-        labels, ids, feats = found(ph)
-        # Keep only what the cut search needs: which candidate hits which nodule.
-        hit = {i: set(np.unique(ph.mask[labels == i]).tolist()) - {0} for i in ids}
-        val.append((ph.nodules, hit, ids, fpr.lesion_probability(feats, model) if ids else np.zeros(0),
+        labels, ids, feats, exempt = found(ph)
+        # Keep only what the cut search needs: which candidate hits which nodule. Exempt candidates
+        # (6 mm or more) are always kept: probability 1.
+        hit = {i: set(np.unique(ph.mask[labels == i]).tolist()) - {0} for i in ids + exempt}
+        q = fpr.lesion_probability(feats, model) if ids else np.zeros(0)
+        val.append((ph.nodules, hit, ids + exempt, np.concatenate([q, np.ones(len(exempt))]),
                     tuple(shp) == FULL_SHAPE))
         del ph, labels
 
@@ -195,11 +201,12 @@ def fit_fp_filter(bundle: Path, n_val: int = 40, n_val_large: int = 8, n_val_ful
 
     base_small, base_big, base_fp, base_full = outcome(0.0)
     allowed = int(FPR_MAX_LOST * (len(base_small) + len(base_big)))
+    hard_cap = int(FPR_MAX_LOST_HARD * (len(base_small) + len(base_big)))
     n_full = max(sum(1 for v in val if v[4]), 1)
     cut, small, fp, full_fp = 0.0, base_small, base_fp, base_full
     for c in np.round(np.arange(0.01, 0.9, 0.01), 2):
         s_hits, b_hits, n_fp, n_full_fp = outcome(float(c))
-        if b_hits != base_big:
+        if b_hits != base_big or len(base_small - s_hits) > hard_cap:
             break
         if len(base_small - s_hits) > allowed and full_fp / n_full <= FPR_MAX_FULL_FP:
             break  # the full-size target is met; do not lose more small nodules
@@ -212,8 +219,10 @@ def fit_fp_filter(bundle: Path, n_val: int = 40, n_val_large: int = 8, n_val_ful
                                       f"{FULL_VAL_SEEDS_START}-{FULL_VAL_SEEDS_START + n_val_full - 1} at "
                                       f"{list(FULL_SHAPE)}",
                         "cut": cut, "rule": f"highest cut losing no nodule >= 6 mm and at most {FPR_MAX_LOST:.0%} of "
-                                            "the nodules found without the filter (more only while whole-chest "
-                                            f"volumes have over {FPR_MAX_FULL_FP} false positives)",
+                                            "the nodules found without the filter (more, up to "
+                                            f"{FPR_MAX_LOST_HARD:.0%}, only while whole-chest volumes have over "
+                                            f"{FPR_MAX_FULL_FP} false positives); candidates of 6 mm or more are "
+                                            "exempt from the filter",
                         "validation_fp_per_volume_before": round(base_fp / n_vols, 2),
                         "validation_fp_per_volume_after": round(fp / n_vols, 2),
                         "validation_full_size_fp_per_volume_before": round(base_full / n_full, 2),

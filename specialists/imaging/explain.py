@@ -20,8 +20,10 @@ from scipy import ndimage
 
 #: Said next to every Grad-CAM picture and in the tool's facts.
 MEANING = ("The heat map (Grad-CAM) shows where the classifier found the image features that raised its score "
-           "for the predicted type: red is the strongest contribution, blue none. It shows where the model "
+           "for the predicted type: red is the strongest contribution, uncoloured none. It shows where the model "
            "looked, not why; it is not an outline of the lesion and does not prove the type is right.")
+#: Said instead of a share when the map is zero everywhere.
+EMPTY = "The map is empty: at this layer no image region added positive weight to the predicted type's score."
 
 
 def gradcam(net: Any, patch: np.ndarray, class_idx: int, layer: str, device: str = "cpu") -> np.ndarray:
@@ -122,13 +124,18 @@ def save_png(patch: np.ndarray, cam: np.ndarray, path: Path, title: str, outline
     flip = (slice(None, None, -1), slice(None, None, -1))
     fig, ax = plt.subplots(figsize=(4.6, 5.0), dpi=110)
     ax.imshow(grey[flip], cmap="gray", vmin=0, vmax=1, interpolation="bilinear")
-    ax.imshow(heat[flip], cmap="jet", vmin=0, vmax=1, alpha=0.45, interpolation="bilinear")
+    from matplotlib import colormaps
+
+    # Where the map is zero the CT shows through untinted; weak contributions are faint.
+    rgba = colormaps["jet"](heat)
+    rgba[..., 3] = 0.6 * np.clip(heat / 0.2, 0, 1)
+    ax.imshow(rgba[flip], interpolation="bilinear")
     if outline is not None and outline.any():
         ax.contour(outline[flip].astype(float), levels=[0.5], colors="white", linewidths=0.8)
     if pixel_mm:
         n = 5.0 / pixel_mm
-        ax.plot([2, 2 + n], [cam.shape[0] - 3] * 2, color="white", lw=2)
-        ax.text(2, cam.shape[0] - 5, "5 mm", color="white", fontsize=7)
+        ax.plot([2, 2 + n], [cam.shape[0] - 3] * 2, color="yellow", lw=2)
+        ax.text(2, cam.shape[0] - 5, "5 mm", color="yellow", fontsize=7)
     ax.set_axis_off()
     ax.set_title(title, fontsize=8)
     from matplotlib.cm import ScalarMappable
@@ -136,10 +143,12 @@ def save_png(patch: np.ndarray, cam: np.ndarray, path: Path, title: str, outline
 
     # The bar shows the colour scale itself (opaque), not the blended overlay.
     bar = fig.colorbar(ScalarMappable(Normalize(0, 1), cmap="jet"), ax=ax, fraction=0.046, pad=0.03)
-    bar.set_label("Grad-CAM contribution (1 = strongest)", fontsize=7)
+    bar.set_label("Grad-CAM contribution (0 = none, uncoloured; 1 = strongest)", fontsize=7)
     bar.ax.tick_params(labelsize=6)
     words = MEANING
-    if share is not None and np.isfinite(share):
+    if peak <= 0:
+        words = EMPTY + " " + words
+    elif share is not None and np.isfinite(share):
         words = f"{share:.0%} of the map lies within 2 mm of the outlined lesion. " + words
     fig.text(0.03, 0.01, _wrap(words, 78), fontsize=6, va="bottom", ha="left")
     fig.subplots_adjust(left=0.02, right=0.9, top=0.93, bottom=0.2)
@@ -192,10 +201,15 @@ def attribution_on_phantoms(net: Any, params: dict[str, Any], seeds: range, phan
             kinds.append(nod.kind)
     sh, sz = np.asarray(shares), np.asarray(sizes)
     ok = np.isfinite(sh)
+    empty_by_type = {k: int((~ok & (np.asarray(kinds) == k)).sum()) for k in sorted(set(kinds))}
     by_kind = {k: round(float(np.nanmean(sh[np.asarray(kinds) == k])), 3) for k in sorted(set(kinds))}
     return {"n_lesions": int(len(sh)), "share_mean": round(float(np.nanmean(sh)), 3),
             "share_median": round(float(np.nanmedian(sh)), 3),
             "share_ge_6mm_mean": round(float(np.nanmean(sh[sz >= 6])), 3) if (sz >= 6).any() else None,
             "share_lt_6mm_mean": round(float(np.nanmean(sh[sz < 6])), 3) if (sz < 6).any() else None,
-            "share_by_type": by_kind, "empty_maps": int((~ok).sum()), "dilate_mm": dilate_mm, "layer": layer,
+            "share_mean_empty_as_zero": round(float(np.where(ok, sh, 0.0).mean()), 3),
+            "share_by_type": by_kind, "empty_maps": int((~ok).sum()), "empty_maps_by_true_type": empty_by_type,
+            "empty_note": "an empty map (no positive contribution anywhere) has no share; share_mean leaves it out, "
+                          "share_mean_empty_as_zero counts it as 0",
+            "dilate_mm": dilate_mm, "layer": layer,
             "seeds": [seeds.start, seeds.stop]}

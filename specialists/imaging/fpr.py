@@ -7,6 +7,11 @@ point). Each component gets a few such features and a probability of being a tru
 below the bundle's ``fp_filter.cut`` are dropped. The coefficients live in the bundle config
 (``galen.fp_filter``), fitted by the training script on training phantoms and cut on validation
 phantoms so that no nodule that was found is lost.
+
+The filter judges only candidates under ``EXEMPT_FROM_MM`` (6 mm mean axial diameter, measured as
+:mod:`specialists.imaging.measure` reports it): the vessel pieces it exists for are small, and a
+nodule of 6 mm or more, the size from which Fleischner 2017 recommends follow-up, is never taken
+away by a shape model.
 """
 
 from __future__ import annotations
@@ -19,6 +24,22 @@ from scipy import ndimage
 FEATURES = ["log_volume_mm3", "max_prob", "mean_prob", "elongation", "log_bright_ratio", "mean_hu_scaled",
             "z_over_xy"]
 _STRUCTURE = ndimage.generate_binary_structure(3, 2)
+EXEMPT_FROM_MM = 6.0
+
+
+def judged(labels: np.ndarray, ids: list[int], spacing: tuple[float, float, float]) -> list[int]:
+    """The ids the filter judges: candidates whose mean axial diameter is under :data:`EXEMPT_FROM_MM`."""
+    from specialists.imaging.measure import axial_diameters
+
+    objects = ndimage.find_objects(labels)
+    out = []
+    for i in ids:
+        comp = labels[objects[i - 1]] == i
+        zk = int(np.argmax(comp.sum(axis=(1, 2))))
+        long_mm, short_mm = axial_diameters(comp[zk], (spacing[1], spacing[2]))
+        if (long_mm + short_mm) / 2 < EXEMPT_FROM_MM:
+            out.append(i)
+    return out
 
 
 def components(prob: np.ndarray, threshold: float, min_volume_mm3: float,
@@ -64,13 +85,19 @@ def lesion_probability(features: np.ndarray, params: dict[str, Any]) -> np.ndarr
 
 def apply_filter(labels: np.ndarray, ids: list[int], prob: np.ndarray, image: np.ndarray,
                  spacing: tuple[float, float, float], params: dict[str, Any]) -> tuple[list[int], int]:
-    """The candidate ids the bundle's filter keeps (all when it has none) and how many it removed."""
+    """The candidate ids the bundle's filter keeps (all when it has none) and how many it removed.
+
+    Candidates of :data:`EXEMPT_FROM_MM` or more are always kept.
+    """
     fp = params.get("fp_filter")
     if not fp or not ids:
         return list(ids), 0
-    keep_p = lesion_probability(component_features(labels, ids, prob, image, spacing), fp)
-    kept = [i for i, q in zip(ids, keep_p, strict=True) if q >= float(fp["cut"])]
-    return kept, len(ids) - len(kept)
+    small = judged(labels, ids, spacing)
+    if not small:
+        return list(ids), 0
+    keep_p = lesion_probability(component_features(labels, small, prob, image, spacing), fp)
+    dropped = {i for i, q in zip(small, keep_p, strict=True) if q < float(fp["cut"])}
+    return [i for i in ids if i not in dropped], len(dropped)
 
 
 def filter_mask(prob: np.ndarray, image: np.ndarray, spacing: tuple[float, float, float],

@@ -13,11 +13,11 @@ SPACING = (1.25, 0.8, 0.8)
 
 
 def _scene() -> tuple[np.ndarray, np.ndarray]:
-    """Dark lung with a 6 mm sphere and a long tube; the 'network' fires on the sphere and on a piece of the tube."""
+    """Dark lung with a 5 mm sphere and a long tube; the 'network' fires on the sphere and on a piece of the tube."""
     z, y, x = np.mgrid[:40, :80, :80]
     zz, yy, xx = z * SPACING[0], y * SPACING[1], x * SPACING[2]
     image = np.full((40, 80, 80), -850.0, np.float32)
-    sphere = (zz - 25) ** 2 + (yy - 20) ** 2 + (xx - 20) ** 2 <= 3.0**2
+    sphere = (zz - 25) ** 2 + (yy - 20) ** 2 + (xx - 20) ** 2 <= 2.5**2
     tube = ((yy - 50) ** 2 + (xx - 50) ** 2 <= 1.6**2)  # runs through every slice
     image[sphere | tube] = 30.0
     prob = np.zeros_like(image)
@@ -61,3 +61,14 @@ def test_shipped_filter_was_cut_on_validation_phantoms() -> None:
     assert params["fp_filter"]["cut"] == numbers["cut"] and params["fp_filter"]["features"] == fpr.FEATURES
     assert numbers["validation_nodules_lost"] <= 0.02 * numbers["validation_nodules_found_before"]
     assert numbers["validation_fp_per_volume_after"] <= numbers["validation_fp_per_volume_before"]
+
+
+def test_candidates_of_6mm_or_more_are_never_filtered() -> None:
+    z, y, x = np.mgrid[:40, :80, :80]
+    image = np.full((40, 80, 80), -850.0, np.float32)
+    big = ((z - 20) * SPACING[0]) ** 2 + ((y - 40) * SPACING[1]) ** 2 + ((x - 40) * SPACING[2]) ** 2 <= 4.0**2
+    image[big] = 30.0
+    prob = np.where(big, 0.9, 0.0).astype(np.float32)
+    params = {"mean": [0.0] * 7, "scale": [1.0] * 7, "coef": [0.0] * 7, "intercept": -10.0, "cut": 0.5}  # p ~ 0
+    kept, removed = fpr.filter_mask(prob, image, SPACING, {"threshold": 0.5, "fp_filter": params})
+    assert removed == 0 and kept[big].all()
