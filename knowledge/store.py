@@ -43,6 +43,7 @@ from galen.settings import Settings
 
 BATCH = 64
 _DENSE_SLACK = 32  # extra neighbours asked for unfiltered, so that uncommitted chunks can be dropped
+_DENSE_MAX = 4096  # the most neighbours one dense query asks for
 _PENDING = "pending:"
 _REMOVED = "removed:"  # a shipped source the person removed: not indexed again at start
 _STALE_PENDING_S = 6 * 3600  # a writer on another host that has been silent this long is gone
@@ -177,8 +178,8 @@ class KnowledgeStore:
         """ids, documents and metadatas of every chunk in ``generations``."""
         if not generations:
             return {"ids": [], "documents": [], "metadatas": []}
-        got = self.chunks.get(where=_gen_filter(generations), include=["documents", "metadatas"])
-        return {"ids": got["ids"], "documents": got["documents"] or [], "metadatas": got["metadatas"] or []}
+        got = _get_by_generations(self.chunks, generations, ["documents", "metadatas"])
+        return {"ids": got["ids"], "documents": got["documents"], "metadatas": got["metadatas"]}
 
     def dense_query(self, query: str, n: int, generations: Sequence[str], multilingual: bool = False,
                     language: str | None = None) -> list[tuple[str, str, dict, float]]:
@@ -194,17 +195,17 @@ class KnowledgeStore:
         if language:
             return self._subset_query(coll, query, n, generations, language, multilingual)
         # Chroma's metadata filters are slow at scale (measured here: 1.8 s for a $in of 1,000 generations
-        # over 100,000 chunks, against 7 ms unfiltered), so ask for a few more neighbours unfiltered and keep
-        # the committed ones; only when uncommitted chunks (a write in progress) crowd them out is the
-        # filtered query run.
+        # over 100,000 chunks, against 7 ms unfiltered; past ~1,000 generations they fail outright), so ask
+        # for a few more neighbours unfiltered and keep the committed ones; when uncommitted chunks (a write
+        # in progress) crowd them out, ask for more.
         committed = set(generations)
-        hits = _hits(coll.query(query_texts=[query], n_results=n + _DENSE_SLACK,
-                                include=["documents", "metadatas", "distances"]))
-        kept = [h for h in hits if h[2].get("gen") in committed]
-        if len(kept) >= n or len(hits) < n + _DENSE_SLACK:
-            return kept[:n]
-        return _hits(coll.query(query_texts=[query], n_results=n, where=_gen_filter(generations),
-                                include=["documents", "metadatas", "distances"]))
+        want = n + _DENSE_SLACK
+        while True:
+            hits = _hits(coll.query(query_texts=[query], n_results=want, include=["documents", "metadatas", "distances"]))
+            kept = [h for h in hits if h[2].get("gen") in committed]
+            if len(kept) >= n or len(hits) < want or want >= _DENSE_MAX:
+                return kept[:n]
+            want *= 4
 
     def _subset_query(self, coll, query: str, n: int, generations: Sequence[str], language: str,
                       multilingual: bool) -> list[tuple[str, str, dict, float]]:
@@ -217,11 +218,10 @@ class KnowledgeStore:
         key = (coll.name, language, tuple(generations))
         subset = self.subsets.get(key)
         if subset is None:
-            got = coll.get(where={"$and": [_gen_filter(generations), {"language": language}]},
-                           include=["documents", "metadatas", "embeddings"])
+            got = _get_by_generations(coll, generations, ["documents", "metadatas", "embeddings"], {"language": language})
             ids = list(got["ids"])
             vecs = np.asarray(got["embeddings"], dtype=np.float32) if ids else np.zeros((0, 1), dtype=np.float32)
-            subset = (ids, list(got["documents"] or []), [m or {} for m in got["metadatas"] or []], vecs)
+            subset = (ids, list(got["documents"]), [m or {} for m in got["metadatas"]], vecs)
             self.subsets = {k: v for k, v in self.subsets.items() if k[:2] != key[:2]} | {key: subset}
         ids, docs, metas, matrix = subset
         if not ids:
@@ -378,8 +378,8 @@ class KnowledgeStore:
             gens = self.committed_generations()
             if not gens:
                 return 0
-            have = set(self.chunks_ml.get(where=_gen_filter(gens), include=[])["ids"])
-            main = self.chunks.get(where=_gen_filter(gens), include=[])["ids"]
+            have = set(_get_by_generations(self.chunks_ml, gens, [])["ids"])
+            main = _get_by_generations(self.chunks, gens, [])["ids"]
             todo = [cid for cid in main if cid not in have]
             for start in range(0, len(todo), BATCH):
                 got = self.chunks.get(ids=todo[start:start + BATCH], include=["documents", "metadatas"])
@@ -399,6 +399,23 @@ def _hits(res: dict[str, Any]) -> list[tuple[str, str, dict, float]]:
     ids, docs = res["ids"][0], (res["documents"] or [[]])[0]
     metas, dists = (res["metadatas"] or [[]])[0], (res["distances"] or [[]])[0]
     return [(i, d, m or {}, 1.0 - float(x)) for i, d, m, x in zip(ids, docs, metas, dists, strict=False)]
+
+
+_GENERATIONS_PER_GET = 500  # Chroma turns a $in into SQL variables: over ~1,000 it fails ("too many SQL variables")
+
+
+def _get_by_generations(coll, generations: Sequence[str], include: list[str], where: dict[str, Any] | None = None
+                        ) -> dict[str, list]:
+    """``coll.get`` of every chunk in ``generations`` (and ``where``), asked for in slices of generations."""
+    out: dict[str, list] = {"ids": [], **{k: [] for k in include}}
+    gens = list(generations)
+    for start in range(0, len(gens), _GENERATIONS_PER_GET):
+        flt = _gen_filter(gens[start:start + _GENERATIONS_PER_GET])
+        got = coll.get(where={"$and": [flt, where]} if where else flt, include=include)
+        out["ids"] += list(got["ids"])
+        for k in include:
+            out[k] += list(got[k] if got[k] is not None else [])
+    return out
 
 
 def _gen_filter(generations: Sequence[str]) -> dict[str, Any]:
