@@ -72,3 +72,18 @@ def test_candidates_of_6mm_or_more_are_never_filtered() -> None:
     params = {"mean": [0.0] * 7, "scale": [1.0] * 7, "coef": [0.0] * 7, "intercept": -10.0, "cut": 0.5}  # p ~ 0
     kept, removed = fpr.filter_mask(prob, image, SPACING, {"threshold": 0.5, "fp_filter": params})
     assert removed == 0 and kept[big].all()
+
+
+def test_faint_vessels_and_in_plane_vessel_pieces_stay_under_the_filter() -> None:
+    z, y, x = np.mgrid[:40, :80, :80]
+    zz, yy, xx = z * SPACING[0], y * SPACING[1], x * SPACING[2]
+    image = np.full((40, 80, 80), -860.0, np.float32)
+    tube = ((zz - 25) ** 2 + (yy - 40) ** 2 <= 1.0**2)  # a thin vessel along x, in the axial plane
+    image[tube] = -560.0  # partial volume: ground-glass dense
+    prob = np.zeros_like(image)
+    piece = tube & (xx > 20) & (xx < 34)  # the network fires on 14 mm of it
+    prob[piece] = 0.9
+    labels, ids = fpr.components(prob, 0.5, 0.0, SPACING)
+    assert fpr.judged(labels, ids, SPACING) == ids  # long in-plane, but too thin to be a 6 mm nodule
+    col = fpr.FEATURES.index("log_dense_ratio")
+    assert fpr.component_features(labels, ids, prob, image, SPACING)[0, col] > 0.3  # the vessel goes on
