@@ -37,6 +37,7 @@ def connect(address: str) -> None:
         raise ModelUnavailable("Running on a Ray cluster needs the ray package.", hint="pip install 'ray==2.60.0'.") from e
     if _connected == address and ray.is_initialized():
         return
+    _probe(address)  # ray.init retries an unreachable address for many minutes: fail in seconds instead
     if ray.is_initialized():
         ray.shutdown()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -49,6 +50,24 @@ def connect(address: str) -> None:
                                  hint="Start one with `ray start --head`, or check the address (HOST:6379 or "
                                       "ray://HOST:10001).") from e
     _connected = address
+
+
+def _probe(address: str, timeout_s: float = 10.0) -> None:
+    """Raise BackendUnavailable unless ``HOST:PORT`` (or ``ray://HOST:PORT``) accepts a TCP connection."""
+    import socket
+
+    hostport = address.split("://", 1)[-1].rstrip("/")
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise BackendUnavailable(f"{address!r} is not a Ray address.",
+                                 hint="Give HOST:PORT (the head's GCS port, 6379 by default) or ray://HOST:10001.")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+            pass
+    except OSError as e:
+        raise BackendUnavailable(f"The Ray cluster at {address} did not answer ({e.strerror or e}).",
+                                 hint="Start one with `ray start --head`, or check the address (HOST:6379 or "
+                                      "ray://HOST:10001).") from e
 
 
 def ray_map(address: str, max_in_flight: int = 64):
