@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,16 +12,29 @@ from galen.errors import InvalidInput
 MAX_HEAVY_ATOMS = 500  # bounds the work of one property call; drug-like molecules have < 70
 
 
+_quiet_depth = 0  # nested (or concurrent) quiet blocks: only the last one out turns logging back on
+_quiet_lock = threading.Lock()
+
+
 @contextmanager
 def quiet_rdkit() -> Iterator[None]:
-    """Silence RDKit's stderr logging inside the block (parse failures are reported by us)."""
+    """Silence RDKit's stderr logging inside the block (parse failures are reported by us).
+
+    Blocks nest: an inner block leaving does not turn logging back on inside an outer one.
+    """
+    global _quiet_depth
     from rdkit import RDLogger
 
-    RDLogger.DisableLog("rdApp.*")
+    with _quiet_lock:
+        RDLogger.DisableLog("rdApp.*")
+        _quiet_depth += 1
     try:
         yield
     finally:
-        RDLogger.EnableLog("rdApp.*")
+        with _quiet_lock:
+            _quiet_depth -= 1
+            if _quiet_depth == 0:
+                RDLogger.EnableLog("rdApp.*")
 
 
 def _parse_problem(smiles: str) -> str:

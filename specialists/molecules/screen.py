@@ -112,12 +112,15 @@ def compute_chunk(chunk: Chunk, learned: bool) -> ChunkResult:
 
     A pure function of its input: the same chunk gives the same values in any process.
     """
+    from specialists.molecules.chem import quiet_rdkit
+
     out: ChunkResult = []
-    for idx, kind, text in chunk:
-        try:
-            out.append((idx, descriptor_values(_parse(kind, text)), None))
-        except GalenError as e:
-            out.append((idx, None, e.message))
+    with quiet_rdkit():  # every problem is reported per row; RDKit's own log lines would only be noise
+        for idx, kind, text in chunk:
+            try:
+                out.append((idx, descriptor_values(_parse(kind, text)), None))
+            except GalenError as e:
+                out.append((idx, None, e.message))
     if learned:
         from specialists.molecules.learned import predict_learned
 
