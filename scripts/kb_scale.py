@@ -132,8 +132,8 @@ def write_distractors(settings, base_vecs: tuple[Any, Any], base, order, progres
         lookup = dict(zip(texts, rows, strict=True))
         store.write_source(sid, {"title": f"Regional guideline {s:04d}", "content_hash": f"distractor-{seed_hash(s)}",
                                  "path": "", "link": "", "origin": "user"},
-                           items, lambda ts: [minilm[lookup[t]] for t in ts], texts,
-                           ml_embeddings=lambda ts: [use[lookup[t]] for t in ts])
+                           items, lambda ts, lk=lookup: [minilm[lk[t]] for t in ts], texts,
+                           ml_embeddings=lambda ts, lk=lookup: [use[lk[t]] for t in ts])
         written += len(items)
         if progress and s % 50 == 0:
             progress(f"distractors: {written:,} chunks")

@@ -121,19 +121,17 @@ def test_eval_on_ray_equals_the_local_run(ray_head, tmp_path) -> None:
 
 
 def test_an_unreachable_cluster_is_a_clear_error(tmp_path) -> None:
+    from evals.ray_runner import connect
     from galen.errors import BackendUnavailable
     from galen.ports import free_port
-
-    from evals.ray_runner import connect
 
     with pytest.raises(BackendUnavailable, match="did not answer"):
         connect(f"127.0.0.1:{free_port()}")
 
 
 def test_a_malformed_address_is_a_clear_error() -> None:
-    from galen.errors import BackendUnavailable
-
     from evals.ray_runner import connect
+    from galen.errors import BackendUnavailable
 
     with pytest.raises(BackendUnavailable, match="not a Ray address"):
         connect("headnode")
