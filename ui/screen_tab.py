@@ -160,17 +160,18 @@ class ScreenTab:
                                  progress=lambda done, total: bar(done / max(total, 1), desc="screening"))
         except GalenError as e:
             return (None, e.user_message(), *empty[2:])
-        out = Path(tempfile.mkdtemp(prefix="galen-screen-"))
         stem = Path(path).name.rsplit(".", 1)[0] + ".screened"
-        paths = [str(result.write_csv(out / f"{stem}.csv")), str(result.write_sdf(out / f"{stem}.sdf"))]
-        if result.invalid:
-            paths.append(str(result.write_invalid(out / f"{stem}.invalid.csv")))
-        published = uploads.publish(paths)
-        headers, rows = table_rows(result)
         cols = numeric_columns(result)
         first = HISTOGRAM_DEFAULT if HISTOGRAM_DEFAULT in cols else (cols[0] if cols else None)
-        image = histogram_png(result, first, out / "hist.png") if first else None
-        shown = uploads.publish([str(image)])[0] if image else None
+        with tempfile.TemporaryDirectory(prefix="galen-screen-") as d:  # published copies are what is served
+            out = Path(d)
+            paths = [str(result.write_csv(out / f"{stem}.csv")), str(result.write_sdf(out / f"{stem}.sdf"))]
+            if result.invalid:
+                paths.append(str(result.write_invalid(out / f"{stem}.invalid.csv")))
+            published = uploads.publish(paths)
+            image = histogram_png(result, first, out / "hist.png") if first else None
+            shown = uploads.publish([str(image)])[0] if image else None
+        headers, rows = table_rows(result)
         return (result, summary_markdown(result), gr.update(value={"headers": headers, "data": rows}),
                 gr.update(choices=cols, value=None), gr.update(choices=cols, value=first), shown,
                 gr.update(value=published))
@@ -186,6 +187,6 @@ class ScreenTab:
 
         if result is None or not column:
             return None
-        out = Path(tempfile.mkdtemp(prefix="galen-screen-"))
-        image = histogram_png(result, column, out / f"{column}.png")
-        return uploads.publish([str(image)])[0] if image else None
+        with tempfile.TemporaryDirectory(prefix="galen-screen-") as d:
+            image = histogram_png(result, column, Path(d) / f"{column}.png")
+            return uploads.publish([str(image)])[0] if image else None
