@@ -6,8 +6,8 @@ imaging, Radiology 2008;246:697-722: "nodule ... up to 3 cm in diameter"; "mass 
 3 cm"). The segmentation network has no notion of either, so each candidate it finds is checked:
 
 - ``outside the lungs``: less than ``min_lung_fraction`` of its voxels lie in the lung mask
-  (:mod:`specialists.imaging.lungs`, widened by ``lung_margin_mm``): soft tissue of the neck,
-  the mediastinum or the upper abdomen.
+  (:mod:`specialists.imaging.lungs`, widened by ``lung_margin_mm``) and less than that share of
+  the 2 mm shell around it is lung: soft tissue of the neck, the mediastinum or the upper abdomen.
 - ``at aerated-lung density``: its core (see :func:`specialists.imaging.measure.core_attenuation`)
   has a median at or below ``max_air_core_hu``: parenchyma or air, not an opacity. The cut lies
   between aerated lung (about -850 HU in the phantoms and at full inspiration in adults) and the
@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+#: Thickness (mm) of the shell around a candidate whose share of lung also counts as "in the lung".
+SHELL_MM = 2.0
 DEFAULT_RULES: dict[str, Any] = {"min_lung_fraction": 0.5, "lung_margin_mm": 3.0, "max_air_core_hu": -780.0,
                                  "mass_above_mm": 30.0}
 
@@ -94,19 +96,33 @@ def screen(labels: np.ndarray, ids: list[int], image: np.ndarray, spacing: tuple
 
 def _lung_fraction(comp: np.ndarray, sl: tuple[slice, ...], lungs: np.ndarray | None, spacing: tuple[float, float, float],
                    margin: float, pad: np.ndarray, shape: tuple[int, ...], need: float) -> float:
-    """Share of a component's voxels within ``margin`` mm of the lung mask (0 without lungs)."""
+    """How much a candidate is in the lung: the larger of two shares (0 without lungs).
+
+    The share of its voxels within ``margin`` mm of the lung mask, and the share of its
+    surroundings (a shell ``SHELL_MM`` thick) that is lung. The second keeps a large nodule whose
+    spicules reach the pleura: the lung mask has no hole for it there, yet lung surrounds it.
+    Soft tissue of the neck, mediastinum or abdomen has neither.
+    """
     if lungs is None or not lungs.any():
         return 0.0
     plain = float(lungs[sl][comp].mean())
-    if plain >= need or margin <= 0 or comp.sum() * float(np.prod(spacing)) > 5000.0:
-        return plain  # the margin matters only for small candidates near the pleura
-    box = tuple(slice(max(s.start - p, 0), min(s.stop + p, n)) for s, p, n in zip(sl, pad, shape, strict=True))
+    if plain >= need:
+        return plain
+    grow = np.maximum(pad, np.ceil(SHELL_MM / np.asarray(spacing)).astype(int) + 1)
+    box = tuple(slice(max(s.start - p, 0), min(s.stop + p, n)) for s, p, n in zip(sl, grow, shape, strict=True))
     near = lungs[box]
     if not near.any():
         return 0.0
-    near = ndimage.distance_transform_edt(~near, sampling=spacing) <= margin
     inner = tuple(slice(s.start - b.start, s.stop - b.start) for s, b in zip(sl, box, strict=True))
-    return float(near[inner][comp].mean())
+    full = np.zeros(near.shape, bool)
+    full[inner] = comp
+    around = ndimage.distance_transform_edt(~full, sampling=spacing)
+    shell = (around > 0) & (around <= SHELL_MM)
+    surrounded = float(near[shell].mean()) if shell.any() else 0.0
+    within = plain
+    if margin > 0 and comp.sum() * float(np.prod(spacing)) <= 5000.0:
+        within = float((ndimage.distance_transform_edt(~near, sampling=spacing) <= margin)[inner][comp].mean())
+    return max(within, surrounded)
 
 
 def describe(aside: list[SetAside]) -> str | None:

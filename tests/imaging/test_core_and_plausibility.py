@@ -109,3 +109,24 @@ def test_chest_phantom_records_planted_density_and_covers_neck_and_abdomen():
     for n in ph.nodules:
         assert np.isfinite(n.hu) and ph.lung_mask[ph.mask == n.label].all()
         assert (n.solid_hu is not None) == (n.kind == "part-solid")
+
+
+def test_a_large_nodule_reaching_the_pleura_is_still_in_the_lung():
+    """The lung mask has no hole for a nodule that touches the chest wall; lung around it still counts."""
+    shape = (48, 96, 96)
+    z, y, x = np.mgrid[: shape[0], : shape[1], : shape[2]]
+    image = np.full(shape, -1000.0, np.float32)  # room air
+    body = ((y - 48) / 44.0) ** 2 + ((x - 48) / 44.0) ** 2 <= 1
+    image[body] = 40.0
+    lung = body & (((y - 48) / 34.0) ** 2 + ((x - 48) / 34.0) ** 2 <= 1) & (z > 4) & (z < 43)
+    image[lung] = -860.0
+    d = np.sqrt(((z - 24) * SP[0]) ** 2 + ((y - 48) * SP[1]) ** 2 + ((x - 78) * SP[2]) ** 2)
+    nodule = d <= 10.0  # 20 mm, its edge on the lung's lateral wall
+    image[nodule] = 30.0
+    lungs = lung_mask(image, SP, step=1)
+    assert lungs[nodule].mean() < 0.5  # not enclosed: the mask alone would call it outside
+    labels = np.zeros(shape, np.int32)
+    labels[nodule] = 1
+    labels[(z > 20) & (z < 26) & (y > 2) & (y < 8) & (x > 44) & (x < 52)] = 2  # chest-wall soft tissue
+    kept, aside = plausibility.screen(labels, [1, 2], image, SP, lungs, plausibility.DEFAULT_RULES)
+    assert kept == [1] and [a.reason for a in aside] == ["outside the lungs"]
