@@ -70,8 +70,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(json.dumps(payload, indent=2 if not args.json else None, default=str))
         return 0
     check_backend(settings)
-    # A thread named on the command line must exist (a typo is an error, not a new conversation).
-    result = agent.ask(args.question, attach, thread_id=args.thread, create=not args.thread,
+    # The CLI is the one local identity: a named thread it does not know is started under that name.
+    result = agent.ask(args.question, attach, thread_id=args.thread, create=True,
                        confirm="accept" if args.yes else "ask")
     pacs = after_ask(args, settings, result, fetched)  # SEG/SR/FHIR downloads; stored on the PACS with --push
     if args.json:
