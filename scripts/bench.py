@@ -157,7 +157,7 @@ def bench_imaging(repeats: int) -> dict[str, Any]:
     """Segmentation per inference variant (>= 20 samples), a whole 512x512x300 DICOM consultation (5 samples,
     fresh processes, against the baseline commit), and Dice / diameter error per variant; writes
     evals/results/bench.imaging*.json."""
-    from specialists.imaging.bench import run_benchmarks
+    from evals.bench_imaging import run_benchmarks
 
     return run_benchmarks(samples=max(20, repeats), consult_samples=5)
 

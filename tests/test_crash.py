@@ -49,7 +49,9 @@ def test_kill_mid_turn(tmp_path) -> None:
     history = agent.history("k")
     assert history[0]["content"] == "What is the logP of CCO?"
     r = agent.ask("And the TPSA of CCO?", thread_id="k")
-    assert r.tool_calls and r.tool_calls[0].ok and r.verified
+    # the template writer's answer is built from the tool output, so it is not "verified" (None), and says so
+    assert r.tool_calls and r.tool_calls[0].ok and r.verified is None
+    assert r.verification.get("method") == "template" and "20.2" in r.answer
     assert verify_chain(data / "audit.jsonl").ok
     from knowledge.retrieval import search
 

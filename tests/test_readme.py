@@ -101,7 +101,7 @@ def test_results_dir_is_the_committed_folder() -> None:
 
 
 def test_every_bench_row_renders_from_files_shaped_like_their_producers_output(tmp_path: Path) -> None:
-    """The result layouts of scripts/bench.py, specialists/imaging/bench.py and scripts/loadtest.py."""
+    """The result layouts of scripts/bench.py, evals/bench_imaging.py and scripts/loadtest.py."""
     from galen.stats import percentiles
 
     results = tmp_path / "results"

@@ -58,7 +58,7 @@ def test_shipped_filter_was_cut_on_validation_phantoms() -> None:
     card = json.loads((SEG_BUNDLE / "metadata.json").read_text())
     params = json.loads((SEG_BUNDLE / "configs" / "inference.json").read_text())["galen"]
     numbers = card["provenance"]["fp_filter"]
-    assert params["fp_filter"]["cut"] == numbers["cut"] and params["fp_filter"]["features"] == fpr.FEATURES
+    assert params["fp_filter"]["cut"] == numbers["cut"] and set(params["fp_filter"]["features"]) <= set(fpr.FEATURES)
     assert numbers["validation_nodules_lost"] <= 0.02 * numbers["validation_nodules_found_before"]
     assert numbers["validation_fp_per_volume_after"] <= numbers["validation_fp_per_volume_before"]
 

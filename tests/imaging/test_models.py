@@ -92,3 +92,34 @@ def test_user_bundle_without_weights_is_a_clear_error(tmp_path):
     shutil.copytree(SEG_BUNDLE / "configs", user / "configs")
     with pytest.raises(ModelUnavailable, match="no weights"):
         load_bundle(user, SEG_BUNDLE)
+
+
+def test_cards_report_what_the_issues_ask_for():
+    seg = json.loads((SEG_BUNDLE / "metadata.json").read_text())["held_out_metrics"]
+    assert seg["full_size_phantoms"]["shape"] == [240, 448, 448]
+    assert seg["full_size_phantoms"]["missed_nodules_ge_6mm"] == 0
+    assert seg["core_hu"]["ge_6mm"]["n"] > 0 and "core_within_15_hu_share" in seg["core_hu"]["ge_6mm"]
+    side = seg["inference_variants"]["variants"]
+    assert {"reference_torch_all_slices", "onnx_lung_crop", "onnx_int8_lung_crop"} <= set(side)
+    engine = seg["engine"]
+    chosen = {"torch": "torch_lung_crop", "onnx": "onnx_lung_crop", "onnx-int8": "onnx_int8_lung_crop"}[engine]
+    assert abs(side[chosen]["dice_minus_reference"]) <= 0.01 + 1e-9  # the shipped path did not move accuracy
+    cls = json.loads((CLS_BUNDLE / "metadata.json").read_text())["held_out_metrics"]
+    assert cls["attribution_in_lesion"]["n_lesions"] >= 100 and "share_mean" in cls["attribution_in_lesion"]
+
+
+def test_shipped_classifier_looks_at_the_lesion():
+    from specialists.imaging.explain import attribution_on_phantoms
+    from specialists.imaging.pipeline import cls_bundle
+
+    b = cls_bundle()
+    m = attribution_on_phantoms(b.network, b.params, range(9800, 9802))
+    assert m["n_lesions"] >= 4 and m["share_mean"] >= 0.5
+
+
+def test_onnx_exports_match_the_weights():
+    from specialists.imaging.engines import onnx_status
+
+    for name in ("onnx", "onnx-int8"):
+        path, why = onnx_status(SEG_BUNDLE, name)
+        assert path is not None, why

@@ -130,3 +130,64 @@ def test_candidates_set_aside_by_the_filter_are_reported(phantom_files, tmp_path
     res = _run(SegmentImageTool(), c)
     assert res.data["candidates_filtered"] == 2
     assert "2 further candidates shaped like vessel pieces were set aside by the false-positive filter." in res.facts
+
+
+def _finding(tool: str, res) -> dict:
+    return {"tool": tool, "data": res.data, "turn": 1}
+
+
+def test_classify_after_segment_reads_the_series_once(phantom_files, tmp_path, monkeypatch):
+    from galen.settings import Settings
+    from specialists.imaging import pipeline
+    from tools.base import ToolContext
+
+    att = [_att(phantom_files["zip"], "dicom-zip")]
+    c = ToolContext(settings=Settings(), workdir=tmp_path / "t1", attachments=att, question="Measure the nodules.")
+    seg = _run(SegmentImageTool(), c)
+    assert seg.data["patches_path"] and Path(seg.data["patches_path"]).is_file()
+
+    def no_second_read(*a, **k):
+        raise AssertionError("the series was read again")
+
+    monkeypatch.setattr(pipeline, "load_volume", no_second_read)
+    c2 = ToolContext(settings=Settings(), workdir=tmp_path / "t2", attachments=att, question="And their type?",
+                     findings=[_finding("segment_image", seg)])
+    res = _run(ClassifyImageTool(), c2)
+    assert res.data["segmentation_source"] == "the segmentation earlier in this conversation"
+    assert [d["id"] for d in res.data["lesions"]] == [les["id"] for les in seg.data["lesions"]]
+
+
+def test_explaining_the_heat_map_reuses_the_earlier_result(phantom_files, tmp_path, monkeypatch):
+    from galen.settings import Settings
+    from specialists.imaging import pipeline
+    from specialists.imaging.explain import MEANING
+    from tools.base import ToolContext
+
+    att = [_att(phantom_files["nifti"], "nifti")]
+    first = _run(ClassifyImageTool(), ToolContext(settings=Settings(), workdir=tmp_path / "a", attachments=att,
+                                                  question="Is the nodule solid? Show the heat map."))
+    assert first.data["reused"] is False and first.data["gradcams"]
+    assert MEANING in first.facts and any("of the map's positive weight lies within 2 mm" in f for f in first.facts)
+
+    def must_not_run(*a, **k):
+        raise AssertionError("the classifier was run again")
+
+    monkeypatch.setattr(pipeline, "characterise_file", must_not_run)
+    monkeypatch.setattr(pipeline, "characterise_saved", must_not_run)
+    again = _run(ClassifyImageTool(), ToolContext(settings=Settings(), workdir=tmp_path / "b", attachments=att,
+                                                  question="Explain the heatmap.",
+                                                  findings=[_finding("classify_image", first)]))
+    assert again.data["reused"] is True and "was not run again" in again.facts[0]
+    assert [a.path for a in again.artifacts] == [a.path for a in first.artifacts]
+    assert MEANING in again.facts
+
+
+def test_progress_reaches_the_tools_caller(phantom_files, tmp_path):
+    from galen.settings import Settings
+    from tools.base import ToolContext
+
+    seen: list[tuple[str, float]] = []
+    c = ToolContext(settings=Settings(), workdir=tmp_path, attachments=[_att(phantom_files["nifti"], "nifti")],
+                    question="Measure it.", progress=lambda stage, f: seen.append((stage, f)))
+    _run(SegmentImageTool(), c)
+    assert seen and all(s.startswith("segment_image: ") for s, _ in seen) and seen[-1][1] == 1.0
