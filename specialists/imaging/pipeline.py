@@ -56,6 +56,9 @@ def ood_reasons(vol: Volume, image: np.ndarray, lungs: np.ndarray | None = None)
         no_lungs = find_lungs(image) is None if lungs is None else lungs.sum() < 0.01 * image.size
         if no_lungs:
             reasons.append("no air-filled lungs were found in it (it does not look like a chest CT)")
+    if not vol.is_2d and (not getattr(vol, "spacing_known", True)
+                          or any("spacing not recorded" in n for n in getattr(vol, "notes", []))):
+        reasons.append("its voxel spacing is not recorded (1 mm was assumed), so sizes in mm are not reliable")
     if not vol.is_2d and vol.spacing[0] > 3.0:
         reasons.append(f"its slices are {vol.spacing[0]:.1f} mm thick (the models expect ≤ 3 mm)")
     return reasons

@@ -16,7 +16,6 @@ from agent.quantities import quantities_in
 from agent.verify import verify_answer
 from knowledge.embeddings import has_cjk
 
-
 # --- language -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("text", "lang"), [

@@ -130,3 +130,14 @@ def test_a_large_nodule_reaching_the_pleura_is_still_in_the_lung():
     labels[(z > 20) & (z < 26) & (y > 2) & (y < 8) & (x > 44) & (x < 52)] = 2  # chest-wall soft tissue
     kept, aside = plausibility.screen(labels, [1, 2], image, SP, lungs, plausibility.DEFAULT_RULES)
     assert kept == [1] and [a.reason for a in aside] == ["outside the lungs"]
+
+
+def test_a_volume_without_recorded_spacing_is_flagged_out_of_distribution() -> None:
+    from specialists.imaging.intake import Volume
+    from specialists.imaging.pipeline import ood_reasons
+
+    ph = make_phantom(3, shape=(24, 96, 96))
+    known = Volume(ph.image, (1.0, 1.0, 1.0), np.eye(4), "CT", "x.dcm")
+    unknown = Volume(ph.image, (1.0, 1.0, 1.0), np.eye(4), "CT", "x.dcm", spacing_known=False)
+    assert not any("spacing" in r for r in ood_reasons(known, ph.image))
+    assert any("voxel spacing is not recorded" in r for r in ood_reasons(unknown, ph.image))

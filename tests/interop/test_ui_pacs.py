@@ -10,8 +10,8 @@ from langchain_core.messages import AIMessage
 
 def _drain(gen):
     last = None
-    for last in gen:
-        pass
+    for item in gen:
+        last = item
     return last
 
 
