@@ -171,6 +171,16 @@ def _reason(line: str) -> str | None:
     return zh if same_numbers(line, zh) else None
 
 
+def _option(line: str) -> str | None:
+    """ "Reason: <row label> → <management>." in Chinese; None when a part cannot be rendered."""
+    m = re.fullmatch(r"Reason: (?P<l>.+) → (?P<m>.+)\.", line.strip())
+    if not m:
+        return None
+    label, management = phrase_zh(m.group("l")), phrase_zh(m.group("m"))
+    zh = f"原因：{label} → {management}。" if label and management else None
+    return zh if zh and same_numbers(line, zh) else None
+
+
 def decision_lines(calls: list[dict[str, Any]]) -> list[str]:
     """A computed guideline decision, first: its row in Chinese with [1], then how it was reached."""
     lines: list[str] = []
@@ -182,7 +192,8 @@ def decision_lines(calls: list[dict[str, Any]]) -> list[str]:
             if not facts:
                 continue
             lines.append(_headline(decision, facts[0]))
-            lines += [f"- {(_reason(f) if f.startswith('Used: ') else None) or render_line(f) or f}" for f in facts[1:]]
+            lines += [f"- {(_reason(f) if f.startswith('Used: ') else _option(f) if f.startswith('Reason: ') else None) or render_line(f) or f}"
+                      for f in facts[1:]]
     return lines
 
 

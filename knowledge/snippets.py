@@ -27,6 +27,14 @@ _KINDS = (("part-solid", re.compile(r"part[- ]?solid|subsolid", re.I)),
           ("ground-glass", re.compile(r"ground[- ]?glass|non[- ]?solid|\bgg[on]\b", re.I)),
           ("solid", re.compile(r"(?<![-\w])solid\b", re.I)))
 _ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+#: A question asking what something is or how it is told apart ("how is high risk defined?", "怎么区分").
+_DEFINITIONAL_Q = re.compile(
+    r"\b(?:defin\w*|what\s+(?:is|are|does)\s+(?:meant|counts?)|what\s+counts\s+as|mean(?:s|ing)?\b|"
+    r"distinguish\w*|differen\w*|tell\s+apart|criteria|qualif\w*\s+as|considered)\b|"
+    r"定义|区分|区别|是指|指什么|什么是|含义|意思|界定|怎么算|如何判断|标准", re.IGNORECASE)
+#: A sentence that defines ("X means ...", "... indicates high risk", "is defined as").
+_DEFINES = re.compile(r"\b(?:means|is defined as|are defined as|indicates?|refers? to|is considered|counts as)\b",
+                      re.IGNORECASE)
 
 
 def nodule_kinds(text: str) -> set[str]:
@@ -65,6 +73,7 @@ class _Query:
         self.sizes = [float(n) * (10 if unit.lower() == "cm" else 1) for n, unit in _QUERY_SIZE.findall(query)]
         self.avoid = {_OPPOSITES[w] for w in self.words if w in _OPPOSITES} - self.words
         self.kinds = nodule_kinds(query)
+        self.definitional = bool(_DEFINITIONAL_Q.search(query))
 
     def score(self, sentence: str) -> int:
         from knowledge.retrieval import lexical_query
@@ -75,6 +84,8 @@ class _Query:
         kinds = nodule_kinds(sentence) if self.kinds else set()
         if kinds and not kinds & self.kinds:
             score -= 3  # a rule for another nodule type ("part-solid" when "solid" was asked)
+        if self.definitional and score > 0 and _DEFINES.search(sentence):
+            score += 3  # "how is high risk defined?" is answered by the sentence that defines it
         return score
 
 

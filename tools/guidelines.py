@@ -100,7 +100,7 @@ class SearchGuidelinesTool(GalenTool):
         question = ctx.question or args.query
         g = gather(question, ctx.findings)
         if not wants_decision(question, g):
-            return None, g, []
+            return self._category(question, args, g)
         previous = ((g.previous or {}).get("decision") or {}).get("table")
         table_id, why = choose_guideline(g.case, args.guideline or g.question.named, g.question.bts_drivers, previous)
         try:
@@ -113,6 +113,23 @@ class SearchGuidelinesTool(GalenTool):
         if change:
             out["change"] = change
         return out, g, []
+
+    @staticmethod
+    def _category(question: str, args: SearchGuidelinesArgs, g: Any) -> tuple[dict | None, Any, list[str]]:
+        """A question that names a Lung-RADS category (and describes no case to categorise): that category."""
+        from knowledge.decisions.decide import NotCovered, category_decision, named_category
+
+        named = args.guideline or g.question.named
+        if named not in (None, "lung-rads-2022"):
+            return None, g, []
+        category = named_category(question)
+        if category is None:
+            return None, g, []
+        try:
+            decision = category_decision("lung-rads-2022", category)
+        except NotCovered:
+            return None, g, []
+        return decision.to_dict() | {"why": "Lung-RADS v2022: the category named in the question"}, g, []
 
     def run(self, args: BaseModel, ctx: ToolContext) -> ToolResult:
         from knowledge.decisions.tables import Cite, cited_passage, load_table
@@ -166,6 +183,7 @@ def _decision_facts(decision: dict[str, Any], passages: list[Passage]) -> list[s
     out = [f"{decision['headline']} [1].", f"Guideline: {decision['why']}."]
     if decision.get("change"):
         out.append(decision["change"])
+    out += [f"Reason: {label} → {management}." for label, management in decision.get("options") or []]
     out += [f"Used: {r}." for r in decision.get("reasons") or []]
     out += [f"Other nodule — {o}." for o in decision.get("others") or []]
     out += [f"Note: {n}." for n in decision.get("notes") or []]

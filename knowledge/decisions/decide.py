@@ -9,6 +9,8 @@ rows they would lead to in the hint; facts that would not change it are not aske
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -57,6 +59,7 @@ class Decision:
     others: list[str] = field(default_factory=list)  # the other nodules' own rows
     notes: list[str] = field(default_factory=list)
     depends_on: list[str] = field(default_factory=list)  # fact names the chosen row reads
+    options: list[tuple[str, str]] = field(default_factory=list)  # (row label, management) when the row depends on why
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -354,4 +357,53 @@ def decide(case: Case, table_id: str) -> Decision:
     return _DECIDERS[table_id](load_table(table_id), case)
 
 
-__all__ = ["ASK", "Decision", "NotCovered", "decide", "round_half_up"]
+# --- a category named in the question --------------------------------------------------------------
+
+#: "Lung-RADS 4A", "category 3", "cat 4B", "LR-2", "3类", "4A类", "第2类" (a bare "4" is ambiguous: 4A, 4B or 4X).
+_CATEGORY = re.compile(
+    r"(?:\b(?:lung[\s-]?rads|lungrads|LR)(?:\s*v?2022)?[\s-]*(?:category|cat\.?)?|\bcategor(?:y|ies)|\bcat\.?)"
+    r"[\s-]*(?P<c>0|1|2|3|4[ABX])(?![\w.])|(?<![\w.])第?(?P<z>0|1|2|3|4[ABX])\s*类", re.IGNORECASE)
+
+_MORE_CATEGORIES = re.compile(r"(?:\bor\b|\band\b|\bvs\.?|,|/|或|和|还是|与)\s*(?:category\s*|cat\.?\s*)?"
+                              r"(0|1|2|3|4[ABX])(?![\w.])", re.IGNORECASE)
+
+
+def named_category(question: str, table_id: str = "lung-rads-2022") -> str | None:
+    """The one category of ``table_id`` the question names, or None (none, several, or unknown)."""
+    found = {(m.group("c") or m.group("z")).upper() for m in _CATEGORY.finditer(question or "")}
+    if found:  # "category 3 or 4A", "3类还是4A类": every category the question weighs
+        found |= {m.group(1).upper() for m in _MORE_CATEGORIES.finditer(question)}
+    table = load_table(table_id)
+    found &= set(table.categories)
+    return found.pop() if len(found) == 1 else None
+
+
+def category_decision(table_id: str, category: str) -> Decision:
+    """What a category means and its management, with the passage it rests on (a question that names it).
+
+    A category whose management depends on why it was given (Lung-RADS 0) lists each reason with
+    its own management (``options``), each cited.
+    """
+    table = load_table(table_id)
+    cat = table.categories[category]
+    rows = [r for r in table.exam_rows + table.nodule_rows if r.category == category]
+    reasons = [f"category: {category} — question"]
+    if cat.management:
+        cites = [table.category_cite[category]] if category in table.category_cite else [r.cite for r in rows[:1]]
+        return Decision(table.id, table.name, f"category-{category}", f"category {category}", cat.management,
+                        f"{table.name} category {category} ({cat.name}): {cat.management}", category=category,
+                        cites=cites, reasons=reasons)
+    options = [(r.label, str(r.management)) for r in rows if r.management]
+    if not options:
+        raise NotCovered(f"{table.name} category {category} has no management in the table")
+    cites = []
+    for r in rows:
+        if r.management and r.cite not in cites:
+            cites.append(r.cite)
+    management = "depends on the reason: " + "; ".join(f"{lab}: {mg}" for lab, mg in options)
+    return Decision(table.id, table.name, f"category-{category}", f"category {category}", management,
+                    f"{table.name} category {category} ({cat.name}): the management depends on the reason",
+                    category=category, cites=cites, reasons=reasons, options=options)
+
+
+__all__ = ["ASK", "Decision", "NotCovered", "category_decision", "decide", "named_category", "round_half_up"]

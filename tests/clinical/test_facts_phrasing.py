@@ -226,3 +226,14 @@ def test_evidence_is_the_original_text():
     f = read_age(t)
     assert f.value == 58 and text[f.start:f.end] == "Ｋ, ５８" or text[f.start:f.end].endswith("５８")
     assert read_sex(t).evidence == "Mrs"
+
+
+@pytest.mark.parametrize("text,status", [
+    ("女 45岁 不抽烟", "never"), ("从不抽烟", "never"), ("没抽过烟", "never"), ("无吸烟史", "never"),
+    ("否认吸烟", "never"), ("非吸烟者", "never"), ("以前不抽烟", "never"), ("no smoking history", "never"),
+    ("denies smoking", "never"), ("已戒烟10年", "former"), ("以前抽烟", "former"), ("曾经吸烟", "former"),
+    ("还没戒烟", "current"), ("has not quit smoking", "current"), ("现在仍抽烟", "current"), ("抽烟30年", "current"),
+])
+def test_smoking_with_negation_and_chinese_forms(text, status):
+    f = read_smoking(text)
+    assert f is not None and f.value == status, (text, f)

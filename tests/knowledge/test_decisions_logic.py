@@ -163,3 +163,25 @@ def test_facts_used_carry_their_source():
     d = decide(Case(nodules=[n]), "fleischner-2017")
     assert any("segment_image, turn 1" in r and "12 mm" in r for r in d.reasons)
     assert any("classify_image, turn 2" in r for r in d.reasons)
+
+
+@pytest.mark.parametrize("question,category", [
+    ("What is the management for Lung-RADS category 3?", "3"), ("What does Lung-RADS 4B mean?", "4B"),
+    ("LR-2: what next?", "2"), ("lung-rads 0类什么时候用", "0"), ("4A类怎么处理", "4A"),
+    ("a 7 mm nodule, what category?", None), ("category 3 or 4A?", None), ("Lung-RADS 4 nodules", None),
+])
+def test_a_named_category_is_read(question, category):
+    from knowledge.decisions.decide import named_category
+
+    assert named_category(question) == category
+
+
+def test_a_named_category_gives_its_management_and_cited_passage():
+    from knowledge.decisions.decide import category_decision
+
+    d = category_decision("lung-rads-2022", "3")
+    assert d.headline == "Lung-RADS v2022 category 3 (probably benign): LDCT in 6 months"
+    assert d.cites and "6 months" in d.cites[0].quote
+    zero = category_decision("lung-rads-2022", "0")  # its management depends on why the exam is incomplete
+    assert len(zero.options) == 3 and any(mg == "LDCT in 1-3 months" for _, mg in zero.options)
+    assert len(zero.cites) == 3

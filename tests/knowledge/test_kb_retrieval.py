@@ -133,3 +133,13 @@ def test_sentences_for_another_nodule_type_lose_and_lists_are_quoted_whole():
     (top,) = key_sentences("When is poor absorption more likely?", [rules], limit=1)
     assert top == ("Poor absorption is more likely when a compound has: molecular weight over 500 Da; "
                    "more than 5 hydrogen-bond donors.", 1)
+
+
+def test_a_definition_question_quotes_the_defining_sentences() -> None:
+    from knowledge.snippets import key_sentences
+
+    passages = [{"text": "Multiple solid nodules smaller than 6 mm, high-risk patient: optional CT at 12 months."},
+                {"text": "Low risk means minimal or absent smoking history. High risk means a history of smoking."}]
+    top = key_sentences("How does Fleischner define high-risk and low-risk patients?", passages, limit=2)
+    assert {n for _, n in top} == {2}
+    assert key_sentences("high-risk patient 5 mm solid nodule follow-up", passages, limit=1)[0][1] == 1

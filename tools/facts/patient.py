@@ -179,14 +179,17 @@ def read_copd(text: str) -> Fact | None:
 # --- smoking (not a Brock input; a guideline risk factor) -------------------------------------------------
 
 _SMOKING: list[tuple[str, str, str | None]] = [
-    (r"\bnever[\s-]*(?:a\s+)?smok\w*|\bhas\s+never\s+smoked|\blife-?long\s+non-?smoker|从不吸烟|从未吸烟|不吸烟|"
-     r"无吸烟史|否认吸烟", "never", None),
+    (r"\b(?:has\s*n[o']t|never|not\s+yet)\s+(?:quit|stopped)\b|(?:没|未|还没|仍未|尚未)(?:有)?戒烟", "current", None),
+    (r"\bnever[\s-]*(?:a\s+)?smok\w*|\bhas\s+never\s+smoked|\blife-?long\s+non-?smoker|\bdenies\s+smoking|"
+     r"\bno\s+(?:history\s+of\s+)?smoking(?:\s+history)?\b|"
+     r"(?:从来|从)?(?:不|没有?|未|无|否认)(?:曾|有)?(?:吸|抽)(?:过)?烟(?:史)?|非(?:吸|抽)烟者?", "never", None),
     (r"\bnon-?\s*smok\w*|\bnot\s+a\s+smoker|\bdoes\s*n[o']t\s+smoke", "never",
      "'non-smoker' read as never smoked; a former smoker is sometimes called a non-smoker too"),
     (r"\bex-?\s*smoker|\bformer(?:ly)?\s+(?:heavy\s+)?smok\w*|\bprevious\s+smoker|\bquit\s+(?:smoking|\d|in\b)|"
-     r"\bstopped\s+smoking|\bused\s+to\s+smoke|已戒烟|戒烟|既往吸烟|曾吸烟", "former", None),
+     r"\bstopped\s+smoking|\bused\s+to\s+smoke|已经?戒烟|戒烟|既往(?:吸|抽)烟|曾经?(?:吸|抽)(?:过)?烟|以前(?:吸|抽)(?:过)?烟|"
+     r"过去(?:吸|抽)(?:过)?烟", "former", None),
     (r"\bcurrent(?:ly)?\s+(?:heavy\s+)?smok\w*|\bactive\s+smoker|\bstill\s+smok\w*|\bsmokes\b|\bis\s+a\s+smoker|"
-     r"(?:现|目前|仍|仍在|现在)(?:在)?吸烟|吸烟者|抽烟", "current", None),
+     r"(?:现|目前|仍|仍在|现在|一直)(?:在)?(?:吸|抽)烟|(?:吸|抽)烟者|抽烟", "current", None),
     (r"\b(?:a|heavy)\s+smoker\b", "current", "'smoker' read as a current smoker"),
 ]
 _SMOKING_RES = [(re.compile(p, re.IGNORECASE), v, n) for p, v, n in _SMOKING]
