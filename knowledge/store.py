@@ -346,10 +346,10 @@ class KnowledgeStore:
                     live.add(str(meta.get("gen", "")))
             orphans: list[str] = []
             for coll in (self.chunks, self.chunks_ml):
-                all_meta = coll.get(include=["metadatas"])
+                all_meta = _get_all(coll, ["metadatas"])
                 gone = [
                     cid
-                    for cid, m in zip(all_meta["ids"], all_meta["metadatas"] or [], strict=False)
+                    for cid, m in zip(all_meta["ids"], all_meta["metadatas"], strict=False)
                     if (m or {}).get("gen") not in committed and (m or {}).get("gen") not in live
                 ]
                 for start in range(0, len(gone), 1000):
@@ -401,6 +401,7 @@ def _hits(res: dict[str, Any]) -> list[tuple[str, str, dict, float]]:
     return [(i, d, m or {}, 1.0 - float(x)) for i, d, m, x in zip(ids, docs, metas, dists, strict=False)]
 
 
+_ROWS_PER_GET = 5000  # rows per page of one get (a get of 50,000 chunks failed with "too many SQL variables")
 _GENERATIONS_PER_GET = 500  # Chroma turns a $in into SQL variables: over ~1,000 it fails ("too many SQL variables")
 
 
@@ -411,11 +412,31 @@ def _get_by_generations(coll, generations: Sequence[str], include: list[str], wh
     gens = list(generations)
     for start in range(0, len(gens), _GENERATIONS_PER_GET):
         flt = _gen_filter(gens[start:start + _GENERATIONS_PER_GET])
-        got = coll.get(where={"$and": [flt, where]} if where else flt, include=include)
+        offset = 0
+        while True:  # paged: Chroma reads the rows of one get back by id, and that too is bounded by SQLite
+            got = coll.get(where={"$and": [flt, where]} if where else flt, include=include, limit=_ROWS_PER_GET,
+                           offset=offset)
+            out["ids"] += list(got["ids"])
+            for k in include:
+                out[k] += list(got[k] if got[k] is not None else [])
+            if len(got["ids"]) < _ROWS_PER_GET:
+                break
+            offset += _ROWS_PER_GET
+    return out
+
+
+def _get_all(coll, include: list[str]) -> dict[str, list]:
+    """``coll.get`` of every row, page by page."""
+    out: dict[str, list] = {"ids": [], **{k: [] for k in include}}
+    offset = 0
+    while True:
+        got = coll.get(include=include, limit=_ROWS_PER_GET, offset=offset)
         out["ids"] += list(got["ids"])
         for k in include:
             out[k] += list(got[k] if got[k] is not None else [])
-    return out
+        if len(got["ids"]) < _ROWS_PER_GET:
+            return out
+        offset += _ROWS_PER_GET
 
 
 def _gen_filter(generations: Sequence[str]) -> dict[str, Any]:

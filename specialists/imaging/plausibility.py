@@ -8,6 +8,8 @@ imaging, Radiology 2008;246:697-722: "nodule ... up to 3 cm in diameter"; "mass 
 - ``outside the lungs``: less than ``min_lung_fraction`` of its voxels lie in the lung mask
   (:mod:`specialists.imaging.lungs`, widened by ``lung_margin_mm``) and less than that share of
   the 2 mm shell around it is lung: soft tissue of the neck, the mediastinum or the upper abdomen.
+  Its parts inside the lung mask, cut from the rest, are checked again as candidates of their own
+  (a nodule the network joined to the diaphragm beyond the pleura is not lost with it).
 - ``at aerated-lung density``: its core (see :func:`specialists.imaging.measure.core_attenuation`)
   has a median at or below ``max_air_core_hu``: parenchyma or air, not an opacity. The cut lies
   between aerated lung (about -850 HU in the phantoms and at full inspiration in adults) and the
@@ -85,6 +87,12 @@ def screen(labels: np.ndarray, ids: list[int], image: np.ndarray, spacing: tuple
         frac = _lung_fraction(comp, sl, lungs, spacing, margin, pad, labels.shape, float(rules["min_lung_fraction"]))
         if frac < float(rules["min_lung_fraction"]):
             aside.append(SetAside("outside the lungs", centroid, volume, float("nan"), frac))
+            pieces = _in_lung_pieces(labels, i, sl, lungs, voxel, float(rules.get("min_piece_mm3", 10.0))) \
+                if frac > 0 and rules.get("split", True) else []
+            if pieces:  # a nodule the network joined to soft tissue outside the lung is still a candidate
+                more, more_aside = screen(labels, pieces, image, spacing, lungs, rules | {"split": False})
+                kept += more
+                aside += more_aside
             continue
         _, median, _, _ = core_attenuation(comp, image[sl], spacing)
         if median <= float(rules["max_air_core_hu"]):
@@ -92,6 +100,35 @@ def screen(labels: np.ndarray, ids: list[int], image: np.ndarray, spacing: tuple
             continue
         kept.append(i)
     return kept, aside
+
+
+def _in_lung_pieces(labels: np.ndarray, i: int, sl: tuple[slice, ...], lungs: np.ndarray | None, voxel: float,
+                    min_mm3: float) -> list[int]:
+    """The parts of component ``i`` inside the lung mask, cut from the rest, as new labels (in place).
+
+    The network sometimes joins a nodule to soft tissue beyond the pleura (the diaphragm, the
+    mediastinum) in one component that is mostly outside the lungs. The lung mask encloses
+    nodules, so the component's voxels in the mask, opened by one voxel to cut thin bridges, are
+    the candidates it hid; the rest stays set aside.
+    """
+    if lungs is None:
+        return []
+    view = labels[sl]
+    inside = (view == i) & lungs[sl]
+    if not inside.any():
+        return []
+    inside = ndimage.binary_opening(inside, structure=ndimage.generate_binary_structure(3, 1))
+    parts, n = ndimage.label(inside)
+    out: list[int] = []
+    nxt = int(labels.max()) + 1
+    for j in range(1, n + 1):
+        piece = parts == j
+        if piece.sum() * voxel < min_mm3:
+            continue
+        view[piece] = nxt
+        out.append(nxt)
+        nxt += 1
+    return out
 
 
 def _lung_fraction(comp: np.ndarray, sl: tuple[slice, ...], lungs: np.ndarray | None, spacing: tuple[float, float, float],

@@ -141,3 +141,25 @@ def test_a_volume_without_recorded_spacing_is_flagged_out_of_distribution() -> N
     unknown = Volume(ph.image, (1.0, 1.0, 1.0), np.eye(4), "CT", "x.dcm", spacing_known=False)
     assert not any("spacing" in r for r in ood_reasons(known, ph.image))
     assert any("voxel spacing is not recorded" in r for r in ood_reasons(unknown, ph.image))
+
+
+def test_a_nodule_joined_to_tissue_outside_the_lung_is_cut_free() -> None:
+    """One component: a 12 mm nodule in the lung joined by a bridge to a large blob beyond the pleura."""
+    lungs = np.zeros((40, 80, 80), bool)
+    lungs[:, :, :40] = True
+    z, y, x = np.mgrid[:40, :80, :80]
+    image = np.where(lungs, -850.0, 40.0).astype(np.float32)
+    nodule = (z - 20) ** 2 + (y - 40) ** 2 + (x - 30) ** 2 <= 7**2
+    blob = (x >= 40) & (x < 75) & (y > 10) & (y < 70) & (z > 5) & (z < 35)
+    bridge = (abs(z - 20) <= 0) & (abs(y - 40) <= 0) & (x >= 30) & (x < 40)
+    image[nodule] = 30.0
+    comp = nodule | blob | bridge
+    labels, n = ndimage.label(comp)
+    assert n == 1
+    kept, aside = plausibility.screen(labels, [1], image, (1.0, 1.0, 1.0), lungs, plausibility.DEFAULT_RULES)
+    assert aside[0].reason == "outside the lungs" and len(kept) == 1
+    piece = labels == kept[0]
+    assert (piece & nodule).sum() >= 0.9 * nodule.sum() and not (piece & blob).any()
+    no_split = plausibility.DEFAULT_RULES | {"split": False}
+    labels2, _ = ndimage.label(comp)
+    assert plausibility.screen(labels2, [1], image, (1.0, 1.0, 1.0), lungs, no_split)[0] == []

@@ -143,3 +143,17 @@ def test_a_definition_question_quotes_the_defining_sentences() -> None:
     top = key_sentences("How does Fleischner define high-risk and low-risk patients?", passages, limit=2)
     assert {n for _, n in top} == {2}
     assert key_sentences("high-risk patient 5 mm solid nodule follow-up", passages, limit=1)[0][1] == 1
+
+
+def test_reading_every_chunk_pages_through_the_store(corpus_settings, monkeypatch) -> None:
+    """A get of 50,000 chunks at once failed in Chroma ("too many SQL variables"): reads are paged."""
+    from knowledge import store as store_mod
+    from knowledge.ingest import open_store
+
+    store = open_store(corpus_settings)
+    gens = store.committed_generations()
+    whole = store.chunks_of(gens)
+    monkeypatch.setattr(store_mod, "_ROWS_PER_GET", 7)
+    paged = store.chunks_of(gens)
+    assert len(whole["ids"]) > 20 and sorted(paged["ids"]) == sorted(whole["ids"])
+    assert len(set(paged["ids"])) == len(paged["ids"])
