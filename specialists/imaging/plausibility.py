@@ -28,6 +28,10 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+#: A part cut free from tissue outside the lung counts only when at most this share of its surface
+#: touched that tissue: a nodule joined by a bridge touches it at the bridge, a rim along the pleura
+#: all along its length.
+MAX_JOINED_SHARE = 0.15
 #: Thickness (mm) of the shell around a candidate whose share of lung also counts as "in the lung".
 SHELL_MM = 2.0
 DEFAULT_RULES: dict[str, Any] = {"min_lung_fraction": 0.5, "lung_margin_mm": 3.0, "max_air_core_hu": -780.0,
@@ -109,7 +113,7 @@ def _in_lung_pieces(labels: np.ndarray, i: int, sl: tuple[slice, ...], lungs: np
     The network sometimes joins a nodule to soft tissue beyond the pleura (the diaphragm, the
     mediastinum) in one component that is mostly outside the lungs. The lung mask encloses
     nodules, so the component's voxels in the mask, opened by one voxel to cut thin bridges, are
-    the candidates it hid; the rest stays set aside.
+    the candidates it hid when little of their surface touched that tissue; the rest stays set aside.
     """
     if lungs is None:
         return []
@@ -119,12 +123,17 @@ def _in_lung_pieces(labels: np.ndarray, i: int, sl: tuple[slice, ...], lungs: np
         return []
     inside = ndimage.binary_opening(inside, structure=ndimage.generate_binary_structure(3, 1))
     parts, n = ndimage.label(inside)
+    rest = (view == i) & ~inside
+    touching = ndimage.binary_dilation(rest, structure=ndimage.generate_binary_structure(3, 1))
     out: list[int] = []
     nxt = int(labels.max()) + 1
     for j in range(1, n + 1):
         piece = parts == j
         if piece.sum() * voxel < min_mm3:
             continue
+        surface = piece & ~ndimage.binary_erosion(piece)
+        if (surface & touching).sum() > MAX_JOINED_SHARE * surface.sum():
+            continue  # a rim of the outside tissue along the pleura, not a nodule joined by a bridge
         view[piece] = nxt
         out.append(nxt)
         nxt += 1
