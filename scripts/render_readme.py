@@ -138,6 +138,20 @@ def _seg(r: Results) -> str:
         text += (f" · {large['n_volumes']} larger phantoms{lshape}, "
                  f"{large['n_nodules']} nodules: Dice {f3(large['dice'])}, < 6 mm missed {large['missed_nodules_lt_6mm']}, "
                  f"{f2(large['false_positives_per_volume'])} false positives per volume")
+    full = m.get("full_size_phantoms")
+    if full:
+        fshape = f" ({'×'.join(map(str, full['shape']))})" if full.get("shape") else ""
+        text += (f" · {full['n_volumes']} whole-chest phantoms{fshape}, {full['n_nodules']} nodules: Dice "
+                 f"{f3(full['dice'])}, missed ≥ 6 mm: {full['missed_nodules_ge_6mm']}, < 6 mm: "
+                 f"{full['missed_nodules_lt_6mm']}, **{f2(full['false_positives_per_volume'])} false positives per "
+                 f"volume** (target ≤ 1.5)")
+    core = (m.get("core_hu") or {}).get("ge_6mm")
+    if core and core.get("n"):
+        text += (f" · core density of nodules ≥ 6 mm within 15 HU of the planted value: "
+                 f"{core['core_within_15_hu_share'] * 100:.0f} % (n = {core['n']}; whole mask: "
+                 f"{core['whole_mask_within_15_hu_share'] * 100:.0f} %)")
+    if m.get("engine"):
+        text += f" · engine {m['engine']}"
     chosen = ((rec["provenance"].get("trained") or {}).get("provenance") or {})
     if chosen.get("postprocessing_selection") or chosen.get("fp_filter"):
         text += " (threshold, smallest volume and the false-positive filter's cut chosen on validation phantoms)"
@@ -147,8 +161,14 @@ def _seg(r: Results) -> str:
 def _cls(r: Results) -> str:
     m = r.metrics("model.imaging_cls")
     a = m["all"]
-    return (f"{a['n']} held-out lesions: type accuracy {f3(a['type_accuracy'])}, spiculation ROC-AUC "
+    text = (f"{a['n']} held-out lesions: type accuracy {f3(a['type_accuracy'])}, spiculation ROC-AUC "
             f"{f3(a['spiculation_auc'])}, ECE {f3(a['type_ece'])} / {f3(a['spiculation_ece'])}")
+    att = m.get("attribution_in_lesion")
+    if att:
+        text += (f" · Grad-CAM positive weight inside the lesion (+2 mm): mean {f3(att['share_mean'])} over "
+                 f"{att['n_lesions'] - att.get('empty_maps', 0)} non-empty maps ({att.get('empty_maps', 0)} empty; "
+                 f"{f3(att.get('share_mean_empty_as_zero'))} counting them as 0; target ≥ 0.6)")
+    return text
 
 
 def _risk(r: Results) -> str:
