@@ -10,7 +10,6 @@ rows they would lead to in the hint; facts that would not change it are not aske
 from __future__ import annotations
 
 import re
-
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
