@@ -28,6 +28,13 @@ def _dice(a: np.ndarray, b: np.ndarray) -> float:
     return 1.0 if not (a.any() or b.any()) else 2 * (a & b).sum() / (a.sum() + b.sum())
 
 
+# Known gap (issue 19, open): on this chest window the lung-crop path's mask differs from the reference path's
+# (Dice 0.76), and the shipped network misses a planted nodule there; strict, so a fix shows up as a failure here.
+KNOWN_GAP = pytest.mark.xfail(strict=True, reason="lung-crop fast path not yet equivalent to the reference path on "
+                                                  "chest-anatomy phantoms (issue 19)")
+
+
+@KNOWN_GAP
 @pytest.mark.parametrize("engine", ["torch", "onnx", "onnx-int8"])
 def test_fast_paths_find_the_reference_lesions(chest_case, reference, engine):
     b = seg_bundle()
@@ -46,6 +53,7 @@ def test_fast_paths_find_the_reference_lesions(chest_case, reference, engine):
     assert not fast.probability[~inside].any()
 
 
+@pytest.mark.xfail(strict=True, reason="the shipped network misses a planted nodule of this chest window (issue 15/19)")
 def test_both_paths_find_the_planted_nodules(chest_case, reference):
     for n in chest_case.nodules:
         assert reference.labels[chest_case.mask == n.label].any()
