@@ -31,8 +31,32 @@ def open_sqlite(settings: Settings) -> tuple[Any, Any, Any, str]:
     saver = SqliteSaver(saver_conn)
     # Create the tables and switch to WAL now, single-threaded: done lazily, the first
     # turns of several users race for the exclusive lock it needs ("database is locked").
-    saver.setup()
+    _setup_with_retry(saver)
     return saver_conn, index_conn, saver, "?"
+
+
+def _setup_with_retry(saver: Any, wait_s: float = 30.0) -> None:
+    """``saver.setup()``, again while another process holds the lock it needs.
+
+    Switching to WAL needs an exclusive lock, and SQLite answers "database is locked" at once
+    (no busy wait) when another process opens the same file at that moment: two ``galen eval
+    --workers`` processes starting together did. The tables are created with IF NOT EXISTS, so a
+    retry is harmless.
+    """
+    import random
+    import time
+
+    deadline = time.monotonic() + wait_s
+    delay = 0.05
+    while True:
+        try:
+            saver.setup()
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() >= deadline:
+                raise
+            time.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 1.0)
 
 
 def open_postgres(settings: Settings) -> tuple[Any, Any, str]:

@@ -56,3 +56,29 @@ def test_kill_mid_turn(tmp_path) -> None:
     from knowledge.retrieval import search
 
     assert search("Fleischner solid nodule follow-up", k=2, settings=Settings(data_dir=data))
+
+
+def test_thread_store_setup_waits_for_a_lock_another_process_holds() -> None:
+    import sqlite3
+
+    import pytest
+
+    from agent.threads import _setup_with_retry
+
+    class Saver:
+        calls = 0
+
+        def setup(self) -> None:
+            Saver.calls += 1
+            if Saver.calls < 3:
+                raise sqlite3.OperationalError("database is locked")
+
+    _setup_with_retry(Saver())
+    assert Saver.calls == 3
+
+    class Broken:
+        def setup(self) -> None:
+            raise sqlite3.OperationalError("no such table: x")
+
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        _setup_with_retry(Broken())
