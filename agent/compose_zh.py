@@ -157,8 +157,40 @@ def _reason_value(value: str) -> str | None:
     return gloss(value)
 
 
+_NODULE_NAMES = (
+    (re.compile(r"lesion (\d+) \(([\d.]+) mm, segment_image\)"), "病灶{0}（{1} mm，图像分割）"),
+    (re.compile(r"the ([\d.]+) mm nodule \((question|what-if in this question)\)"), "{0} mm 结节（{1}）"),
+    (re.compile(r"the nodules? (smaller|larger) than ([\d.]+) mm \((question|what-if in this question)\)"),
+     "{0}{1} mm 的结节（{2}）"),
+)
+_NAME_WORDS = {"question": "问题", "what-if in this question": "本问题中的假设", "smaller": "小于", "larger": "大于"}
+
+
+def _nodules_reason(line: str) -> str | None:
+    """ "Used: nodules: 2 — lesion 1 (...); the 4 mm nodule (question); management is guided by the
+    most suspicious nodule." in Chinese; None when a nodule's name is not one the rules know."""
+    m = re.fullmatch(r"Used: nodules: (?P<n>\d+|several \(number not stated\)) — (?P<names>.+?)[;.] "
+                     r"management is guided by the most suspicious nodule\.", line.strip())
+    if not m:
+        return None
+    names = []
+    for name in m.group("names").split("; "):
+        for pattern, zh in _NODULE_NAMES:
+            got = pattern.fullmatch(name)
+            if got:
+                names.append(zh.format(*(_NAME_WORDS.get(g, g) for g in got.groups())))
+                break
+        else:
+            return None
+    count = m.group("n") if m.group("n").isdigit() else "多个（未说明数目）"
+    zh = f"依据：结节：{count} — {'；'.join(names)}；处理以最可疑的结节为准。"
+    return zh if same_numbers(line, zh) else None
+
+
 def _reason(line: str) -> str | None:
     """ "Used: size: 7 mm (...) — question." in Chinese; None when a part cannot be rendered."""
+    if line.startswith("Used: nodules: "):
+        return _nodules_reason(line)
     cfg = data()["reasons"]
     m = re.fullmatch(r"Used: (?P<k>[^:]+): (?P<v>.+?)(?: — (?P<src>[^—]+))?\.", line.strip())
     if not m or m.group("k") not in cfg["names"]:
@@ -181,6 +213,20 @@ def _option(line: str) -> str | None:
     return zh if zh and same_numbers(line, zh) else None
 
 
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|'[^']*'|（[^）]*）")  # quotes, and sources or sections in brackets
+_ENGLISH_WORD = re.compile(r"(?<![A-Za-z])[a-z][a-z]{2,}(?![A-Za-z])")
+
+
+def half_rendered(zh: str) -> bool:
+    """Whether a Chinese line still holds English prose (lower-case words outside quotes and sources).
+
+    Quoted passages and the sections or sources in brackets stay in their own language. Phrase
+    rules render what they know; a line they only half know ("处理is guided by the most可疑")
+    reads worse than the English one, which is then shown as it is.
+    """
+    return bool(_ENGLISH_WORD.search(_QUOTED.sub("", zh)))
+
+
 def decision_lines(calls: list[dict[str, Any]]) -> list[str]:
     """A computed guideline decision, first: its row in Chinese with [1], then how it was reached."""
     lines: list[str] = []
@@ -192,14 +238,16 @@ def decision_lines(calls: list[dict[str, Any]]) -> list[str]:
             if not facts:
                 continue
             lines.append(_headline(decision, facts[0]))
-            lines += [f"- {(_reason(f) if f.startswith('Used: ') else _option(f) if f.startswith('Reason: ') else None) or render_line(f) or f}"
-                      for f in facts[1:]]
+            for f in facts[1:]:
+                zh = (_reason(f) if f.startswith("Used: ") else _option(f) if f.startswith("Reason: ") else None) \
+                    or render_line(f)
+                lines.append(f"- {zh if zh and not half_rendered(zh) else f}")
     return lines
 
 
 # --- errors and missing facts --------------------------------------------------------------------
 
-def _options(hint: str) -> str:
+def options_zh(hint: str) -> str:
     """ "Depending on it: row → management; ..." in Chinese (each option as far as it renders)."""
     m = re.match(r"^Depending on it: (?P<o>.+)\.$", hint.strip())
     if not m:
@@ -219,7 +267,7 @@ def error_lines(call: dict[str, Any]) -> list[str]:
     if err.get("missing"):
         lines = [_t("missing").format(title=name, missing="；".join(missing_fact(m) for m in err["missing"]))]
         if err.get("hint"):
-            lines.append(f"- {_options(str(err['hint']))}")
+            lines.append(f"- {options_zh(str(err['hint']))}")
         return lines
     kind = (data().get("error_kinds") or {}).get(str(err.get("kind", "")), "错误")
     message = str(err.get("message") or "未知错误")

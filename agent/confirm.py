@@ -85,9 +85,17 @@ def payload(kind: str, call: dict[str, Any], inputs: list[dict[str, Any]], quest
     zh = chinese(question)
     name = call["name"]
     model = (MODEL_NAMES_ZH if zh else MODEL_NAMES).get(name, name)
+    if zh:  # the tools ask in English: their words, and the "Depending on it" options, in Chinese
+        from agent.compose_zh import options_zh
+        from agent.i18n import missing_fact
+
+        shown = [missing_fact(m) for m in missing or []]
+        message = options_zh(message) if message else message
+    else:
+        shown = list(missing or [])
     if kind == "missing":
-        head = (f"运行{model}之前，我还需要：{'、'.join(missing or [])}。" if zh else
-                f"Before I run {model} I need: {', '.join(missing or [])}.")
+        head = (f"运行{model}之前，我还需要：{'、'.join(shown)}。" if zh else
+                f"Before I run {model} I need: {', '.join(shown)}.")
     else:
         head = (f"运行{model}之前，请确认我读取的信息：" if zh else
                 f"Before I run {model}, please confirm what I read:")

@@ -2,14 +2,16 @@
 
 The semantic router reads one message. In a consultation the next message often only makes sense
 with the thread: "Fleischner now?" after a measured nodule, "and if she were a current smoker?"
-after a Brock result, "there is also a 5 mm nodule in the LLL". Two rules, over the router's
+after a Brock result, "there is also a 5 mm nodule in the LLL". Three rules, over the router's
 choice (cues in ``agent/data/follow_up_cues.yaml``):
 
 1. A management question about the thread's nodule (follow-up, interval, category, a guideline
    named) goes to ``search_guidelines``, which computes the decision from the case; the image
    tools and the Brock model are kept only when the message asks for them in its own words
    (a new measurement, a new probability) or brings a new image.
-2. Otherwise a message that changes the Brock model's facts (a what-if, another nodule, a restated
+2. A message that only brings new facts about the nodules ("found another one, 4 mm solid") right
+   after a guideline answer updates that answer: ``search_guidelines`` again, on the new case.
+3. Otherwise a message that changes the Brock model's facts (a what-if, another nodule, a restated
    fact: :func:`tools.nodule_case.brock_follow_up`) re-runs ``nodule_malignancy_risk`` when the
    thread has a Brock result.
 """
@@ -47,6 +49,14 @@ def _previous_tools(findings: list[dict[str, Any]]) -> set[str]:
     return {f.get("tool") for f in findings if last is not None and f.get("turn") == last}
 
 
+def _states_nodule_facts(question: str) -> bool:
+    """Whether the message states a nodule or a nodule fact ("found another one, 4 mm solid, RML")."""
+    from tools.guideline_text import parse_question
+
+    q = parse_question(question)
+    return bool(q.mentions or q.attrs)
+
+
 def follow_up(question: str, findings: list[dict[str, Any]], names: list[str], fresh_images: bool) -> tuple[list[str], str | None]:
     """The tools for this message given the thread, and why they differ from the router's (None: unchanged)."""
     c = cues()
@@ -63,8 +73,10 @@ def follow_up(question: str, findings: list[dict[str, Any]], names: list[str], f
         return names, None
     if ("search_guidelines" in _previous_tools(findings) and c["hypothetical"].search(question) and not fresh_images
             and not (c["asks_brock"].search(question) and not c["states_brock"].search(question))
-            and not c["asks_image"].search(question) and names != ["search_guidelines"]):
-        return ["search_guidelines"], "a what-if about the guideline decision of the previous turn"
+            and not c["asks_image"].search(question)):
+        # answered here, also when the router already chose it: the Brock re-run below must not take it
+        return ["search_guidelines"], (None if names == ["search_guidelines"] else
+                                       "a what-if about the guideline decision of the previous turn")
     if c["management"].search(question) and (not names or set(names) <= set(NODULE_TOOLS)):
         keep = [n for n in names if (n in IMAGE_TOOLS and (fresh_images or c["asks_image"].search(question)))
                 or (n == "nodule_malignancy_risk" and c["asks_brock"].search(question))]
@@ -72,6 +84,11 @@ def follow_up(question: str, findings: list[dict[str, Any]], names: list[str], f
         if out != names:
             return out, "a management question about the nodule in this conversation"
         return names, None
+    if ("search_guidelines" in _previous_tools(findings) and not fresh_images and set(names) <= set(NODULE_TOOLS)
+            and not c["asks_brock"].search(question) and not c["asks_image"].search(question)
+            and _states_nodule_facts(question)):
+        return ["search_guidelines"], (None if names == ["search_guidelines"] else
+                                       "new facts about the case of the previous turn's guideline decision")
     if any(f.get("tool") == "nodule_malignancy_risk" for f in findings) and not fresh_images:
         from tools.nodule_case import brock_follow_up
 

@@ -88,6 +88,9 @@ def add_image_measurements(names: list[str], ctx: ToolContext) -> list[str]:
         if ref is not None and ref.search(ctx.question) and find_length_mm(ctx.question) is None \
                 and tool_status("segment_image").available:
             names = order(["segment_image", *names])
+    if "search_guidelines" in names and "classify_image" not in names and _decision_needs_type(names, ctx) \
+            and tool_status("classify_image").available:
+        names = order(["classify_image", *names])
     if "nodule_malignancy_risk" not in names:
         return names
     try:
@@ -103,6 +106,27 @@ def add_image_measurements(names: list[str], ctx: ToolContext) -> list[str]:
     if "type" in missing and ctx.latest_finding("classify_image") is None:
         extra.append("classify_image")
     return order([n for n in extra if tool_status(n).available] + names)
+
+
+def _decision_needs_type(names: list[str], ctx: ToolContext) -> bool:
+    """Whether a guideline decision about the imaged nodule(s) lacks their type, and no classifier ran.
+
+    The table rows read the nodule type; the image's characterisation (shown with its source, and
+    open to correction at the confirmation step) answers it instead of asking the person.
+    """
+    if ctx.latest_finding("classify_image") is not None:
+        return False
+    from tools.guideline_facts import gather
+    from tools.guidelines import asks_for_decision, wants_decision
+
+    g = gather(ctx.question, ctx.findings)
+    if "segment_image" in names and ctx.latest_finding("segment_image") is None:
+        # measured this turn: typed unless the question states a type for it
+        return asks_for_decision(g.question, ctx.question) and not any(m.facts.get("type") for m in g.question.mentions) \
+            and "type" not in g.question.attrs
+    if not wants_decision(ctx.question, g):
+        return False
+    return any(n.value("type") is None and n.value("lesion_id") is not None for n in g.case.nodules)
 
 
 def hybrid_choice(chat_model: BaseChatModel, top_k: int, question: str, decision: Any, fallback: list[str]) -> list[str]:

@@ -148,13 +148,21 @@ class KnowledgeStore:
             return False  # a Chroma server serialises its clients itself
         if read_version(self.settings) == self.version:
             return False
-        self.reopen()
+        with self.lock:  # another thread may have reopened, or written, meanwhile
+            if read_version(self.settings) == self.version:
+                return False
+            self.reopen()
+            self.version = read_version(self.settings)
         return True
 
     def _written(self) -> None:
         """Record a write of ours, so that other processes reopen and this one does not."""
         if not self.settings.chroma_host:
-            self.version = bump_version(self.settings)
+            # ours before the file says so: a thread of this process that reads the file in between
+            # must not take our own write for another process's and reopen the client under a query
+            version = new_version()
+            self.version = version
+            bump_version(self.settings, version)
 
     # --- reading -----------------------------------------------------------------------------
     def sources(self) -> dict[str, SourceRecord]:
@@ -463,10 +471,15 @@ def read_version(settings: Settings) -> str:
         return ""
 
 
-def bump_version(settings: Settings) -> str:
+def new_version() -> str:
+    """A fresh value for the write counter."""
+    return f"{time.time():.6f}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def bump_version(settings: Settings, version: str | None = None) -> str:
     from galen.files import write_private
 
-    version = f"{time.time():.6f}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    version = version or new_version()
     write_private(_version_path(settings), version)
     return version
 

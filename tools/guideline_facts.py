@@ -12,6 +12,7 @@ Every fact keeps its source, e.g. ``segment_image, turn 1`` or ``question``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -323,6 +324,18 @@ def _merge_into(n: Nodule, m: Mention, src: str, *, replace_size: bool = False) 
         n.set(key, _TYPE_ALIASES.get(value, value) if key == "type" else value, src, unit=_UNITS.get(key, ""))
 
 
+#: A new size for a nodule already described ("it grew to 9 mm", "now measures 9 mm").
+_RESIZED = re.compile(r"\b(?:grew|grown|increased|enlarged|progressed)\s+(?:in size\s+)?to\b|\bnow (?:measur\w*|is|at)\b|"
+                      r"\b(?:长大|增大|增长)(?:到|至)", re.I)
+
+
+def _first_size_source(n: Nodule) -> str:
+    for key in ("mean_mm", "long_mm", "diameter_mm", "volume_mm3"):
+        if key in n.facts:
+            return n.facts[key].source
+    return "thread"
+
+
 def gather(question: str, findings: list[dict[str, Any]]) -> Gathered:
     """The case for this question: the thread's findings, then what the question states."""
     q = parse_question(question)
@@ -356,6 +369,16 @@ def gather(question: str, findings: list[dict[str, Any]]) -> Gathered:
         if ref is not None:  # "the 11 mm nodule is new": one the thread already has
             _merge_into(ref, m, src)
             touched.append(ref)
+        elif _RESIZED.search(question) and not q.addition and known and len(q.mentions) == 1:
+            # "the 6-month CT shows it grew to 9 mm": the thread's nodule, with its earlier size kept as the prior
+            target = _targets(case, q, question)[0]
+            if target.value("prior_mm") is None and "prior_mm" not in m.facts:
+                before = _size_of(target)
+                if before:
+                    target.set("prior_mm", round(before, 1), _first_size_source(target), "its size before this scan",
+                               unit=" mm")
+            _merge_into(target, m, src, replace_size=True)
+            touched.append(target)
         elif q.what_if and not q.addition and known and len(q.mentions) == 1:  # "what if it were 7 mm"
             target = _targets(case, q, question)[0]
             _merge_into(target, m, src, replace_size=True)
@@ -380,7 +403,29 @@ def gather(question: str, findings: list[dict[str, Any]]) -> Gathered:
         for n in targets:
             _apply_attrs(n, q, src)
     _infer_exam(case)
+    _carry_prior_category(case, known, q, previous, prev_turn)
     return Gathered(case, q, previous, prev_turn)
+
+
+def _carry_prior_category(case: Case, known: list[Nodule], q: QuestionFacts, previous: dict[str, Any] | None,
+                          turn: int | None) -> None:
+    """A follow-up screen of a nodule this thread already categorised: that category is its previous one.
+
+    "At the 6-month scan it is unchanged. Category now?" after the thread gave Lung-RADS 3 for the
+    baseline screen is the "category 3 nodule, stable at the 6-month follow-up" row; the person
+    should not have to repeat the category the thread itself computed. Only nodules carried over
+    from the thread get it, and only when no previous category was stated.
+    """
+    decision = (previous or {}).get("decision") or {}
+    category = decision.get("category")
+    if decision.get("table") != "lung-rads-2022" or not category or case.value("exam") != "follow-up":
+        return
+    if "exam" not in q.case and "status" not in q.attrs:
+        return  # this question describes no new scan: the previous category is not "the one before"
+    for n in case.nodules:
+        if n in known and n.value("prior_category") is None:
+            n.set("prior_category", str(category), _where("search_guidelines", turn),
+                  f"Lung-RADS {category} given earlier in this thread")
 
 
 def _infer_exam(case: Case) -> None:

@@ -27,8 +27,11 @@ _N = r"(\d+(?:\.\d+)?)"
 _UNIT = r"\s*-?\s*(mm|millimet(?:re|er)s?|cm|centimet(?:re|er)s?)\b(?!\s*(?:3|³|\^3))"
 _FROM_TO = re.compile(r"\bfrom\s+" + _N + r"\s*(?:mm)?\s*(?:to|→|->)\s*" + _N + _UNIT, re.I)
 _BAND = re.compile(r"(?:\bbetween\s+)?" + _N + r"\s*(?:mm)?\s*(?:to|-|–|and)\s*" + _N + _UNIT, re.I)
-_BOUND = re.compile(r"(under|below|smaller than|less than|sub-|<|over|above|larger than|greater than|more than|>)\s*"
-                    + _N + _UNIT, re.I)
+_BOUND = re.compile(r"(under|below|smaller than|less than|sub-|<|over|above|larger than|greater than|more than|>|"
+                    r"小于|低于|不足|不到|不超过|大于|超过|高于)\s*" + _N + _UNIT, re.I)
+#: Chinese bounds written after the size: "6mm以下", "都在6毫米以内", "8mm以上"
+_BOUND_AFTER_ZH = re.compile(_N + r"\s*(mm|毫米|cm|厘米)\s*(以下|以内|之内|以上)", re.I)
+_BELOW_WORDS = ("under", "below", "smaller than", "less than", "sub-", "<", "小于", "低于", "不足", "不到", "不超过")
 _VOLUME = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(?:mm3|mm³|mm\^3|cubic millimet\w*|cu\.? ?mm)", re.I)
 
 # ASCII boundaries, not \b: "BTS指南" names BTS (a Chinese character is a word character too)
@@ -70,6 +73,8 @@ def _mm(value: str, unit: str) -> float:
 
 _PRIOR = re.compile(r"(?:\bwas|\bwere|\bpreviously|\bprior(?:ly)?|\bup from|\bgrown from|\bincreased from|"
                     r"\bmeasured)\s+(?:only\s+)?" + _N + _UNIT, re.I)
+#: The clause before "was/were N mm" makes it a supposition ("what if it were 5 mm", "suppose it was 9 mm").
+_HYPOTHETICAL_BEFORE = re.compile(r"\b(?:if|suppose|supposing|imagine|assuming)\b[^.?!;]*$", re.I)
 _UP_TO = re.compile(r"\bup to\s+" + _N + _UNIT, re.I)
 _READER_TYPES = {"solid": "solid", "part-solid": "part-solid", "non-solid": "ground-glass"}
 
@@ -120,6 +125,13 @@ def _mentions(text: str) -> tuple[list[Mention], Any]:
         own.append(Mention(m.start(), {"volume_mm3": float(m.group(1).replace(",", ""))}))
         mask(m)
     for m in _PRIOR.finditer(t):
+        before = t[max(0, m.start() - 60):m.start()]
+        if free(m) and m.group(0).lower().startswith(("was", "were")) and _HYPOTHETICAL_BEFORE.search(before) \
+                and not re.search(r"solid\s+(?:component|part|portion|core)s?\s*$", before, re.I):
+            # "what if it were 5 mm": a supposed size, not the size at an earlier scan
+            own.append(Mention(m.start(), {"diameter_mm": _mm(m.group(1), m.group(2))}))
+            mask(m)
+            continue
         # "its solid component were 7 mm" is a solid component, not a prior size
         if free(m) and not re.search(r"solid\s+(?:component|part|portion|core)s?\s*$", t[max(0, m.start() - 40):m.start()],
                                      re.I):
@@ -139,7 +151,13 @@ def _mentions(text: str) -> tuple[list[Mention], Any]:
     for m in _BOUND.finditer(t):
         if free(m):
             v = _mm(m.group(2), m.group(3))
-            below = m.group(1).lower() in ("under", "below", "smaller than", "less than", "sub-", "<")
+            below = m.group(1).lower() in _BELOW_WORDS
+            own.append(Mention(m.start(), {"range_mm": (float("-inf"), v) if below else (v, float("inf"))}))
+            mask(m)
+    for m in _BOUND_AFTER_ZH.finditer(t):
+        if free(m):
+            v = float(m.group(1)) * (10.0 if m.group(2).lower() in ("cm", "厘米") else 1.0)
+            below = m.group(3) != "以上"
             own.append(Mention(m.start(), {"range_mm": (float("-inf"), v) if below else (v, float("inf"))}))
             mask(m)
     for m in _BAND.finditer(t):
@@ -174,7 +192,10 @@ def _mentions(text: str) -> tuple[list[Mention], Any]:
     return mentions, read
 
 
-_RISK_WORD = re.compile(r"\b(low|high)[\s-]risk\b|(低|高)(?:危|风险)(?!因素)", re.I)  # 低危/高危 (Chinese)
+_RISK_WORD = re.compile(
+    r"\b(low|high)[\s-]risk\b|(低|高)(?:危|风险)(?!因素)|"  # 低危/高危 (Chinese)
+    r"\brisk(?:\s+(?:is|was|category|level|status|group|profile))?\s*[:=]?\s*(?:is\s+)?(low|high)\b"  # "risk: low"
+    r"(?!\s*[-\s]?(?:dose|grade|flow|resolution))", re.I)
 _EXPOSURE = re.compile(r"asbestos|radon|uranium|pulmonary fibrosis|\bIPF\b|interstitial lung disease", re.I)
 
 
@@ -189,7 +210,8 @@ def _risk(text: str) -> tuple[str | None, str]:
     t = normalise(text)
     m = _RISK_WORD.search(t)
     if m:
-        return (m.group(1) or {"低": "low", "高": "high"}[m.group(2)]).lower(), f"'{m.group(0)}' in the question"
+        word = m.group(1) or m.group(3) or {"低": "low", "高": "high"}[m.group(2)]
+        return word.lower(), f"'{m.group(0)}' in the question"
     smoking, packs = read_smoking(t), read_pack_years(t)
     family, emph = read_family_history(t), read_emphysema(t)
     exposure = _EXPOSURE.search(t)
@@ -234,7 +256,7 @@ def _case_facts(text: str, q: QuestionFacts) -> None:
                    r"pain|chest pain|a )|偶然|偶发|意外发现", text, re.I):
         put("setting", "incidental", "an incidental finding, as the question says")
     base = re.search(r"\bbaseline\b|\bfirst (?:screening|screen|round|LDCT|low-dose)|initial screen|prevalence (?:screen|"
-                     r"round)|基线|首次筛查|第一次筛查", text, re.I)
+                     r"round)|基线|(?:首次|初次|第一次|首轮)(?:肺癌)?(?:筛查|LDCT|低剂量|CT)", text, re.I)
     follow = re.search(r"follow[\s-]?up (?:lung )?(?:cancer )?(?:screen\w*|LDCT|low-dose|exam\w*|round)|annual (?:screen\w*|"
                        r"LDCT|low-dose|repeat)|this year'?s|last year|previous (?:screen\w*|LDCT|CT|scan|exam|study)|"
                        r"prior (?:screen\w*|LDCT|scan|exam|study)|incidence (?:screen|round)|repeat screen|"
@@ -369,13 +391,14 @@ def parse_question(text: str) -> QuestionFacts:
     elif re.search(r"\b(?:smaller|smallest)\b(?: one| nodule)", text, re.I):
         q.target = "smallest"
     q.addition = bool(re.search(r"\balso\b|\banother\b|\bsecond\b|\bthird\b|\badditional\b|\bfurther\b|\bin addition\b|"
-                                r"\bas well\b|\bplus\b|\btoo\b", text, re.I))
+                                r"\bas well\b|\bplus\b|\btoo\b|还有|另有|另外|此外|又(?:发现|有|见)|另一[个枚处]|第[二三四]个|也有|同时(?:发现|有)",
+                                text, re.I))
     hypo = what_if(normalise(text))
     q.what_if = bool(hypo) and not re.match(r"(?:would|does|will|could)\b", hypo.group(0), re.I) or bool(
         re.search(r"\bhad been\b", text, re.I))
     q.intent = bool(re.search(
         r"follow[\s-]?up|\bf/u\b|interval|manag\w*|recommend\w*|\brecs?\b|advi[sc]e|suggest|category|\bcat\b|next|plan\b|"
         r"re-?scan|repeat|surveillance|need\w*|change|what (?:does|do|would) .{0,40}(?:say|give|recommend|advise)|says?\b|"
-        r"what to do|what now|\bper\b|\?\s*$|随访|复查|怎么办|怎么处理|如何处理|处理|管理|建议|推荐|间隔|多久|几类|分类|类别|"
+        r"what to do|what now|\bper\b|\?|\bshould\b|\bPET\b|biops|tissue sampling|随访|复查|怎么办|怎么处理|如何处理|处理|管理|建议|推荐|间隔|多久|几类|分类|类别|"
         r"下一步|要不要|需要|？\s*$", text, re.I))
     return q

@@ -29,6 +29,8 @@ _ABOUT_NODULES = re.compile(
     r"nodul|lesion|\bGG[NO]|\bmass\b|cyst|airway|bronch|follow[\s-]?up|\bf/u\b|interval|category|\bcat\b|surveillance|"
     r"re-?scan|LDCT|screen|brock|herder|doubling|\bVDT\b|fleischner|lung[\s-]?rads|\bLR\b|\bBTS\b|british thoracic|"
     r"\bCT\b|what if|and if|\b(?:she|he|her|him|it)\b|结节|磨玻璃|随访|复查|分类|类别|筛查|假如|如果", re.I)
+#: A reference back to what the thread discussed ("the management for that?", "那个怎么处理").
+_ANAPHOR = re.compile(r"\b(?:that|this|these|those|them|they|same)\b|这个|那个|这些|那些|它", re.I)
 _DEFINITION = re.compile(r"定义|是什么意思|什么意思|是指什么|为什么|怎么测量|如何测量|"
                          r"\bwhat (?:is|are|does) (?:the |a )?(?:definition|defined|meaning)|\bdefine\b|\bwhy\b|"
                          r"how (?:is|are|should|do) .{0,30}measured|\bmean\b\?*$", re.I)
@@ -47,12 +49,26 @@ def best_snippet(passage: Passage, query: str, limit: int = SNIPPET_CHARS) -> st
     return snippets.best_snippet(passage.text, query, limit)
 
 
+def asks_for_decision(q: Any, question: str, after_decision: bool = False) -> bool:
+    """Whether the question asks for follow-up, management or a category of a nodule (not a definition).
+
+    ``after_decision``: the thread already holds a guideline decision, so "and what is the
+    management for that?" refers to its nodule, and a message that only states new nodule facts
+    asks for the decision again.
+    """
+    if _DEFINITION.search(question):
+        return False
+    if after_decision and (q.mentions or q.attrs):
+        return True  # new facts about the case ("found another one, 4 mm solid"): the decision is updated
+    if not _ABOUT_NODULES.search(question) and not (after_decision and _ANAPHOR.search(question)):
+        return False
+    return bool(q.intent or q.named or q.what_if)
+
+
 def wants_decision(question: str, gathered: Any) -> bool:
     """Whether to compute a guideline decision: a management question about a described nodule."""
     q, case = gathered.question, gathered.case
-    if _DEFINITION.search(question) or not _ABOUT_NODULES.search(question):
-        return False
-    if not (q.intent or q.named or q.what_if):
+    if not asks_for_decision(q, question, after_decision=gathered.previous is not None):
         return False
     return bool(case.nodules) or any(case.value(k) for k in ("incomplete", "no_nodules"))
 

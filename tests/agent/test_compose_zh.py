@@ -154,3 +154,31 @@ def test_chinese_units_are_quantities_for_the_verifier() -> None:
     assert [(x.value, x.unit) for x in q] == [(62, "years"), (7, "mm"), (6, "months"), (12, "months"), (20.2, "%")]
     ungrounded = verify_answer("建议 7 厘米 结节 3个月复查", question="7mm 实性结节", tool_evidence=[], passages=[])
     assert not ungrounded.ok and "7 cm" in ungrounded.reason  # 7 cm is not the 7 mm nodule
+
+
+def test_a_half_rendered_decision_line_is_shown_in_english_and_the_nodule_list_renders() -> None:
+    from agent.compose_zh import decision_lines, half_rendered
+
+    assert half_rendered("依据：结节：several（数目）— 处理is guided by the most可疑结节。")
+    assert not half_rendered("来源 [1]（Category 3: Probably benign）：“Solid nodule 6 mm at baseline”")
+    facts = ["Fleischner 2017, multiple solid nodules >8 mm (low- or high-risk patient): CT at 3-6 months, then "
+             "consider CT at 18-24 months [1].",
+             "Used: nodules: 2 — lesion 1 (12.1 mm, segment_image); the 4 mm nodule (question); management is guided "
+             "by the most suspicious nodule.",
+             "Used: nodules: 2 — the odd one (somewhere); management is guided by the most suspicious nodule."]
+    call = {"name": "search_guidelines", "ok": True,
+            "result": {"facts": facts, "data": {"decision": {"table": "fleischner-2017", "row_id": "solid-multiple-gt8",
+                                                              "category": None}}}}
+    lines = decision_lines([call])
+    assert lines[1] == "- 依据：结节：2 — 病灶1（12.1 mm，图像分割）；4 mm 结节（问题）；处理以最可疑的结节为准。"
+    assert lines[2] == f"- {facts[2]}"  # a name no rule knows: the English line, not a mixture
+
+
+def test_the_pause_for_a_missing_fact_is_chinese_for_a_chinese_question() -> None:
+    from agent.confirm import payload
+
+    hint = ("Depending on it: single solid nodule 6-8 mm, low-risk patient → CT at 6-12 months, then consider CT at "
+            "18-24 months; single solid nodule 6-8 mm, high-risk patient → CT at 6-12 months, then CT at 18-24 months.")
+    ask = payload("missing", {"name": "search_guidelines", "id": "c1"}, [], "偶然发现7mm实性结节，Fleischner怎么随访？",
+                  missing=["the patient's lung-cancer risk (low: ...)"], message=hint)
+    assert "患者的肺癌风险" in ask["text"] and "取决于此" in ask["text"] and "Depending on it" not in ask["text"]

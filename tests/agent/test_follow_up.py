@@ -66,3 +66,16 @@ def test_a_management_question_with_patient_facts_is_not_a_brock_request() -> No
 def test_a_question_naming_a_guideline_is_never_left_without_a_tool() -> None:
     assert follow_up("筛查发现磨玻璃结节 20mm，基线，Lung-RADS 几类", [], [], False)[0] == ["search_guidelines"]
     assert follow_up("Hello, how are you?", [], [], False) == ([], None)
+
+
+def test_new_nodule_facts_after_a_guideline_answer_update_that_answer() -> None:
+    guide = {"tool": "search_guidelines", "turn": 3, "data": {"decision": {"guideline": "fleischner-2017"}}}
+    names, why = follow_up("found another one, 4mm solid, RML", [SEG, BROCK, guide], ["nodule_malignancy_risk"], False)
+    assert names == ["search_guidelines"] and why
+    # after a Brock answer the same message re-runs Brock (the previous turn's tool)
+    names, _ = follow_up("found another one, 4mm solid, RML", [SEG, BROCK], ["nodule_malignancy_risk"], False)
+    assert names == ["nodule_malignancy_risk"]
+    # a message that asks for the probability keeps it
+    names, _ = follow_up("another 4 mm solid nodule - Brock risk?", [SEG, BROCK, guide], ["nodule_malignancy_risk"],
+                         False)
+    assert "nodule_malignancy_risk" in names

@@ -239,7 +239,11 @@ def test_a_design_request_is_designed(router: SemanticRouter, question: str) -> 
     [
         ("Likelihood of malignancy for this nodule? 70 year old woman, current smoker.", [CT],
          ["classify_image", "nodule_malignancy_risk", "segment_image"]),
-        ("What interval does the guideline give for the nodule on this CT?", [CT], ["search_guidelines", "segment_image"]),
+        # the decision table reads the nodule type, so the image is characterised too (the question states none)
+        ("What interval does the guideline give for the nodule on this CT?", [CT],
+         ["classify_image", "search_guidelines", "segment_image"]),
+        ("What interval does the guideline give for the solid nodule on this CT?", [CT],
+         ["search_guidelines", "segment_image"]),
         ("Measure the nodule on this CT, please.", [], ["segment_image"]),  # asks for the file
         ("Morning! What can you help me with?", [], []),
     ],

@@ -226,3 +226,87 @@ def test_template_answer_leads_with_the_decision(tool, corpus_settings):
              "passages": [p.model_dump() for p in res.passages], "findings": []}
     first = template_answer(state).splitlines()[0]
     assert first.startswith("Lung-RADS v2022 category 4A (suspicious): LDCT in 3 months") and "[1]" in first
+
+
+# --- follow-ups that lean on what the thread already computed ------------------------------------
+
+def test_a_supposed_size_is_not_a_prior_size():
+    from tools.guideline_text import parse_question
+
+    for q in ("what if it were 5 mm?", "Suppose it was 5 mm - Fleischner?", "And if the nodule were 5 mm?"):
+        facts = [m.facts for m in parse_question(q).mentions]
+        assert facts == [{"diameter_mm": 5.0}], q
+    assert [m.facts for m in parse_question("it was 4 mm on last year's screen").mentions] == [{"prior_mm": 4.0}]
+
+
+def test_stated_risk_in_other_word_orders():
+    from tools.guideline_text import parse_question
+
+    for q, want in (("solitary 7 mm solid nodule, patient risk low", "low"), ("7 mm solid nodule, risk: high", "high"),
+                    ("7 mm nodule; her risk is low", "low")):
+        assert parse_question(q).case.get("risk") == want, q
+    assert "risk" not in parse_question("7 mm solid nodule on a low-dose CT").case
+
+
+def test_a_what_if_size_changes_the_row(tool, corpus_settings):
+    f = [seg((7.3, 7.1)), cls("solid")]
+    f.append(ask(tool, "Incidental, 50-year-old woman who smokes. Fleischner?", f, corpus_settings))
+    assert "6-8 mm, high-risk" in f[-1]["result"].facts[0]
+    res = ask(tool, "what if it were 5 mm?", f, corpus_settings)["result"]
+    assert "<6 mm, high-risk" in res.facts[0]
+
+
+def test_growth_on_the_next_screen_keeps_the_nodule_and_its_earlier_size(tool, corpus_settings):
+    f = [seg((7.3, 7.1))]
+    f.append(ask(tool, "It's solid. Baseline lung screening. Category?", f, corpus_settings))
+    assert "category 3" in f[-1]["result"].facts[0]
+    out = ask(tool, "The 6-month LDCT shows it grew to 9 mm. Category?", f, corpus_settings)
+    assert "category 4B" in out["result"].facts[0]
+    case = out["data"]["case"]
+    assert len(case["nodules"]) == 1
+    facts = case["nodules"][0]["facts"]
+    assert facts["type"][0] == "solid" and facts["prior_mm"][0] == 7.2
+
+
+def test_a_stable_follow_up_screen_uses_the_category_the_thread_gave(tool, corpus_settings):
+    f = [seg((7.3, 7.1))]
+    f.append(ask(tool, "This is a baseline lung cancer screening LDCT, the nodule is solid. Lung-RADS?", f,
+                 corpus_settings))
+    assert "category 3" in f[-1]["result"].facts[0]
+    res = ask(tool, "At the 6-month scan it is unchanged. Category now?", f, corpus_settings)["result"]
+    assert "category 2" in res.facts[0]
+    assert any("Lung-RADS 3 given earlier in this thread" in x for x in res.facts)
+
+
+def test_new_facts_alone_or_a_pointer_back_recompute_the_decision(tool, corpus_settings):
+    f = [seg((12.4, 11.8)), cls("solid"), brock(12.1, 0.034)]
+    f.append(ask(tool, "ok so what's the next step per fleischner", f, corpus_settings))
+    res = ask(tool, "found another one, 4mm solid, RML", f, corpus_settings)["result"]
+    assert "multiple solid nodules >8 mm" in res.facts[0]
+    res = ask(tool, "and what is the management for that?", f, corpus_settings)["result"]
+    assert res.facts[0].startswith("Fleischner 2017, single solid nodule >8 mm")
+    # without a decision earlier in the thread, a bare pointer is not a nodule question
+    res = ask(tool, "and what is the management for that?", [], corpus_settings)["result"]
+    assert not res.facts[0].startswith("Fleischner 2017")
+
+
+def test_chinese_case_words_bounds_components_first_screen_and_additions():
+    from tools.guideline_text import parse_question
+
+    q = parse_question("多发磨玻璃结节都小于6mm，Fleischner怎么随访")
+    assert [m.facts.get("range_mm") for m in q.mentions] == [(float("-inf"), 6.0)] and q.count == 2
+    assert [m.facts.get("range_mm") for m in parse_question("多发结节，均在5mm以下").mentions] == [(float("-inf"), 5.0)]
+    # the component word followed by its own size is not the size before it
+    q = parse_question("筛查LDCT基线 部分实性结节10mm 实性部分7mm，Lung-RADS几类")
+    assert [(m.facts.get("diameter_mm"), m.facts.get("solid_mm")) for m in q.mentions] == [(10.0, 7.0)]
+    assert parse_question("a 12 mm part-solid nodule, 5 mm solid component").mentions[0].facts["solid_mm"] == 5.0
+    assert parse_question("肺癌筛查首次LDCT，实性结节7mm").case.get("exam") == "baseline"
+    assert parse_question("还有一个4mm实性结节在右肺中叶，分类变吗？").addition
+
+
+def test_a_chinese_second_nodule_is_added(tool, corpus_settings):
+    f = [seg((12.3, 11.9)), cls("solid")]
+    f.append(ask(tool, "这是首次肺癌筛查LDCT，Lung-RADS几类？", f, corpus_settings))
+    assert "category 4A" in f[-1]["result"].facts[0]
+    out = ask(tool, "还有一个4mm实性结节在右肺中叶，分类变吗？", f, corpus_settings)
+    assert "category 4A" in out["result"].facts[0] and len(out["data"]["case"]["nodules"]) == 2

@@ -35,7 +35,9 @@ _NOT_NODULE_BEFORE = re.compile(r"(?:slice\s+thickness|collimation|lymph\s+node|
 _COMPONENT_BEFORE = re.compile(r"(?:solid\s+(?:component|part|portion|core|element)s?|实性(?:成分|部分))"
                                r"(?:\s*(?:of|measuring|measures|is|was|about|approximately|approx\.?|~|:|=|约|为|大小|直径))*\s*$",
                                re.IGNORECASE)
-_COMPONENT_AFTER = re.compile(r"^\s*(?:solid\s+(?:component|part|portion|core|element)|实性(?:成分|部分))", re.IGNORECASE)
+# "7 mm solid component"; not "10mm 实性部分7mm", where the component word carries its own size
+_COMPONENT_AFTER = re.compile(r"^\s*(?:solid\s+(?:component|part|portion|core|element)|实性(?:成分|部分))"
+                              r"(?!\s*(?:约|为|大小|直径|[:：=])?\s*\d)", re.IGNORECASE)
 
 _PART_SOLID = re.compile(r"part(?:ly|ially)?[\s-]*solid|semi[\s-]*solid|mixed[\s-]+(?:density|attenuation|ground[\s-]*glass)|"
                          r"(?<![A-Za-z0-9])m-?GGNs?(?![A-Za-z0-9])|部分实性|半实性|混合(?:性)?磨玻璃|混杂(?:性)?磨玻璃|混杂密度|混合密度", re.IGNORECASE)
