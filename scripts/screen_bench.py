@@ -7,7 +7,10 @@
 - **today** = ``compute_properties`` one molecule at a time in one process (what a
   ``predict_properties`` call does), and ``predict_learned`` one molecule at a time;
 - **screen** = :func:`specialists.molecules.screen.screen_file` on a CSV, worker processes (one per
-  core), wall time including reading the file and starting the workers.
+  core), wall time including reading the file and starting the workers;
+- **stages** = where one process spends its time per molecule on the learned path (parse and
+  descriptors, featurising, GNN members, forest members, applicability domain), and what a fresh
+  worker spends before its first molecule (imports, models, training fingerprints).
 
 Run: ``python scripts/bench.py --only screen``.
 """
@@ -28,6 +31,58 @@ N_DESCRIPTORS = 10_000
 N_LEARNED = 5_000
 N_BASELINE = 1_500  # molecules for the one-process baselines (their rate is steady well before this)
 N_TODAY_LEARNED = 300
+N_STAGES = 512
+
+
+def stage_times(smiles: list[str]) -> dict[str, float]:
+    """Milliseconds per molecule of each stage of the learned screen, one process (after warm-up).
+
+    ``featurise`` starts from the SMILES; inside the screen the parsed molecule (and RDKit's cached
+    descriptors) are handed on, which ``learned_in_screen`` (a chunk with minus without the learned
+    columns) includes.
+    """
+    import numpy as np
+
+    from specialists.molecules import learned as L
+    from specialists.molecules.screen import compute_chunk
+
+    chunk = [(i, "smiles", s) for i, s in enumerate(smiles)]
+    compute_chunk(chunk[:4], True)  # imports, models, training fingerprints: outside the timing
+    ms: dict[str, float] = {}
+
+    def timed(key: str, fn):
+        t = time.perf_counter()
+        out = fn()
+        ms[key] = round(1000 * (time.perf_counter() - t) / len(smiles), 3)
+        return out
+
+    rows = timed("parse_and_descriptors", lambda: compute_chunk(chunk, False))
+    timed("screen_chunk_with_learned", lambda: compute_chunk(chunk, True))  # as a worker runs it
+    canon = [v["smiles"] for _, v, _ in rows if v is not None]
+    feats = timed("featurise", lambda: [L.featurise(s) for s in canon])
+    forest_x = np.stack([f.forest for f in feats])
+    batches = timed("collate", lambda: [L.GraphBatch.of(feats[k:k + L.BATCH]) for k in range(0, len(feats), L.BATCH)])
+    for name in ("logs", "bbb"):
+        ens = L.load_ensemble(name)
+        gnn_only = L.Ensemble(ens.task, ens.members, ens.train_smiles, ens.version, ens.y_mean, ens.y_std)
+        timed(f"gnn_{name}", lambda e=gnn_only: e.predict_batches(batches, None))
+        timed(f"forest_{name}", lambda e=ens: [f.predict(forest_x) for f in e.forests])
+        timed(f"domain_{name}", lambda n=name: L.nearest_similarity_bits([f.bits for f in feats], n))
+    ms["learned_in_screen"] = round(ms["screen_chunk_with_learned"] - ms["parse_and_descriptors"], 3)
+    ms["learned_stages_total"] = round(sum(ms[k] for k in ms if k.split("_")[0] in
+                                           ("featurise", "collate", "gnn", "forest", "domain")), 3)
+    return ms
+
+
+def worker_start_seconds() -> float:
+    """Seconds a fresh process takes from start to its first learned row (what each screen worker pays once)."""
+    import subprocess
+
+    code = ("import time; t = time.perf_counter(); from specialists.molecules.screen import compute_chunk; "
+            "compute_chunk([(0, 'smiles', 'CCO')], True); print(time.perf_counter() - t)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT,
+                          env={**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
+    return float(done.stdout.strip().splitlines()[-1])
 
 
 def plain_rdkit_rate(smiles: list[str]) -> float:
@@ -112,6 +167,9 @@ def run(log=print) -> dict[str, Any]:
             "met": rate >= 300, "today_predict_learned_one_molecule_per_call_per_s": round(t_learned, 1),
             "n_today": N_TODAY_LEARNED, "ratio_to_today": round(rate / t_learned, 3),
         }
+    out["stages_ms_per_molecule"] = {"n": N_STAGES, **stage_times(smiles[:N_STAGES])}
+    out["worker_start_s"] = round(worker_start_seconds(), 2)
+    log(f"stages (ms/molecule, one process): {out['stages_ms_per_molecule']}; worker start {out['worker_start_s']} s")
     out["load_average_1m_end"] = round(os.getloadavg()[0], 2)
     return out
 

@@ -3,8 +3,10 @@
 The work is cut into chunks of :data:`CHUNK` records, each computed by :func:`compute_chunk`:
 RDKit parsing and :func:`~specialists.molecules.properties.compute_properties` per molecule (the
 one owner of the property set: the screen computes exactly what ``predict_properties`` reports),
-then :func:`~specialists.molecules.learned.predict_learned` once for the chunk's valid molecules
-(the GNNs run on a batch). Chunks run in worker processes (:func:`local_map`, one per core by
+then :func:`~specialists.molecules.learned.predict_learned`'s values for the chunk's valid molecules
+(featurised once each, reusing the parsed molecule, and both ensembles run on one batch). Workers
+import torch only for the learned columns, and the coordinating process never does (model versions
+come from the checkpoints' headers). Chunks run in worker processes (:func:`local_map`, one per core by
 default), or on a Ray cluster through any ``map_chunks`` callable with the same contract
 (``evals.ray_runner``); the chunking is fixed by the input alone, so every way of running gives
 the same output. A row that cannot be read or parsed is reported with its line and reason and
@@ -70,14 +72,15 @@ class ScreenResult:
         return write_csv(Path(path), ["line", "text", "reason"], self.invalid)
 
 
-def _parse(kind: str, text: str):
-    """An RDKit molecule from a SMILES or a molfile, with the checks of :func:`parse_smiles`."""
+def _parse(kind: str, text: str) -> tuple[Any, str]:
+    """An RDKit molecule from a SMILES or a molfile, with the checks of :func:`parse_smiles`, and the
+    SMILES it was parsed from (a molfile's goes through its canonical SMILES)."""
     from rdkit import Chem
 
     from specialists.molecules.chem import parse_smiles, quiet_rdkit
 
     if kind == "smiles":
-        return parse_smiles(text)
+        return parse_smiles(text), text.strip()
     with quiet_rdkit():
         mol = Chem.MolFromMolBlock(text)
     if mol is None:
@@ -88,7 +91,8 @@ def _parse(kind: str, text: str):
             problems = Chem.DetectChemistryProblems(raw)
             why = problems[0].Message().rstrip(".").lower() if problems else "RDKit cannot sanitise it"
         raise InvalidInput(f"The record cannot be read: {why}.")
-    return parse_smiles(Chem.MolToSmiles(mol))  # the same size and sanity checks as a SMILES
+    smiles = Chem.MolToSmiles(mol)
+    return parse_smiles(smiles), smiles  # the same size and sanity checks as a SMILES
 
 
 def descriptor_values(mol) -> dict[str, Any]:
@@ -110,26 +114,41 @@ def descriptor_values(mol) -> dict[str, Any]:
 def compute_chunk(chunk: Chunk, learned: bool) -> ChunkResult:
     """Descriptors (and, with ``learned``, logS/BBB) for each record of a chunk; errors as reasons.
 
-    A pure function of its input: the same chunk gives the same values in any process.
+    A pure function of its input: the same chunk gives the same values in any process. The learned
+    values are :func:`~specialists.molecules.learned.predict_learned`'s for the row's canonical SMILES;
+    where that SMILES is the text the molecule was parsed from (canonical input), the parsed molecule
+    is handed on (:func:`~specialists.molecules.learned.featurise`) instead of being parsed again.
     """
     from specialists.molecules.chem import quiet_rdkit
 
     out: ChunkResult = []
+    mols: dict[int, Any] = {}  # position in out -> the parsed molecule, where its text is its canonical SMILES
     with quiet_rdkit():  # every problem is reported per row; RDKit's own log lines would only be noise
         for idx, kind, text in chunk:
             try:
-                out.append((idx, descriptor_values(_parse(kind, text)), None))
+                mol, parsed = _parse(kind, text)
+                values = descriptor_values(mol)
             except GalenError as e:
                 out.append((idx, None, e.message))
+                continue
+            if learned and values["smiles"] == parsed:
+                mols[len(out)] = mol
+            out.append((idx, values, None))
     if learned:
-        from specialists.molecules.learned import predict_learned
-
-        valid = [(i, v) for i, (_, v, _) in enumerate(out) if v is not None]
-        if valid:
-            preds = predict_learned([v["smiles"] for _, v in valid])
-            for (_, v), p in zip(valid, preds, strict=True):
-                v.update({k: getattr(p, k) for k in LEARNED_COLUMNS})
+        _add_learned(out, mols)
     return out
+
+
+def _add_learned(out: ChunkResult, mols: dict[int, Any]) -> None:
+    """Fill in the learned columns of the chunk's valid rows (one batched pass over both ensembles)."""
+    from specialists.molecules.learned import featurise, predict_features
+
+    valid = [(k, v) for k, (_, v, _) in enumerate(out) if v is not None]
+    if not valid:
+        return
+    preds = predict_features([featurise(v["smiles"], mols.get(k)) for k, v in valid])
+    for (_, v), p in zip(valid, preds, strict=True):
+        v.update({k: getattr(p, k) for k in LEARNED_COLUMNS})
 
 
 def chunks_of(records: list[Record], size: int = CHUNK) -> list[Chunk]:
@@ -139,9 +158,10 @@ def chunks_of(records: list[Record], size: int = CHUNK) -> list[Chunk]:
 
 
 def _init_worker() -> None:
-    import torch
-
-    torch.set_num_threads(1)  # one process per core: intra-op threads would only contend
+    # one process per core: intra-op threads (torch, OpenBLAS, OpenMP) would only contend. Set before
+    # any of them is imported, so that a descriptors-only worker never needs to import torch at all.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
@@ -201,12 +221,18 @@ def screen_records(mf: MoleculeFile, *, learned: bool = True, map_chunks: MapChu
     columns = ["line", "name", "input", "smiles", *DESCRIPTOR_COLUMNS, *(LEARNED_COLUMNS if learned else []), *inputs]
     versions = {"screen": VERSION}
     if learned and rows:
-        from specialists.molecules.learned import load_ensemble
-
-        versions.update({"logs": load_ensemble("logs").version, "bbb": load_ensemble("bbb").version})
+        versions.update(_model_versions())
     molblocks = {r.line: r.text for r in mf.records if r.kind == "molblock"}
     return ScreenResult(mf.path, mf.format, columns, rows, invalid, total + len(mf.problems), learned,
                         round(time.perf_counter() - start, 3), mf.smiles_column, mf.found_by, molblocks, versions)
+
+
+def _model_versions() -> dict[str, str]:
+    """The learned models' versions, read from their checkpoints' headers: this process only coordinates,
+    so it never imports torch or loads a model (seconds that no worker could use)."""
+    from specialists.molecules.assets import MODEL_PATHS, ensemble_files
+
+    return {name: ensemble_files(MODEL_PATHS[name]).version for name in ("logs", "bbb")}
 
 
 _OWN_COLUMNS = frozenset(["line", "name", "input", "smiles", *DESCRIPTOR_COLUMNS, *LEARNED_COLUMNS])
@@ -236,13 +262,7 @@ def screen_file(path: str | Path, *, learned: bool = True, map_chunks: MapChunks
     """
     mf = read_molecules(path)
     if learned:
-        from specialists.molecules.assets import MODEL_PATHS
-        from specialists.molecules.learned import load_ensemble
-
-        if all(p.is_file() for p in MODEL_PATHS.values()):
-            load_ensemble("logs"), load_ensemble("bbb")  # fail early and clearly when a member is missing
-        else:
-            load_ensemble("logs" if not MODEL_PATHS["logs"].is_file() else "bbb")  # raises ModelUnavailable
+        _model_versions()  # fail early and clearly when a model or a member's file is missing
     result = screen_records(mf, learned=learned, map_chunks=map_chunks, workers=workers, progress=progress)
     if not result.rows:
         first = result.invalid[0] if result.invalid else None
