@@ -395,7 +395,7 @@ def gather(question: str, findings: list[dict[str, Any]]) -> Gathered:
     if q.attrs:
         targets = fresh or touched or _targets(case, q, question)
         if not targets and (q.attrs.keys() & {"herder", "vdt_days", "brock", "benign", "proven_benign", "airway_level",
-                                              "cyst_wall", "multilocular"}):
+                                              "cyst_wall", "multilocular"} or (loose and "status" in q.attrs)):
             targets = [Nodule("the nodule (question)")]  # a finding described without a size
             case.nodules.append(targets[0])
             for m in loose:

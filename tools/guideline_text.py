@@ -318,6 +318,12 @@ def _nodule_attrs(text: str, q: QuestionFacts) -> None:
     if re.search(r"not (?:growing|grown|enlarg\w*)|no (?:interval )?growth|without growth|没有(?:增大|长大)|未(?:增大|长大)",
                  text, re.I):
         put("status", "stable", "no growth, as the question says")
+    elif (m := re.search(r"(?:new|newly (?:developed|appeared)|enlarging|growing|increasing|larger) solid "
+                         r"(?:component|part|portion)|solid (?:component|part|portion) (?:has )?(?:appeared|developed|"
+                         r"grew|grown|increased|enlarged)|develop\w* (?:a )?solid (?:component|part|portion)|"
+                         r"实性成分(?:出现|增大|增加|新出现)|出现(?:了)?实性成分", text, re.I)):
+        # a subsolid nodule gaining or enlarging a solid part is growth (not a new nodule)
+        put("status", "growing", f"'{m.group(0)}'")
     elif (m := re.search(r"\bnew\b|not (?:there|present|seen) (?:on|at|before|previously|last)|newly \w+|appeared since|"
                          r"新发|新出现|新增", text, re.I)):
         put("status", "new", f"'{m.group(0)}'")

@@ -310,3 +310,15 @@ def test_a_chinese_second_nodule_is_added(tool, corpus_settings):
     assert "category 4A" in f[-1]["result"].facts[0]
     out = ask(tool, "还有一个4mm实性结节在右肺中叶，分类变吗？", f, corpus_settings)
     assert "category 4A" in out["result"].facts[0] and len(out["data"]["case"]["nodules"]) == 2
+
+
+def test_a_solid_component_that_appears_is_growth_of_a_subsolid_nodule(tool, corpus_settings):
+    from tools.guideline_text import parse_question
+
+    for q in ("A subsolid nodule that has developed a new solid component on follow-up", "its solid component has grown",
+              "磨玻璃结节出现了实性成分"):
+        assert parse_question(q).attrs.get("status") == "growing", q
+    assert parse_question("a new solid nodule").attrs.get("status") == "new"
+    res = ask(tool, "A subsolid nodule that has developed a new solid component on follow-up - BTS advice?", [],
+              corpus_settings)["result"]
+    assert res.facts[0].startswith("BTS 2015, subsolid nodule that grows or whose solid component appears")
