@@ -9,7 +9,9 @@ as a duplicate.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -81,6 +83,22 @@ def _chunk_metadata(doc: Document, chunk: Chunk) -> dict[str, object]:
     return meta
 
 
+class _Stages:
+    """Adds the seconds spent in named stages to a dict (or does nothing without one)."""
+
+    def __init__(self, into: dict[str, float] | None) -> None:
+        self.into = into
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            if self.into is not None:
+                self.into[name] = self.into.get(name, 0.0) + time.perf_counter() - start
+
+
 def embed_document(texts: list[str], multilingual: bool) -> tuple[dict[str, object], dict[str, object] | None]:
     """Every chunk text of a document embedded at once, MiniLM and (when installed) USE v3 side by side.
 
@@ -108,9 +126,16 @@ def write_document(
     *,
     origin: str = "user",
     progress: Callable[[int, int], None] | None = None,
+    stages: dict[str, float] | None = None,
 ) -> IngestReport:
-    """Store one parsed document (skip, add or replace) and report what happened."""
+    """Store one parsed document (skip, add or replace) and report what happened.
+
+    ``stages``, when given, gains the seconds spent chunking, embedding and writing to the store
+    (``chunk``, ``embed``, ``store_write``), added to what it holds.
+    """
     from knowledge.embeddings import multilingual_available
+
+    clock = _Stages(stages)
 
     with store.lock:
         sources = store.sources()
@@ -122,7 +147,8 @@ def write_document(
         )
         if twin is not None:
             return IngestReport(doc.path, doc.source_id, doc.title, "duplicate", twin.n_chunks, twin.source_id)
-        chunks = chunk_document(doc)
+        with clock("chunk"):
+            chunks = chunk_document(doc)
         record: dict[str, object] = {
             "title": doc.title,
             "content_hash": doc.content_hash,
@@ -136,16 +162,18 @@ def write_document(
         # the English title (title_en) is indexed lexically, not embedded: embedded, it makes every
         # chunk of a Chinese source look like a generic English nodule passage to MiniLM
         texts = [c.context_text(doc.title) for c in chunks]
-        vectors, ml_vectors = embed_document(texts, multilingual_available())
-        store.write_source(
-            doc.source_id,
-            record,
-            [(f"{c.index:05d}", c.text, _chunk_metadata(doc, c)) for c in chunks],
-            lambda batch: [vectors[t] for t in batch],
-            texts,
-            progress,
-            ml_embeddings=(lambda batch: [ml_vectors[t] for t in batch]) if ml_vectors is not None else None,
-        )
+        with clock("embed"):
+            vectors, ml_vectors = embed_document(texts, multilingual_available())
+        with clock("store_write"):
+            store.write_source(
+                doc.source_id,
+                record,
+                [(f"{c.index:05d}", c.text, _chunk_metadata(doc, c)) for c in chunks],
+                lambda batch: [vectors[t] for t in batch],
+                texts,
+                progress,
+                ml_embeddings=(lambda batch: [ml_vectors[t] for t in batch]) if ml_vectors is not None else None,
+            )
     status: Literal["added", "replaced"] = "replaced" if existing else "added"
     return IngestReport(doc.path, doc.source_id, doc.title, status, len(chunks))
 
@@ -155,6 +183,7 @@ def ingest_paths(
     settings: Settings,
     *,
     progress: Callable[[str, int, int], None] | None = None,
+    stages: dict[str, float] | None = None,
 ) -> list[IngestReport]:
     """Ingest files (and the supported files inside folders) into the knowledge base.
 
@@ -165,6 +194,8 @@ def ingest_paths(
         paths: files or folders (.md, .txt, .html, .pdf).
         settings: where the store is and the size limit.
         progress: optional ``(source_id, chunks_written, total)`` callback.
+        stages: when given, gains the seconds per stage over all files: ``parse`` (reading and
+            checking), ``chunk``, ``embed`` (both models) and ``store_write`` (Chroma).
 
     Raises:
         UnreadableFile, UnsupportedFile, InvalidInput: a file is missing, empty, binary,
@@ -176,7 +207,8 @@ def ingest_paths(
     files = _expand(paths)
     if not files:
         raise InvalidInput("No documents to ingest were given.", hint=f"Give files or folders of {', '.join(SUPPORTED_SUFFIXES)}.")
-    docs = [read_document(f, settings) for f in files]
+    with _Stages(stages)("parse"):
+        docs = [read_document(f, settings) for f in files]
     seen: dict[str, str] = {}
     for doc in docs:
         if doc.source_id in seen and seen[doc.source_id] != doc.path:
@@ -189,7 +221,7 @@ def ingest_paths(
     reports = []
     for doc in docs:
         cb = (lambda done, total, sid=doc.source_id: progress(sid, done, total)) if progress else None
-        reports.append(write_document(store, doc, progress=cb))
+        reports.append(write_document(store, doc, progress=cb, stages=stages))
     return reports
 
 

@@ -14,6 +14,11 @@ reader sees the index before or after a source's change, never half of it; searc
 also filtered by the committed set the caller read, the same one the dense search used. Each
 process that opens a store (a local folder or a Chroma server) keeps its own file under
 ``<data>/kb-lexical/``; several processes may share one (SQLite locking, WAL).
+
+FTS5 finds the rows; the scores come from :mod:`knowledge.bm25`, an in-memory copy of the
+index's postings that gives FTS5's own ``bm25()`` scores in a fraction of its time at 100,000
+chunks. It follows the file (``PRAGMA data_version`` says when another connection wrote to it)
+through the ``rows`` table, which names each row's generation.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-SCHEMA_VERSION = "1"
+from knowledge.bm25 import Postings
+
+SCHEMA_VERSION = "2"  # 2: the rows table (row id -> generation), for the in-memory postings
 _FETCH_GENERATIONS = 64  # generations fetched from the store per request while syncing
 _SAFE = re.compile(r"[^0-9A-Za-z_]+")
 
@@ -47,6 +54,7 @@ class LexicalIndex:
                 self.conn.execute("BEGIN IMMEDIATE")
                 self.conn.execute("DROP TABLE IF EXISTS chunks")
                 self.conn.execute("DROP TABLE IF EXISTS gens")
+                self.conn.execute("DROP TABLE IF EXISTS rows")
                 self.conn.execute("INSERT OR REPLACE INTO meta VALUES('schema', ?)", (SCHEMA_VERSION,))
                 self.conn.execute("COMMIT")
             # body: the token stream; the rest is carried to build passages without a store round trip
@@ -54,6 +62,10 @@ class LexicalIndex:
                 "CREATE VIRTUAL TABLE IF NOT EXISTS chunks USING fts5(body, cid UNINDEXED, gen UNINDEXED, "
                 "text UNINDEXED, meta UNINDEXED, tokenize=\"unicode61 remove_diacritics 0 tokenchars '._'\")")
             self.conn.execute("CREATE TABLE IF NOT EXISTS gens(gen TEXT PRIMARY KEY, n INTEGER)")
+            self.conn.execute("CREATE TABLE IF NOT EXISTS rows(rowid INTEGER PRIMARY KEY, gen TEXT NOT NULL)")
+            self.conn.execute("CREATE INDEX IF NOT EXISTS rows_gen ON rows(gen)")
+        self.postings = Postings()
+        self.seen_version: int | None = None  # PRAGMA data_version when the postings were last brought in step
 
     def close(self) -> None:
         with self.lock:
@@ -98,13 +110,18 @@ class LexicalIndex:
                 have = {g for (g,) in self.conn.execute("SELECT gen FROM gens")}  # another process may have synced
                 drop = sorted(have - want)
                 for g in drop:
-                    self.conn.execute("DELETE FROM chunks WHERE gen = ?", (g,))
+                    self.conn.execute("DELETE FROM chunks WHERE rowid IN (SELECT rowid FROM rows WHERE gen = ?)", (g,))
+                    self.conn.execute("DELETE FROM rows WHERE gen = ?", (g,))
                     self.conn.execute("DELETE FROM gens WHERE gen = ?", (g,))
                 fresh = [r for r in rows if r[2] not in have]
+                # new rows get row ids above the largest one (this transaction is the only writer)
+                top = int(self.conn.execute("SELECT coalesce(max(rowid), 0) FROM chunks").fetchone()[0])
                 self.conn.executemany("INSERT INTO chunks(body, cid, gen, text, meta) VALUES (?, ?, ?, ?, ?)", fresh)
+                self.conn.execute("INSERT INTO rows SELECT rowid, gen FROM chunks WHERE rowid > ?", (top,))
                 self.conn.executemany("INSERT OR IGNORE INTO gens VALUES (?, ?)",
                                       [(g, n) for g, n in counts.items() if g not in have])
                 self.conn.execute("COMMIT")
+                self.seen_version = None  # data_version does not count this connection's own commits
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
@@ -115,13 +132,45 @@ class LexicalIndex:
         terms = list(dict.fromkeys(t.replace('"', "") for t in tokens if t.replace('"', "")))
         if not terms:
             return []
-        query = " OR ".join(f'"{t}"' for t in terms)
+        with self.lock:
+            self._follow()
+            best = self.postings.top(terms, n + 16)
+            if not best:
+                return []
+            marks = ",".join("?" * len(best))
+            got = {rowid: (cid, gen, text, meta) for rowid, cid, gen, text, meta in self.conn.execute(
+                f"SELECT rowid, cid, gen, text, meta FROM chunks WHERE rowid IN ({marks})", [r for r, _ in best])}
+        out = [(got[r][0], got[r][2], json.loads(got[r][3]), s) for r, s in best if r in got and got[r][1] in committed]
+        return [hit for hit in out if hit[3] > 0][:n]
+
+    def fts5_search(self, tokens: Sequence[str], n: int) -> list[tuple[str, float]]:
+        """(chunk id, score) of FTS5's own ``bm25()`` ranking (what :meth:`search` reproduces; for tests)."""
+        terms = list(dict.fromkeys(t.replace('"', "") for t in tokens if t.replace('"', "")))
+        if not terms:
+            return []
         with self.lock:
             got = self.conn.execute(
-                "SELECT cid, gen, text, meta, bm25(chunks) AS s FROM chunks WHERE chunks MATCH ? ORDER BY s LIMIT ?",
-                (query, n + 16)).fetchall()
-        out = [(cid, text, json.loads(meta), -float(s)) for cid, gen, text, meta, s in got if gen in committed]
-        return [hit for hit in out if hit[3] > 0][:n]
+                "SELECT cid, bm25(chunks) AS s FROM chunks WHERE chunks MATCH ? ORDER BY s LIMIT ?",
+                (" OR ".join(f'"{t}"' for t in terms), n)).fetchall()
+        return [(cid, -float(s)) for cid, s in got]
+
+    def _follow(self) -> None:
+        """Bring the in-memory postings in step with the file (after a sync by us or another connection)."""
+        version = int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+        if version == self.seen_version:
+            return
+        have = {g for (g,) in self.conn.execute("SELECT gen FROM gens")}
+        self.postings.update(have, self._rows_of)
+        self.seen_version = version
+
+    def _rows_of(self, generations: list[str]) -> list[tuple[int, str, str]]:
+        out: list[tuple[int, str, str]] = []
+        for start in range(0, len(generations), 500):  # under SQLite's limit on variables
+            part = generations[start:start + 500]
+            out += self.conn.execute(
+                f"SELECT r.rowid, r.gen, c.body FROM rows r JOIN chunks c ON c.rowid = r.rowid "
+                f"WHERE r.gen IN ({','.join('?' * len(part))}) ORDER BY r.rowid", part).fetchall()
+        return out
 
     def size(self) -> int:
         with self.lock:

@@ -137,3 +137,68 @@ def test_dense_search_never_returns_uncommitted_chunks(kb, tmp_path: Path) -> No
                      metadatas=[{"gen": "dead", "source_id": "ghost", "title": "ghost", "section": ""}] * 50)
     hits = search(q, k=3, settings=kb, mode="dense")
     assert [p.source_id for p in hits] == ["alpha"]
+
+
+def test_in_memory_bm25_gives_fts5s_own_ranking_and_scores_through_changes(tmp_path: Path) -> None:
+    """The postings follow adds, drops and another connection's sync, and always rank (and score, to the
+    bit) as FTS5's bm25() does."""
+    import random
+
+    from knowledge.retrieval import tokenize
+
+    rng = random.Random(3)
+    words = "solid nodule ground glass follow-up ct months mm category safe harbor thyroid cyst biopsy 4b 6 8 12".split()
+
+    def chunks(gen: str, n: int) -> dict[str, list]:
+        texts = [" ".join(rng.choice(words) for _ in range(rng.randint(3, 30))) for _ in range(n)]
+        return {"ids": [f"{gen}:{i}" for i in range(n)], "documents": texts,
+                "metadatas": [{"gen": gen, "source_id": gen} for _ in texts]}
+
+    store = {g: chunks(g, 40) for g in ("g1", "g2", "g3", "g4")}
+
+    def fetch(gens: list[str]) -> dict[str, list]:
+        return {k: [x for g in gens for x in store[g][k]] for k in ("ids", "documents", "metadatas")}
+
+    index = LexicalIndex(tmp_path / "lex.sqlite")
+    other = LexicalIndex(tmp_path / "lex.sqlite")  # another process's connection to the same file
+
+    def same(committed: set[str]) -> None:
+        for question in ("solid nodule 8 mm follow-up", "safe harbor", "category 4b nodule ct", "thyroid", "zzz"):
+            q = tokenize(question)
+            ref = [(c, s) for c, s in index.fts5_search(q, 15 + 16)][:15]
+            got = index.search(q, 15, committed)
+            assert [(h[0], h[3]) for h in got] == [(c, s) for c, s in ref if c.split(":")[0] in committed][:15]
+
+    tokens = lambda text, meta: tokenize(text)  # noqa: E731
+    index.sync(["g1", "g2"], fetch, tokens)
+    same({"g1", "g2"})
+    index.sync(["g2", "g3"], fetch, tokens)  # g1 dropped, g3 added: a dead row and a second segment
+    same({"g2", "g3"})
+    other.sync(["g2", "g3", "g4"], fetch, tokens)  # written by the other connection
+    same({"g2", "g3", "g4"})
+    assert index.postings.covered == {"g2", "g3", "g4"}
+
+
+def test_committed_generations_are_reused_until_a_commit_or_removal(kb, tmp_path: Path) -> None:
+    from knowledge.admin import remove_source
+    from knowledge.ingest import ingest_paths, open_store
+
+    ingest_paths([_doc(tmp_path / "a.md", "alpha", "Zorblax syndrome needs a zorblax panel.")], kb)
+    store = open_store(kb)
+    reads = []
+    real = store.sources
+    store.sources = lambda: reads.append(1) or real()  # type: ignore[method-assign]
+
+    def generations() -> tuple[list[str], int]:
+        reads.clear()
+        return store.committed_generations(), len(reads)
+
+    first, n = generations()
+    assert n == 1 and generations() == (first, 0)  # the token is unchanged: no manifest read
+    ingest_paths([_doc(tmp_path / "b.md", "beta", "Quintaxin dosing is 5 mg daily.")], kb)
+    second, n = generations()
+    assert n == 1 and len(second) == 2 and set(first) < set(second) and generations() == (second, 0)
+    remove_source("alpha", kb)
+    third, n = generations()
+    assert n == 1 and len(third) == 1 and set(third) < set(second)
+    assert "state:commits" not in store.sources() and _lexical_sources(kb, "zorblax") == []
