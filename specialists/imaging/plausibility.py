@@ -32,6 +32,11 @@ from scipy import ndimage
 #: touched that tissue: a nodule joined by a bridge touches it at the bridge, a rim along the pleura
 #: all along its length.
 MAX_JOINED_SHARE = 0.15
+#: ... or, for a part thick enough to hold a sphere of ``THICK_PART_MM`` (the size from which
+#: Fleischner 2017 recommends follow-up), at most this share: a rim along the pleura is thin, while
+#: a nodule on the pleura touches it with about a third of its surface (a hemisphere on a wall).
+THICK_PART_MM = 6.0
+MAX_JOINED_SHARE_THICK = 0.5
 #: Thickness (mm) of the shell around a candidate whose share of lung also counts as "in the lung".
 SHELL_MM = 2.0
 DEFAULT_RULES: dict[str, Any] = {"min_lung_fraction": 0.5, "lung_margin_mm": 3.0, "max_air_core_hu": -780.0,
@@ -88,10 +93,12 @@ def screen(labels: np.ndarray, ids: list[int], image: np.ndarray, spacing: tuple
         comp = labels[sl] == i
         centroid = tuple(float(c + s.start) for c, s in zip(ndimage.center_of_mass(comp), sl, strict=True))
         volume = float(comp.sum() * voxel)
-        frac = _lung_fraction(comp, sl, lungs, spacing, margin, pad, labels.shape, float(rules["min_lung_fraction"]))
+        extent = max((s.stop - s.start) * d for s, d in zip(sl[1:], sp[1:], strict=True))
+        frac = _lung_fraction(comp, sl, lungs, spacing, margin, pad, labels.shape, float(rules["min_lung_fraction"]),
+                              mass=extent > float(rules["mass_above_mm"]))
         if frac < float(rules["min_lung_fraction"]):
             aside.append(SetAside("outside the lungs", centroid, volume, float("nan"), frac))
-            pieces = _in_lung_pieces(labels, i, sl, lungs, voxel, float(rules.get("min_piece_mm3", 10.0))) \
+            pieces = _in_lung_pieces(labels, i, sl, lungs, voxel, float(rules.get("min_piece_mm3", 10.0)), spacing) \
                 if frac > 0 and rules.get("split", True) else []
             if pieces:  # a nodule the network joined to soft tissue outside the lung is still a candidate
                 more, more_aside = screen(labels, pieces, image, spacing, lungs, rules | {"split": False})
@@ -107,13 +114,15 @@ def screen(labels: np.ndarray, ids: list[int], image: np.ndarray, spacing: tuple
 
 
 def _in_lung_pieces(labels: np.ndarray, i: int, sl: tuple[slice, ...], lungs: np.ndarray | None, voxel: float,
-                    min_mm3: float) -> list[int]:
+                    min_mm3: float, spacing: tuple[float, float, float]) -> list[int]:
     """The parts of component ``i`` inside the lung mask, cut from the rest, as new labels (in place).
 
     The network sometimes joins a nodule to soft tissue beyond the pleura (the diaphragm, the
     mediastinum) in one component that is mostly outside the lungs. The lung mask encloses
     nodules, so the component's voxels in the mask, opened by one voxel to cut thin bridges, are
-    the candidates it hid when little of their surface touched that tissue; the rest stays set aside.
+    the candidates it hid when little of their surface touched that tissue (or, for a part that
+    holds a ``THICK_PART_MM`` sphere, less than half of it: a juxtapleural nodule); the rest stays
+    set aside.
     """
     if lungs is None:
         return []
@@ -132,7 +141,8 @@ def _in_lung_pieces(labels: np.ndarray, i: int, sl: tuple[slice, ...], lungs: np
         if piece.sum() * voxel < min_mm3:
             continue
         surface = piece & ~ndimage.binary_erosion(piece)
-        if (surface & touching).sum() > MAX_JOINED_SHARE * surface.sum():
+        share = (surface & touching).sum() / max(surface.sum(), 1)
+        if share > MAX_JOINED_SHARE and not (share <= MAX_JOINED_SHARE_THICK and _holds_sphere(piece, spacing)):
             continue  # a rim of the outside tissue along the pleura, not a nodule joined by a bridge
         view[piece] = nxt
         out.append(nxt)
@@ -140,19 +150,30 @@ def _in_lung_pieces(labels: np.ndarray, i: int, sl: tuple[slice, ...], lungs: np
     return out
 
 
+def _holds_sphere(piece: np.ndarray, spacing: tuple[float, float, float]) -> bool:
+    """True when a sphere of ``THICK_PART_MM`` fits inside ``piece``."""
+    inner = ndimage.distance_transform_edt(np.pad(piece, 1), sampling=spacing)
+    return bool(inner.max() >= THICK_PART_MM / 2)
+
+
 def _lung_fraction(comp: np.ndarray, sl: tuple[slice, ...], lungs: np.ndarray | None, spacing: tuple[float, float, float],
-                   margin: float, pad: np.ndarray, shape: tuple[int, ...], need: float) -> float:
+                   margin: float, pad: np.ndarray, shape: tuple[int, ...], need: float, mass: bool = False) -> float:
     """How much a candidate is in the lung: the larger of two shares (0 without lungs).
 
     The share of its voxels within ``margin`` mm of the lung mask, and the share of its
     surroundings (a shell ``SHELL_MM`` thick) that is lung. The second keeps a large nodule whose
     spicules reach the pleura: the lung mask has no hole for it there, yet lung surrounds it.
     Soft tissue of the neck, mediastinum or abdomen has neither.
+
+    A candidate wider than a nodule (``mass``: over ``mass_above_mm`` across in the axial plane)
+    counts only its voxels in the mask: the mask holds what the lungs enclose in 3-D, so a mass in
+    the lung lies in it, while a slab of soft tissue with lung above and below it (the top of the
+    liver dome or the heart seen in a short field of view) is surrounded by lung and is not in it.
     """
     if lungs is None or not lungs.any():
         return 0.0
     plain = float(lungs[sl][comp].mean())
-    if plain >= need:
+    if plain >= need or mass:
         return plain
     grow = np.maximum(pad, np.ceil(SHELL_MM / np.asarray(spacing)).astype(int) + 1)
     box = tuple(slice(max(s.start - p, 0), min(s.stop + p, n)) for s, p, n in zip(sl, grow, shape, strict=True))

@@ -8,10 +8,12 @@ network's CPU cost. Connected components of the thresholded probability are the 
 Two paths compute the probability. The reference path (:func:`predict_probability` without a
 region) runs PyTorch with sliding windows over every slice, as version 0.1 did. The fast path
 runs only the lungs' bounding box plus a margin (:func:`specialists.imaging.lungs.lung_region`;
-nothing outside it can be a nodule) through the bundle's engine (ONNX Runtime by default) on
-whole cropped slices; tests check that both give the same lesions. Candidates are then screened
-by :mod:`specialists.imaging.plausibility`, filtered by :mod:`specialists.imaging.fpr` and
-measured by :mod:`specialists.imaging.measure`.
+nothing outside it can be a nodule) through the bundle's engine (ONNX Runtime by default): an
+instance-normalised network runs the reference's own windows that meet the box
+(:class:`WindowGrid`), so its probabilities there are the reference's; a network without
+instance normalisation runs whole cropped slices. Tests check that both paths give the same
+lesions. Candidates are then screened by :mod:`specialists.imaging.plausibility`, filtered by
+:mod:`specialists.imaging.fpr` and measured by :mod:`specialists.imaging.measure`.
 """
 
 from __future__ import annotations
@@ -47,6 +49,13 @@ def predict_probability(net: Any, image: np.ndarray, params: dict[str, Any], dev
                         margin_px: tuple[int, int] = (0, 0)) -> np.ndarray:
     """Lesion probability for every voxel of a working-spacing HU volume ``(z, y, x)``.
 
+    With a region and sliding windows, only the reference path's windows (the grid over whole
+    slices) that meet the region (and, given ``lungs``, each batch's lung box widened by
+    ``margin_px``) are run, and blended as the reference blends them. A network with instance
+    normalisation normalises each window by its own content, so windows laid over a crop instead
+    would see other statistics and give other probabilities; on the reference grid every voxel
+    inside the box gets exactly the windows, weights and logits of the reference path.
+
     Args:
         net: the bundle's PyTorch network (the reference path, and the engine's fallback).
         image: HU volume at the bundle's working spacing.
@@ -59,27 +68,42 @@ def predict_probability(net: Any, image: np.ndarray, params: dict[str, Any], dev
         whole: run each (cropped) slice in one piece instead of sliding windows; only for
             networks without instance normalisation (:func:`~specialists.imaging.engines.whole_slices`).
         stages: reports progress through the slices.
-        lungs: with ``whole``, each batch of slices is cut further to the lungs' in-plane box on
+        lungs: with a region, each batch of slices is cut further to the lungs' in-plane box on
             those slices, widened by ``margin_px`` (apex and base slices hold little lung).
     """
     import torch
 
-    nz = image.shape[0]
+    nz, ny, nx = image.shape
     offsets = list(params["slice_offsets"])
-    zr, yr, xr = region.slices if region is not None else (slice(0, nz), slice(None), slice(None))
-    # Normalise only the slab the region's slices and their neighbours need.
-    zlo, zhi = max(zr.start + min(offsets), 0), min(zr.stop + max(offsets), nz)
-    norm = normalise_hu(image[zlo:zhi, yr, xr], tuple(params["hu_window"]))
-    run = engine
+    zr, yr, xr = region.slices if region is not None else (slice(0, nz), slice(0, ny), slice(0, nx))
     out = np.zeros(image.shape, np.float32)
     if zr.stop <= zr.start:
         return out
-    roi = tuple(min(int(r), int(np.ceil(d / 16) * 16)) for r, d in zip(params["roi_size"], norm.shape[1:], strict=True))
+    overlap = float(params.get("overlap", 0.25))
+    # The reference's window size, from the whole slice (a crop would change it).
+    roi = tuple(min(int(r), int(np.ceil(d / 16) * 16)) for r, d in zip(params["roi_size"], (ny, nx), strict=True))
+    grid = None
+    if region is not None and not whole:
+        if ny >= roi[0] and nx >= roi[1]:
+            grid = WindowGrid((ny, nx), roi, overlap)
+            yr_in, xr_in = grid.cover(yr, xr)  # the windows meeting the region reach this far
+        else:  # a slice smaller than a window is padded by the reference: run it whole, keep the region
+            yr_in, xr_in = slice(0, ny), slice(0, nx)
+    else:
+        yr_in, xr_in = yr, xr
+    # Normalise only the slab the region's slices and their neighbours need.
+    zlo, zhi = max(zr.start + min(offsets), 0), min(zr.stop + max(offsets), nz)
+    norm = normalise_hu(image[zlo:zhi, yr_in, xr_in], tuple(params["hu_window"]))
+    run = engine
+
+    def infer(x: np.ndarray) -> np.ndarray:
+        if run is not None:
+            return run(x)
+        with torch.no_grad():
+            return net(torch.from_numpy(np.ascontiguousarray(x)).to(device)).cpu().numpy()
 
     def windows(t: torch.Tensor) -> torch.Tensor:
-        if run is None:
-            return net(t)
-        return torch.from_numpy(run(t.cpu().numpy())).to(t.device)
+        return torch.from_numpy(infer(t.cpu().numpy())).to(t.device)
 
     total = zr.stop - zr.start
     with torch.no_grad():
@@ -87,24 +111,33 @@ def predict_probability(net: Any, image: np.ndarray, params: dict[str, Any], dev
             z = np.arange(start, min(start + chunk, zr.stop))
             idx = np.clip(z[:, None] + np.asarray(offsets)[None, :], 0, nz - 1) - zlo
             x = norm[idx]
-            by, bx = slice(0, x.shape[2]), slice(0, x.shape[3])
-            if whole and lungs is not None:
-                by, bx = _chunk_box(lungs[z[0]:z[-1] + 1, yr, xr], margin_px)
-                x = x[:, :, by, bx]
-            if whole:
+            dst = out[z[0]:z[-1] + 1]
+            if grid is not None:
+                by, bx = yr, xr
+                if lungs is not None and lungs[z[0]:z[-1] + 1, yr, xr].any():
+                    cy, cx = _chunk_box(lungs[z[0]:z[-1] + 1, yr, xr], margin_px, multiple=1)
+                    by = slice(yr.start + cy.start, yr.start + cy.stop)
+                    bx = slice(xr.start + cx.start, xr.start + cx.stop)
+                dst[:, by, bx] = grid.predict(x, (yr_in.start, xr_in.start), by, bx, infer)
+            elif whole:
+                by, bx = slice(0, x.shape[2]), slice(0, x.shape[3])
+                if lungs is not None:
+                    by, bx = _chunk_box(lungs[z[0]:z[-1] + 1, yr, xr], margin_px)
+                    x = x[:, :, by, bx]
                 # The network halves the slice three times: pad to a multiple of 16 with air.
                 h, w = x.shape[-2:]
                 ph, pw = (-h) % 16, (-w) % 16
                 xin = np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)), constant_values=-1.0) if ph or pw else x
-                logits = run(xin) if run is not None else net(torch.from_numpy(xin).to(device)).cpu().numpy()
-                prob = expit(logits[:, 0, :h, :w]).astype(np.float32)
+                prob = expit(infer(xin)[:, 0, :h, :w]).astype(np.float32)
+                dst[:, yr, xr][:, by, bx] = prob
             else:
                 from monai.inferers import sliding_window_inference
 
                 logits_t = sliding_window_inference(torch.from_numpy(x).to(device), roi, int(params.get("sw_batch_size", 8)),
-                                                    windows, overlap=float(params.get("overlap", 0.25)), mode="gaussian")
+                                                    windows, overlap=overlap, mode="gaussian")
                 prob = torch.sigmoid(logits_t[:, 0]).cpu().numpy()
-            out[z[0]:z[-1] + 1, yr, xr][:, by, bx] = prob
+                oy, ox = yr_in.start, xr_in.start
+                dst[:, yr, xr] = prob[:, yr.start - oy:yr.stop - oy, xr.start - ox:xr.stop - ox]
             if stages is not None:
                 stages.within((z[-1] + 1 - zr.start) / total)
     return out
@@ -124,6 +157,60 @@ def _chunk_box(lungs: np.ndarray, margin_px: tuple[int, int], multiple: int = 16
         lo = max(0, min(lo - (want - (hi - lo)) // 2, n - want))
         out.append(slice(lo, lo + want))
     return out[0], out[1]
+
+
+class WindowGrid:
+    """The reference path's sliding windows over whole slices (MONAI's grid and Gaussian weights).
+
+    :func:`monai.inferers.sliding_window_inference` lays windows of ``roi`` every
+    ``int(roi * (1 - overlap))`` pixels from the slice's corner (the last one flush with the far
+    edge) and blends their outputs with a Gaussian importance map (sigma 0.125 of the window).
+    :meth:`predict` runs only the windows that meet a box and blends them the same way, so inside
+    the box the result is the reference's.
+    """
+
+    def __init__(self, size: tuple[int, int], roi: tuple[int, int], overlap: float) -> None:
+        from monai.data.utils import compute_importance_map, dense_patch_slices
+
+        self.size, self.roi = size, roi
+        step = tuple(r if r == s else max(int(r * (1 - overlap)), 1) for r, s in zip(roi, size, strict=True))
+        self.windows = [(w[0].start, w[1].start) for w in dense_patch_slices(size, roi, step)]
+        self.weight = compute_importance_map(roi, mode="gaussian", sigma_scale=0.125).cpu().numpy().astype(np.float32)
+
+    def meeting(self, ys: slice, xs: slice) -> list[tuple[int, int]]:
+        """Top-left corners of the windows that overlap the box ``(ys, xs)``."""
+        h, w = self.roi
+        return [(y, x) for y, x in self.windows if y < ys.stop and y + h > ys.start and x < xs.stop and x + w > xs.start]
+
+    def cover(self, ys: slice, xs: slice) -> tuple[slice, slice]:
+        """The box the windows meeting ``(ys, xs)`` cover together."""
+        wins = self.meeting(ys, xs)
+        h, w = self.roi
+        return (slice(min(y for y, _ in wins), max(y for y, _ in wins) + h),
+                slice(min(x for _, x in wins), max(x for _, x in wins) + w))
+
+    def predict(self, x: np.ndarray, origin: tuple[int, int], ys: slice, xs: slice,
+                infer: Any) -> np.ndarray:
+        """Probability ``(n, len(ys), len(xs))`` in the box ``(ys, xs)`` of whole-slice coordinates.
+
+        Args:
+            x: normalised 2.5-D slices ``(n, C, H, W)`` whose pixel (0, 0) is ``origin`` of the
+                whole slice; they cover every window meeting the box.
+            infer: ``x (n, C, h, w) -> logits (n, 1, h, w)``.
+        """
+        wins = self.meeting(ys, xs)
+        cy, cx = self.cover(ys, xs)
+        y0, x0 = cy.start, cx.start
+        acc = np.zeros((x.shape[0], cy.stop - y0, cx.stop - x0), np.float32)
+        cnt = np.zeros(acc.shape[1:], np.float32)
+        h, w = self.roi
+        oy, ox = origin
+        for wy, wx in wins:
+            logits = infer(np.ascontiguousarray(x[:, :, wy - oy:wy - oy + h, wx - ox:wx - ox + w]))
+            acc[:, wy - y0:wy - y0 + h, wx - x0:wx - x0 + w] += logits[:, 0] * self.weight
+            cnt[wy - y0:wy - y0 + h, wx - x0:wx - x0 + w] += self.weight
+        inner = (slice(None), slice(ys.start - y0, ys.stop - y0), slice(xs.start - x0, xs.stop - x0))
+        return expit(acc[inner] / cnt[inner[1:]]).astype(np.float32)
 
 
 @dataclass

@@ -163,3 +163,80 @@ def test_a_nodule_joined_to_tissue_outside_the_lung_is_cut_free() -> None:
     no_split = plausibility.DEFAULT_RULES | {"split": False}
     labels2, _ = ndimage.label(comp)
     assert plausibility.screen(labels2, [1], image, (1.0, 1.0, 1.0), lungs, no_split)[0] == []
+
+
+def _chest_scene():
+    """A round body (40 HU) with one lung (-860 HU) in room air; coordinates and the lung."""
+    shape = (40, 96, 96)
+    z, y, x = np.mgrid[: shape[0], : shape[1], : shape[2]]
+    image = np.full(shape, -1000.0, np.float32)
+    image[((y - 48) / 44.0) ** 2 + ((x - 48) / 44.0) ** 2 <= 1] = 40.0
+    lung = (((y - 48) / 34.0) ** 2 + ((x - 48) / 34.0) ** 2 <= 1) & (z > 3) & (z < 36)
+    image[lung] = -860.0
+    return image, (z, y, x), lung
+
+
+def test_a_nodule_joined_to_the_chest_wall_by_a_vessel_is_in_the_lung():
+    image, (z, y, x), _ = _chest_scene()
+    d = np.sqrt(((z - 20) * SP[0]) ** 2 + ((y - 48) * SP[1]) ** 2 + ((x - 48) * SP[2]) ** 2)
+    nodule = d <= 6.0
+    # A 3 mm vessel from the nodule to the lateral pleura: in 3-D the nodule is no longer enclosed.
+    vessel = (np.sqrt(((z - 20) * SP[0]) ** 2 + ((y - 48) * SP[1]) ** 2) <= 1.5) & (x >= 48) & (x <= 84)
+    image[nodule | vessel] = 40.0
+    lungs = lung_mask(image, SP, step=1)
+    assert lungs[nodule].all()
+    assert not lungs[(x > 84) & (z == 20) & (y == 48)].any()  # the chest wall stays out
+
+
+def test_a_juxtapleural_nodule_joined_to_the_chest_wall_is_cut_free_and_a_pleural_rim_is_not():
+    image, (z, y, x), lung = _chest_scene()
+    d = np.sqrt(((z - 20) * SP[0]) ** 2 + ((y - 48) * SP[1]) ** 2 + ((x - 76) * SP[2]) ** 2)
+    nodule = lung & (d <= 7.0)  # 14 mm, on the lateral pleura (which lies 6.4 mm from its centre)
+    image[nodule] = 40.0
+    wall = ~lung & (((y - 48) / 44.0) ** 2 + ((x - 48) / 44.0) ** 2 <= 1)  # chest wall next to the lung
+    labels = np.zeros(image.shape, np.int32)
+    labels[(nodule | wall) & (np.abs(z - 20) <= 12) & (np.abs(y - 48) <= 24) & (x > 60)] = 1
+    ring = ((y - 48) / 34.0) ** 2 + ((x - 48) / 34.0) ** 2
+    rim = lung & (ring > 0.86) & (np.abs(z - 20) <= 6) & (x < 30)  # 2.5 mm of pleura-hugging lung
+    labels[(rim | wall) & (np.abs(z - 20) <= 6) & (x < 30)] = 2
+    kept, aside = plausibility.screen(labels, [1, 2], image, SP, lung, plausibility.DEFAULT_RULES)
+    assert len(kept) == 1 and labels[nodule].mean() > 0 and np.isin(labels[nodule], kept).mean() > 0.8
+    assert not np.isin(labels[rim], kept).any()
+    assert sum(a.reason == "outside the lungs" for a in aside) == 2
+
+
+def test_a_nodule_resting_on_the_diaphragm_is_in_the_lung_and_the_liver_is_not():
+    image, (z, y, x), lung = _chest_scene()
+    r_in = np.sqrt(((y - 48) * SP[1]) ** 2 + ((x - 48) * SP[2]) ** 2)
+    liver = (r_in <= 20.0) & (z <= 10)  # a flat-topped dome under the lung base, ringed by lung
+    image[liver] = 40.0
+    d = np.sqrt(((z - 14.6) * SP[0]) ** 2 + ((y - 48) * SP[1]) ** 2 + ((x - 48) * SP[2]) ** 2)
+    nodule = d <= 6.0  # 12 mm, resting on the dome over a 7 mm wide contact (no thin bridge)
+    image[nodule] = 40.0
+    lungs = lung_mask(image, SP, step=1)
+    assert lungs[nodule].mean() > 0.95
+    assert lungs[liver].mean() < 0.05  # only the dome's sharp rim is rounded off; the liver stays out
+
+
+def test_a_slab_of_soft_tissue_wider_than_a_nodule_with_lung_around_it_is_not_a_mass():
+    """Over 3 cm across, only voxels inside the lung mask count: lung above and below is not enough."""
+    shape = (40, 96, 96)
+    z, y, x = np.mgrid[: shape[0], : shape[1], : shape[2]]
+    image = np.full(shape, -860.0, np.float32)
+    lungs = np.ones(shape, bool)
+    slab = (np.abs(z - 20) <= 4) & (np.abs(y - 48) <= 25) & (np.abs(x - 48) <= 25)  # 41 x 41 mm, 11 mm thick
+    image[slab] = 50.0
+    lungs[slab] = False  # outside the mask, lung above and below it (a short field of view's liver dome)
+    enclosed = ((z - 20) * SP[0]) ** 2 + ((y - 48) * SP[1]) ** 2 + ((x - 48) * SP[2]) ** 2 <= 17.0 ** 2  # 34 mm
+    for region, expect_kept in ((slab, False), (enclosed, True)):
+        img = image.copy() if expect_kept is False else np.where(enclosed, 40.0, -860.0).astype(np.float32)
+        mask = lungs if expect_kept is False else np.ones(shape, bool)
+        labels = region.astype(np.int32)
+        kept, aside = plausibility.screen(labels, [1], img, SP, mask, plausibility.DEFAULT_RULES)
+        assert (kept == [1]) is expect_kept, (expect_kept, aside)
+    # the same slab 2 cm across is a nodule candidate: lung surrounds it
+    small = (np.abs(z - 20) <= 4) & (np.abs(y - 48) <= 12) & (np.abs(x - 48) <= 12)
+    lungs2 = np.ones(shape, bool)
+    lungs2[small] = False
+    img = np.where(small, 50.0, -860.0).astype(np.float32)
+    assert plausibility.screen(small.astype(np.int32), [1], img, SP, lungs2, plausibility.DEFAULT_RULES)[0] == [1]

@@ -24,18 +24,43 @@ def reference(chest_case):
                          bundle_path=b.path)
 
 
+def test_the_lung_crop_runs_the_reference_windows():
+    """Inside the region the crop path's probabilities are the reference's, for an instance-normalised network."""
+    import torch
+    from monai.networks.nets import UNet
+
+    from specialists.imaging.lungs import LungRegion
+    from specialists.imaging.segment import predict_probability
+
+    torch.manual_seed(0)
+    net = UNet(spatial_dims=2, in_channels=5, out_channels=1, channels=(4, 8), strides=(2,), num_res_units=1).eval()
+    params = {"slice_offsets": [-4, -2, 0, 2, 4], "hu_window": [-1000, 400], "roi_size": [32, 32], "overlap": 0.25,
+              "sw_batch_size": 4}
+    image = np.random.default_rng(0).normal(-500, 400, (7, 80, 72)).astype(np.float32)
+    ref = predict_probability(net, image, params)
+    region = LungRegion(slice(1, 6), slice(17, 50), slice(30, 72))
+    fast = predict_probability(net, image, params, region=region, chunk=3)
+    np.testing.assert_allclose(fast[region.slices], ref[region.slices], atol=1e-5)
+    outside = np.ones(image.shape, bool)
+    outside[region.slices] = False
+    assert not fast[outside].any()
+    # Windows laid over the crop itself normalise other content: the probabilities would move.
+    crop = predict_probability(net, image[:, region.y, region.x], params)
+    assert np.abs(crop[region.z] - ref[region.slices]).max() > 1e-3
+
+
 def _dice(a: np.ndarray, b: np.ndarray) -> float:
     return 1.0 if not (a.any() or b.any()) else 2 * (a & b).sum() / (a.sum() + b.sum())
 
 
-# Known gap (issue 19, open): on this chest window the lung-crop path's mask differs from the reference path's
-# (Dice 0.76), and the shipped network misses a planted nodule there; strict, so a fix shows up as a failure here.
-KNOWN_GAP = pytest.mark.xfail(strict=True, reason="lung-crop fast path not yet equivalent to the reference path on "
-                                                  "chest-anatomy phantoms (issue 19)")
+# Int8 quantisation moves probabilities by about 1e-3: on this window a low-density candidate at the volume's
+# first slice (not a planted nodule) gains a voxel layer and its core mean moves by about 11 HU, over the 5 HU
+# the fp32 paths meet exactly. Over the test phantoms int8 stays within the variants' tolerance (model card).
+INT8_CORE = pytest.mark.xfail(strict=True, reason="int8 moves the core density of a partial-volume candidate by "
+                                                  "about 11 HU on this window (tolerance 5 HU)")
 
 
-@KNOWN_GAP
-@pytest.mark.parametrize("engine", ["torch", "onnx", "onnx-int8"])
+@pytest.mark.parametrize("engine", ["torch", "onnx", pytest.param("onnx-int8", marks=INT8_CORE)])
 def test_fast_paths_find_the_reference_lesions(chest_case, reference, engine):
     b = seg_bundle()
     fast = segment_array(b.network, chest_case.image, chest_case.spacing, b.params,

@@ -94,8 +94,6 @@ def test_user_bundle_without_weights_is_a_clear_error(tmp_path):
         load_bundle(user, SEG_BUNDLE)
 
 
-@pytest.mark.xfail(strict=True, reason="the shipped segmentation card predates the whole-chest evaluation; the re-run "
-                                       "bundle was not shipped (issue 19)")
 def test_cards_report_what_the_issues_ask_for():
     seg = json.loads((SEG_BUNDLE / "metadata.json").read_text())["held_out_metrics"]
     assert seg["full_size_phantoms"]["shape"] == [240, 448, 448]
@@ -119,7 +117,6 @@ def test_shipped_classifier_looks_at_the_lesion():
     assert m["n_lesions"] >= 4 and m["share_mean"] >= 0.5
 
 
-@pytest.mark.xfail(strict=True, reason="the shipped segmentation bundle carries no ONNX export yet (issue 19)")
 def test_onnx_exports_match_the_weights():
     from specialists.imaging.engines import onnx_status
 
