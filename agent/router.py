@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 import yaml
 
+from galen.language import spaced
+
 EXEMPLARS_FILE = "route_exemplars.yaml"
 CUES_FILE = "route_cues.yaml"
 ENCODERS = ("minilm", "use", "fusion")
@@ -164,12 +166,14 @@ class Cues:
         return {c.tool for c in self.cues}
 
     def has_design_intent(self, text: str) -> bool:
+        text = spaced(text)
         return any(p.search(text) for p in self.design_intent)
 
     def matched(self, text: str, molecule: bool = False, image: bool | None = None, intent: bool = False,
                 patient: bool = False) -> set[str]:
         """Tools with a cue that matches and whose conditions hold (``image=None``, unknown, lets image cues apply)."""
         holds = {"molecule": molecule, "image": image is not False, "no_design_intent": not intent, "patient": patient}
+        text = spaced(text)  # "Fleischner建议": the seam between scripts is a word boundary
         return {c.tool for c in self.cues if all(holds[w] for w in c.when) and c.pattern.search(text)}
 
 

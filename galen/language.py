@@ -18,6 +18,21 @@ def has_cjk(text: str) -> bool:
     return CJK.search(text or "") is not None
 
 
+_CJK_CLASS = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
+_SCRIPT_SEAM = re.compile(rf"(?<=[A-Za-z0-9%])(?=[{_CJK_CLASS}])|(?<=[{_CJK_CLASS}])(?=[A-Za-z0-9])")
+
+
+def spaced(text: str) -> str:
+    """``text`` with a space wherever Latin letters or digits meet Chinese characters.
+
+    Python's ``\\b`` counts Chinese characters as word characters, so in "Fleischner建议" or
+    "按BTS指南" a pattern ``\\bfleischner\\b`` or ``\\bbts\\b`` finds no word boundary; Chinese
+    writers do not put spaces there. Matching English word patterns against the spaced text
+    treats the seam as the boundary it is.
+    """
+    return _SCRIPT_SEAM.sub(" ", text or "")
+
+
 _FUNCTION_WORDS = {
     "es": {"el", "la", "los", "las", "de", "del", "que", "y", "en", "para", "por", "una", "un", "con", "se", "cómo", "como",
            "cuál", "cuántas", "cuántos", "qué", "es", "al", "mi", "sin", "necesito", "puedo", "hago", "dame", "quiero", "dosis"},

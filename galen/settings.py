@@ -128,6 +128,10 @@ class Settings(BaseSettings):
     kb_collection: str = Field("galen-guidelines", description="Chroma collection holding the guideline chunks.")
     kb_top_k: int = Field(4, ge=1, le=20, description="Passages retrieved to ground one answer.")
     kb_max_file_mb: float = Field(20.0, gt=0, description="Largest document `galen kb ingest` accepts (MB).")
+    kb_embed_precision: Literal["auto", "bf16", "fp32"] = Field(
+        "auto", description="Precision of MiniLM when ingesting passages: bf16 is about 3x faster on CPUs with native "
+        "bfloat16 (AVX512-BF16 or AMX; auto uses it there) and gives vectors within cosine 0.9999 of fp32; questions "
+        "are always embedded in fp32.")
     kb_auto_index: bool = Field(
         True,
         description="Index the shipped guideline corpus into the knowledge store on first use (skipped "

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
+from collections import deque
 from functools import lru_cache
 
 import numpy as np
@@ -58,6 +59,115 @@ def embed(texts: list[str]) -> np.ndarray:
     with _lock:  # SentenceTransformer.encode is not guaranteed thread-safe
         vecs = model.encode(list(texts), batch_size=32, normalize_embeddings=True, show_progress_bar=False)
     return np.asarray(vecs, dtype=np.float32)
+
+
+#: Passages per forward pass in :func:`embed_passages` (32: fastest of 8-128 on 2 cores, measured).
+PASSAGE_BATCH = 32
+
+
+def bf16_is_fast() -> bool:
+    """Whether this CPU computes bfloat16 matrix products natively (AVX512-BF16 or AMX).
+
+    Without either, PyTorch emulates bfloat16 and the bulk path would be slower than float32.
+    """
+    try:
+        import torch
+
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except (ImportError, AttributeError):  # an older torch without the probes: stay on float32
+        return False
+
+
+@lru_cache(maxsize=1)
+def _bf16_encoder():
+    """A bfloat16 copy of MiniLM's transformer, with its tokenizer and length limit."""
+    import copy
+
+    import torch
+
+    st = _model()
+    transformer = st[0]
+    net = copy.deepcopy(transformer.auto_model).to(torch.bfloat16).eval()
+    return net, transformer.tokenizer, int(st.max_seq_length)
+
+
+def embed_passages(texts: list[str], precision: str = "auto") -> np.ndarray:
+    """MiniLM embeddings of many passages at once (ingest), shape ``(len(texts), 384)``.
+
+    ``precision``: ``"fp32"`` is :func:`embed`; ``"bf16"`` runs a bfloat16 copy of the network
+    (same tokens, mean pooling and normalisation as :func:`embed`; cosine to the float32 vectors
+    >= 0.9999 on guideline prose, about 3x faster on a CPU with native bfloat16); ``"auto"`` picks
+    bf16 where :func:`bf16_is_fast`. Questions are always embedded in float32 by :func:`embed`.
+    """
+    if not texts:
+        return np.zeros((0, DIMENSION), dtype=np.float32)
+    if precision not in ("auto", "bf16", "fp32"):
+        raise ValueError(f"precision must be auto, bf16 or fp32, not {precision!r}")
+    if precision == "fp32" or (precision == "auto" and not bf16_is_fast()):
+        return embed(texts)
+    out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+    _drain(_batches(texts), texts, out)
+    return out
+
+
+def _batches(texts: list[str]) -> deque[np.ndarray]:
+    """Indices of ``texts`` in batches of similar length (longest first): batches pad little."""
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    return deque(order[i:i + PASSAGE_BATCH] for i in range(0, len(texts), PASSAGE_BATCH))
+
+
+def _drain(batches: deque[np.ndarray], texts: list[str], out: np.ndarray) -> None:
+    """Embed batches taken from ``batches`` with the bfloat16 MiniLM into ``out`` until none is left.
+
+    Several threads may drain one queue (``deque.popleft`` is atomic); the network is only read.
+    """
+    import torch
+
+    net, tokenizer, max_len = _bf16_encoder()
+    while True:
+        try:
+            idx = batches.popleft()
+        except IndexError:
+            return
+        enc = tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=max_len,
+                        return_tensors="pt")
+        with torch.inference_mode():
+            hidden = net(**enc).last_hidden_state.float()
+        mask = enc["attention_mask"].unsqueeze(-1).float()
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        out[idx] = torch.nn.functional.normalize(pooled, dim=1).numpy()
+
+
+def embed_passages_both(texts: list[str], precision: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """MiniLM and USE v3 embeddings of many passages, the two models sharing both cores.
+
+    One thread embeds with MiniLM batch after batch; a second embeds everything with USE v3 (the
+    faster of the two) and then takes MiniLM batches from the same queue, so neither core idles
+    while the other finishes. In fp32 (no native bfloat16) the two models simply run side by side.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not texts:
+        return np.zeros((0, DIMENSION), np.float32), np.zeros((0, MULTILINGUAL_DIMENSION), np.float32)
+    if precision not in ("auto", "bf16", "fp32"):
+        raise ValueError(f"precision must be auto, bf16 or fp32, not {precision!r}")
+    bf16 = precision == "bf16" or (precision == "auto" and bf16_is_fast())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        if not bf16:
+            ml = pool.submit(embed_multilingual, texts)
+            return embed(texts), ml.result()
+        _bf16_encoder()  # built once, before two threads want it
+        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        batches = _batches(texts)
+
+        def multilingual_then_help() -> np.ndarray:
+            vecs = embed_multilingual(texts)
+            _drain(batches, texts, out)
+            return vecs
+
+        ml = pool.submit(multilingual_then_help)
+        _drain(batches, texts, out)
+        return out, ml.result()
 
 
 def chroma_embedding_function():

@@ -99,24 +99,20 @@ class _Stages:
                 self.into[name] = self.into.get(name, 0.0) + time.perf_counter() - start
 
 
-def embed_document(texts: list[str], multilingual: bool) -> tuple[dict[str, object], dict[str, object] | None]:
-    """Every chunk text of a document embedded at once, MiniLM and (when installed) USE v3 side by side.
+def embed_document(texts: list[str], multilingual: bool, precision: str = "auto"
+                   ) -> tuple[dict[str, object], dict[str, object] | None]:
+    """Every chunk text of a document embedded at once, MiniLM and (when installed) USE v3.
 
-    One call per model over the whole document (the encoder sorts by length and pads less than in
-    store-sized batches), and the two models run in parallel threads, one core each: both release
-    the GIL in their matrix code. Returns text -> vector maps for each model.
+    One call per model over the whole document (sorted by length, so batches pad little); MiniLM
+    runs in ``precision`` (bfloat16 where the CPU has it natively) and the two models share both
+    cores (:func:`knowledge.embeddings.embed_passages_both`). Returns text -> vector maps for each model.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from knowledge.embeddings import embed, embed_multilingual
+    from knowledge.embeddings import embed_passages, embed_passages_both
 
     unique = list(dict.fromkeys(texts))
     if not multilingual:
-        return dict(zip(unique, embed(unique), strict=True)), None
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        ml = pool.submit(embed_multilingual, unique)
-        vecs = embed(unique)
-        ml_vecs = ml.result()
+        return dict(zip(unique, embed_passages(unique, precision), strict=True)), None
+    vecs, ml_vecs = embed_passages_both(unique, precision)
     return dict(zip(unique, vecs, strict=True)), dict(zip(unique, ml_vecs, strict=True))
 
 
@@ -163,7 +159,8 @@ def write_document(
         # chunk of a Chinese source look like a generic English nodule passage to MiniLM
         texts = [c.context_text(doc.title) for c in chunks]
         with clock("embed"):
-            vectors, ml_vectors = embed_document(texts, multilingual_available())
+            vectors, ml_vectors = embed_document(texts, multilingual_available(),
+                                                 store.settings.kb_embed_precision)
         with clock("store_write"):
             store.write_source(
                 doc.source_id,

@@ -35,9 +35,13 @@ _BELOW_WORDS = ("under", "below", "smaller than", "less than", "sub-", "<", "小
 _VOLUME = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(?:mm3|mm³|mm\^3|cubic millimet\w*|cu\.? ?mm)", re.I)
 
 # ASCII boundaries, not \b: "BTS指南" names BTS (a Chinese character is a word character too)
-_GUIDELINES = (("fleischner-2017", r"fleischner|弗莱施纳"),
-               ("lung-rads-2022", r"lung[\s-]?rads|lungrads|(?<![A-Za-z0-9])LR(?![A-Za-z0-9])"),
-               ("bts-2015", r"(?<![A-Za-z0-9])BTS(?![A-Za-z0-9])|british thoracic|英国胸科学会"))
+_GUIDELINES = (("fleischner-2017", r"fleischner|弗莱施纳|弗莱施奈尔"),
+               ("lung-rads-2022", r"lung[\s-]?rads|lungrads|(?<![A-Za-z0-9])LR(?![A-Za-z0-9])|"
+                                  r"美国放射(?:学|医师)?(?:学会|协会)"),
+               ("bts-2015", r"(?<![A-Za-z0-9])BTS(?![A-Za-z0-9])|british thoracic|英国胸(?:科|部|腔)(?:医师)?(?:学会|协会)"))
+#: Sources without a decision table: a question that names one is answered from its passages.
+OTHER_SOURCES = re.compile(r"中国(?:肺结节)?(?:专家)?共识|肺结节诊治中国专家共识|中华医学会|肺癌学组|中国肺癌防治联盟|"
+                           r"chinese (?:expert )?consensus|chinese thoracic society", re.I)
 
 
 @dataclass
@@ -196,6 +200,12 @@ _RISK_WORD = re.compile(
     r"\b(low|high)[\s-]risk\b|(低|高)(?:危|风险)(?!因素)|"  # 低危/高危 (Chinese)
     r"\brisk(?:\s+(?:is|was|category|level|status|group|profile))?\s*[:=]?\s*(?:is\s+)?(low|high)\b"  # "risk: low"
     r"(?!\s*[-\s]?(?:dose|grade|flow|resolution))", re.I)
+#: Risk factors said to be present or absent without naming them ("有危险因素", "no risk factors").
+_RISK_FACTORS = re.compile(
+    r"(?P<none>\b(?:no|without|denies|none of the)\s+(?:known\s+|other\s+|lung[\s-]cancer\s+)*risk[\s-]factors?\b|"
+    r"(?:无|没有|不存在|未见|否认)(?:任何|其他)?(?:肺癌)?(?:的)?(?:危险|高危|风险)因素)|"
+    r"\b(?:has|have|having|with|had)\s+(?:(?:known|several|multiple|other|some|lung[\s-]cancer)\s+)*risk[\s-]factors?\b|"
+    r"(?:有|具有|存在|伴有|合并)(?:肺癌)?(?:的)?(?:危险|高危|风险)因素", re.I)
 _EXPOSURE = re.compile(r"asbestos|radon|uranium|pulmonary fibrosis|\bIPF\b|interstitial lung disease", re.I)
 
 
@@ -212,6 +222,9 @@ def _risk(text: str) -> tuple[str | None, str]:
     if m:
         word = m.group(1) or m.group(3) or {"低": "low", "高": "high"}[m.group(2)]
         return word.lower(), f"'{m.group(0)}' in the question"
+    m = _RISK_FACTORS.search(t)
+    if m:
+        return ("low" if m.group("none") else "high"), f"'{m.group(0)}' in the question"
     smoking, packs = read_smoking(t), read_pack_years(t)
     family, emph = read_family_history(t), read_emphysema(t)
     exposure = _EXPOSURE.search(t)
@@ -256,12 +269,14 @@ def _case_facts(text: str, q: QuestionFacts) -> None:
                    r"pain|chest pain|a )|偶然|偶发|意外发现", text, re.I):
         put("setting", "incidental", "an incidental finding, as the question says")
     base = re.search(r"\bbaseline\b|\bfirst (?:screening|screen|round|LDCT|low-dose)|initial screen|prevalence (?:screen|"
-                     r"round)|基线|(?:首次|初次|第一次|首轮)(?:肺癌)?(?:筛查|LDCT|低剂量|CT)", text, re.I)
+                     r"round)|基线|(?:首次|初次|第一次|头一次|首轮)(?:(?:做|进行|参加|接受)的?)?(?:肺癌)?(?:筛查|LDCT|低剂量|CT)|"
+                     r"(?:首次|初次|第一次|头一次)(?:做|进行|参加|接受)", text, re.I)
     follow = re.search(r"follow[\s-]?up (?:lung )?(?:cancer )?(?:screen\w*|LDCT|low-dose|exam\w*|round)|annual (?:screen\w*|"
                        r"LDCT|low-dose|repeat)|this year'?s|last year|previous (?:screen\w*|LDCT|CT|scan|exam|study)|"
                        r"prior (?:screen\w*|LDCT|scan|exam|study)|incidence (?:screen|round)|repeat screen|"
                        r"\d+[\s-]month (?:follow[\s-]?up|scan|LDCT|CT)|since the (?:last|previous|prior)|"
-                       r"年度(?:筛查|复查|LDCT|低剂量)|随访筛查|复查筛查|去年|上次|前次|之前的(?:筛查|CT)", text, re.I)
+                       r"年度(?:筛查|复查|LDCT|低剂量)|随访筛查|复查筛查|去年|上次|前次|之前的(?:筛查|CT)|"
+                       r"(?:第[二三四五六]次|第[二三四五六]年|再次)(?:做|进行|参加)?的?(?:肺癌)?(?:筛查|LDCT|低剂量)", text, re.I)
     if base:
         put("exam", "baseline", f"'{base.group(0)}'")
     elif follow:

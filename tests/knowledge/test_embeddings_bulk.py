@@ -1,0 +1,43 @@
+"""The bulk (ingest) MiniLM path gives the question path's vectors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from knowledge.embeddings import DIMENSION, bf16_is_fast, embed, embed_passages
+
+TEXTS = [
+    "Solid nodules smaller than 5 mm need no follow-up.",
+    "Category 4A: LDCT in 3 months; PET/CT may be used when there is a solid component of 8 mm or more.",
+    "短文本",
+    "Volume doubling time guides action. " * 40,  # longer than the encoder's 256 tokens: truncated alike
+    "",
+]
+
+
+def test_fp32_is_the_question_path_exactly():
+    assert np.array_equal(embed_passages(TEXTS, "fp32"), embed(TEXTS))
+
+
+def test_bf16_vectors_point_where_the_fp32_ones_do():
+    ref, got = embed(TEXTS), embed_passages(TEXTS, "bf16")
+    assert got.shape == (len(TEXTS), DIMENSION) and got.dtype == np.float32
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    assert (ref * got).sum(1).min() >= 0.999
+    # order of the input is kept although batches are sorted by length
+    assert np.argmax(got @ ref.T, axis=1).tolist() == list(range(len(TEXTS)))
+
+
+def test_auto_uses_bf16_only_where_the_cpu_has_it():
+    got = embed_passages(TEXTS[:2], "auto")
+    if bf16_is_fast():
+        assert np.array_equal(got, embed_passages(TEXTS[:2], "bf16"))
+    else:
+        assert np.array_equal(got, embed(TEXTS[:2]))
+
+
+def test_bad_precision_and_empty_input():
+    with pytest.raises(ValueError, match="precision"):
+        embed_passages(["x"], "fp16")
+    assert embed_passages([], "bf16").shape == (0, DIMENSION)
