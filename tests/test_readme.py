@@ -131,12 +131,12 @@ def test_every_bench_row_renders_from_files_shaped_like_their_producers_output(t
     write_result("bench.load", {"users": 8, "seconds": 300, "turns": 1531, "p50_s": 1.43, "p95_s": 2.14, "errors": 0,
                                 "error_samples": [], "cross_user_leaks": [], "peak_rss_mb": 1540.0}, n=1531,
                  kind="bench", directory=results)
-    for name in ("bench.screen", "bench.pmo"):  # the shapes scripts/screen_bench.py and evals/pmo.py write
+    for name in ("bench.screen", "bench.pmo", "bench.kb_scale"):  # the shapes their benchmark scripts write
         real = json.loads((RESULTS_DIR / f"{name}.json").read_text())
         write_result(name, real["metrics"], n=real["n"], kind="bench", directory=results)
     text = "\n".join(rr.bench(rr.Results(all_results(results))))
     assert "not recorded yet (`evals/results/bench." not in text
-    assert "of the limit" in text and "summed top-10 AUC graph GA" in text
+    assert "of the limit" in text and "summed top-10 AUC graph GA" in text and "among the 100,000" in text
     assert "GA: success 19/19, seconds p50 0.50 s / p95 n<20, oracle calls p50 80 / p95 n<20" in text
     assert "onnx_lung_crop 1.05 s / 1.91 s (n = 20) ×0.2" in text
     assert "1,531 turns, p50 1.43 s, p95 2.14 s, **0 errors, 0 cross-user leaks**" in text
