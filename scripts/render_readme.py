@@ -363,6 +363,25 @@ def _screen(r: Results) -> str:
             f"path · load average at start {m.get('load_average_1m_start', '?')}")
 
 
+def _consult(r: Results) -> str:
+    m = r.metrics("bench.imaging_consult")
+    shape = "×".join(str(v) for v in reversed(m["series"]["shape"]))
+    parts = []
+    for name in ("folder", "zip"):
+        x = m[name]
+        top = sorted(x["stage_s_p50"].items(), key=lambda kv: -kv[1])[:3]
+        parts.append(f"{name} {x['turn_s']['p50']:.1f} s p50 (n = {x['turn_s']['n']}; ≤ 30 s: {met(x['turn_s']['p50'] <= 30)}), "
+                     f"peak RSS {x['peak_rss_mb']['max']:.0f} MB (≤ 3 GB: {met(x['peak_rss_mb']['max'] <= 3072)}); slowest "
+                     "stages " + ", ".join(f"{k} {v:.1f} s" for k, v in top))
+    f = m["folder"]
+    planted = ", ".join(f"{n['diameter_mm']:g}" for n in m["series"]["nodules"])
+    found = ", ".join(f"{d:g}" for d, *_ in f.get("lesions_first_run", []))
+    ratio = f.get("turn_ratio_to_baseline")
+    return (f"{shape} DICOM series ({m['series']['files']} files), `Agent.ask` in a fresh process: " + " · ".join(parts)
+            + (f" · folder ×{ratio:.2f} the baseline commit {m['baseline'].get('commit', '?')}" if ratio else "")
+            + f" · nodules planted {planted} mm, reported {found or 'none'} mm")
+
+
 def _kb_scale(r: Results) -> str:
     m = r.metrics("bench.kb_scale")
     i, loc, srv = m["ingest"], m["local"], m["server"]
@@ -406,6 +425,8 @@ def bench(r: Results) -> list[str]:
          "galen eval --suite retrieval --record retrieval"),
         (["segmentation of a CT, per inference variant"], _seg_speed, BENCH.format("imaging")),
         (["Grad-CAM per lesion (p50 / p95)"], _gradcam, BENCH.format("imaging")),
+        (["a whole CT consultation (segmentation, characterisation, Grad-CAM, overlays, answer)"], _consult,
+         BENCH.format("imaging")),
         (["Brock / fusion risk (genes) / treatment benefit per patient"], _clinical_speed, BENCH.format("clinical")),
         (["clinical cross-validation wall time"], _clinical_cv, BENCH.format("clinical")),
         (["molecule design, the requested count per design-suite request"], _design, BENCH.format("molecules")),

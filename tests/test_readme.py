@@ -131,7 +131,7 @@ def test_every_bench_row_renders_from_files_shaped_like_their_producers_output(t
     write_result("bench.load", {"users": 8, "seconds": 300, "turns": 1531, "p50_s": 1.43, "p95_s": 2.14, "errors": 0,
                                 "error_samples": [], "cross_user_leaks": [], "peak_rss_mb": 1540.0}, n=1531,
                  kind="bench", directory=results)
-    for name in ("bench.screen", "bench.pmo", "bench.kb_scale"):  # the shapes their benchmark scripts write
+    for name in ("bench.screen", "bench.pmo", "bench.kb_scale", "bench.imaging_consult"):  # the shapes their benchmark scripts write
         real = json.loads((RESULTS_DIR / f"{name}.json").read_text())
         write_result(name, real["metrics"], n=real["n"], kind="bench", directory=results)
     text = "\n".join(rr.bench(rr.Results(all_results(results))))

@@ -129,7 +129,10 @@ def deidentify_to(src: Path, dst_dir: Path) -> Path:
     if zipfile.is_zipfile(src):
         from galen.archives import unpacked  # the one owner of archive handling (unpacking limits)
 
-        with unpacked(src) as folder, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as out:
+        # Deflate level 1: CT pixel data compresses to about the same size as at the default level 6
+        # (0.63 against 0.62 of the raw bytes on phantom slices) in a quarter of the time; at level 6
+        # this copy took 12 of a 300-slice consultation's 41 seconds.
+        with unpacked(src) as folder, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
             for root, _dirs, names in os.walk(folder):
                 for name in sorted(names):
                     p = Path(root) / name
