@@ -182,3 +182,48 @@ def test_the_pause_for_a_missing_fact_is_chinese_for_a_chinese_question() -> Non
     ask = payload("missing", {"name": "search_guidelines", "id": "c1"}, [], "偶然发现7mm实性结节，Fleischner怎么随访？",
                   missing=["the patient's lung-cancer risk (low: ...)"], message=hint)
     assert "患者的肺癌风险" in ask["text"] and "取决于此" in ask["text"] and "Depending on it" not in ask["text"]
+
+
+@pytest.mark.parametrize("name", ["segment_image", "classify_image"])
+def test_every_imaging_fact_line_and_warning_is_rendered_in_chinese(name: str, tmp_path: Path) -> None:
+    from galen.settings import Settings
+    from specialists.imaging.phantom import WORKING_SPACING, make_phantom, write_phantom_nifti
+    from tools.base import Attachment, ToolContext
+    from tools.registry import get_tool, tool_status
+
+    status = tool_status(name)
+    if not status.available:
+        pytest.skip(status.reason)
+    ph = make_phantom(11, shape=(40, 128, 128), spacing=WORKING_SPACING, diameters_mm=[8.0, 14.0],
+                      kinds=["solid", "part-solid"], shapes=["round", "lobulated"])
+    f = write_phantom_nifti(ph, tmp_path / "ct.nii.gz")
+    ctx = ToolContext(settings=Settings(data_dir=tmp_path), workdir=tmp_path / "w",
+                      attachments=[Attachment(path=f, name=f.name, kind="nifti")], question="分割并分析这个结节")
+    tool = get_tool(name)
+    args = tool.extract_arguments(ctx.question, ctx)
+    result = tool.run(tool.validate_arguments(args), ctx)
+    call = {"name": name, "ok": True, "arguments": args, "result": result.model_dump(mode="json")}
+    chinese = fact_lines(call)
+    assert len(chinese) == len(result.facts) >= 2
+    for en, zh in zip(result.facts, chinese, strict=True):
+        assert zh != en and same_numbers(en, zh), f"{name} fact line with no Chinese rule: {en}"
+    for w in result.warnings:
+        zh = render_warning(w)
+        assert zh is not None and same_numbers(w, zh), f"{name} warning with no Chinese rule: {w!r}"
+
+
+@pytest.mark.parametrize("line", [
+    "1 nodule was found, and 1 mass (over 3 cm).",
+    "Mass 2 on the scan: long axis 41.0 mm, short axis 35.2 mm, mean diameter 38.1 mm, volume 25000 mm³, core density 35 "
+    "HU mean, 36 HU median (central sphere of radius 1.5 mm around the lesion's deepest point) (slice 12, upper half of "
+    "the lungs). It is larger than 3 cm, so it is a mass, not a nodule (Fleischner glossary).",
+    "Lesion 1 on the image: long axis 9.0 mm, short axis 8.0 mm, mean diameter 8.5 mm, volume 300 mm³ (slice 3).",
+    "3 further candidates (2 outside the lungs, 1 at aerated-lung density) were not called nodules: a nodule lies in the "
+    "lung and is denser than aerated lung.",
+    "1 further candidate shaped like vessel pieces was set aside by the false-positive filter.",
+    "Grad-CAM of lesion 3 (for its predicted type, ground-glass): The map is empty: at this layer no image region added "
+    "positive weight to the predicted type's score.",
+])
+def test_imaging_line_shapes_a_phantom_may_not_show(line: str) -> None:
+    zh = render_line(line)
+    assert zh is not None and zh != line and same_numbers(line, zh), line
