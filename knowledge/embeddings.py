@@ -65,6 +65,7 @@ def embed(texts: list[str]) -> np.ndarray:
 PASSAGE_BATCH = 32
 
 
+@lru_cache(maxsize=1)
 def bf16_is_fast() -> bool:
     """Whether this CPU computes bfloat16 matrix products natively (AVX512-BF16 or AMX).
 
@@ -91,6 +92,13 @@ def _bf16_encoder():
     return net, transformer.tokenizer, int(st.max_seq_length)
 
 
+def _wants_bf16(precision: str) -> bool:
+    """Whether ``precision`` (auto | bf16 | fp32) means the bfloat16 copy on this CPU."""
+    if precision not in ("auto", "bf16", "fp32"):
+        raise ValueError(f"precision must be auto, bf16 or fp32, not {precision!r}")
+    return precision == "bf16" or (precision == "auto" and bf16_is_fast())
+
+
 def embed_passages(texts: list[str], precision: str = "auto") -> np.ndarray:
     """MiniLM embeddings of many passages at once (ingest), shape ``(len(texts), 384)``.
 
@@ -101,9 +109,7 @@ def embed_passages(texts: list[str], precision: str = "auto") -> np.ndarray:
     """
     if not texts:
         return np.zeros((0, DIMENSION), dtype=np.float32)
-    if precision not in ("auto", "bf16", "fp32"):
-        raise ValueError(f"precision must be auto, bf16 or fp32, not {precision!r}")
-    if precision == "fp32" or (precision == "auto" and not bf16_is_fast()):
+    if not _wants_bf16(precision):
         return embed(texts)
     out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
     _drain(_batches(texts), texts, out)
@@ -149,9 +155,7 @@ def embed_passages_both(texts: list[str], precision: str = "auto") -> tuple[np.n
 
     if not texts:
         return np.zeros((0, DIMENSION), np.float32), np.zeros((0, MULTILINGUAL_DIMENSION), np.float32)
-    if precision not in ("auto", "bf16", "fp32"):
-        raise ValueError(f"precision must be auto, bf16 or fp32, not {precision!r}")
-    bf16 = precision == "bf16" or (precision == "auto" and bf16_is_fast())
+    bf16 = _wants_bf16(precision)
     with ThreadPoolExecutor(max_workers=1) as pool:
         if not bf16:
             ml = pool.submit(embed_multilingual, texts)
