@@ -148,8 +148,9 @@ def embed_passages_both(texts: list[str], precision: str = "auto") -> tuple[np.n
     """MiniLM and USE v3 embeddings of many passages, the two models sharing both cores.
 
     One thread embeds with MiniLM batch after batch; a second embeds everything with USE v3 (the
-    faster of the two) and then takes MiniLM batches from the same queue, so neither core idles
-    while the other finishes. In fp32 (no native bfloat16) the two models simply run side by side.
+    faster of the two; in bfloat16 too, :mod:`knowledge.use_bulk`) and then takes MiniLM batches
+    from the same queue, so neither core idles while the other finishes. In fp32 (no native
+    bfloat16) the two models simply run side by side, each as for a question.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -165,7 +166,7 @@ def embed_passages_both(texts: list[str], precision: str = "auto") -> tuple[np.n
         batches = _batches(texts)
 
         def multilingual_then_help() -> np.ndarray:
-            vecs = embed_multilingual(texts)
+            vecs = embed_multilingual_passages(texts)
             _drain(batches, texts, out)
             return vecs
 
@@ -232,6 +233,20 @@ def embed_multilingual(texts: list[str]) -> np.ndarray:
         vecs = np.asarray(model.encode(list(texts)), dtype=np.float32)
     norms = np.linalg.norm(vecs, axis=1, keepdims=True)
     return vecs / np.maximum(norms, 1e-12)
+
+
+def embed_multilingual_passages(texts: list[str]) -> np.ndarray:
+    """USE v3 vectors of many passages (ingest) with the bfloat16 bulk network, shape ``(n, 512)``.
+
+    Same vectors as :func:`embed_multilingual` within cosine 0.999 (``knowledge.use_bulk``); used
+    only where :func:`embed_passages_both` chose bfloat16.
+    """
+    from knowledge.use_bulk import bulk_use
+
+    if not texts:
+        return np.zeros((0, MULTILINGUAL_DIMENSION), dtype=np.float32)
+    with _ml_lock:
+        return bulk_use().encode(list(texts))
 
 
 def multilingual_available() -> bool:

@@ -44,6 +44,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from galen.errors import BackendUnavailable
 from galen.settings import Settings
 
@@ -308,10 +310,10 @@ class KnowledgeStore:
                     ids = [f"{source_id}:{gen}:{suffix}" for suffix, _, _ in batch]
                     docs = [t for _, t, _ in batch]
                     metas = [{**m, "gen": gen, "source_id": source_id} for _, _, m in batch]
-                    self.chunks.add(ids=ids, embeddings=[list(map(float, v)) for v in embeddings(texts)],
+                    self.chunks.add(ids=ids, embeddings=np.asarray(embeddings(texts), dtype=np.float32),
                                     documents=docs, metadatas=metas)
                     if ml_embeddings is not None:
-                        self.chunks_ml.add(ids=ids, embeddings=[list(map(float, v)) for v in ml_embeddings(texts)],
+                        self.chunks_ml.add(ids=ids, embeddings=np.asarray(ml_embeddings(texts), dtype=np.float32),
                                            documents=docs, metadatas=metas)
                     if progress:
                         progress(min(start + BATCH, total), total)

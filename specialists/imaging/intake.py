@@ -11,6 +11,7 @@ The agent's intake step calls :func:`describe_attachment` and :func:`deidentify_
 
 from __future__ import annotations
 
+import dataclasses
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -267,13 +268,64 @@ def describe_attachment(path: Path, max_voxels: int = MAX_VOXELS) -> AttachmentI
     """
     kind = attachment_kind(Path(path))
     vol = load_volume(Path(path), max_voxels)
+    _handoff.keep(Path(path), max_voxels, vol)
+    notes = list(vol.notes)  # the volume itself is left as loaded: the handed-off copy must match a fresh load
     if kind == "dicom" and vol.array.shape[0] > 1:
-        vol.notes.append(f"multi-frame file with {vol.array.shape[0]} frames.")
-    if not vol.spacing_known and not any("spacing not recorded" in n for n in vol.notes):
-        vol.notes.append("pixel spacing not recorded: sizes in mm are unreliable.")
-    return AttachmentInfo(kind=kind, summary=summarise(vol, kind), modality=vol.modality,
+        notes.append(f"multi-frame file with {vol.array.shape[0]} frames.")
+    if not vol.spacing_known and not any("spacing not recorded" in n for n in notes):
+        notes.append("pixel spacing not recorded: sizes in mm are unreliable.")
+    described = dataclasses.replace(vol, notes=notes)
+    return AttachmentInfo(kind=kind, summary=summarise(described, kind), modality=vol.modality,
                           shape=tuple(int(s) for s in vol.array.shape), spacing=vol.spacing,
-                          n_series=vol.n_series, notes=tuple(vol.notes))
+                          n_series=vol.n_series, notes=tuple(notes))
+
+
+class _Handoff:
+    """The volume :func:`describe_attachment` just loaded, kept for the one next load of that file.
+
+    The intake step reads an attachment to check and describe it; segmentation reads the same
+    stored file moments later. Handing the volume over saves the second read (a 300-file series
+    or its zip: 2-3 s). One volume at most; it is handed over once (:func:`take_volume`) and only
+    while the file is unchanged: same path, size, modification time and inode of the file or of
+    every file under the folder, and the same size limit.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._slot: tuple[tuple, Volume] | None = None
+
+    @staticmethod
+    def key(path: Path, max_voxels: int) -> tuple | None:
+        try:
+            path = path.resolve()
+            files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
+            stats = tuple((str(f), st.st_size, st.st_mtime_ns, st.st_ino) for f in files for st in [f.stat()])
+        except OSError:
+            return None
+        return (str(path), max_voxels, stats)
+
+    def keep(self, path: Path, max_voxels: int, vol: Volume) -> None:
+        key = self.key(path, max_voxels)
+        with self._lock:
+            self._slot = (key, vol) if key is not None else None
+
+    def take(self, path: Path, max_voxels: int) -> Volume | None:
+        with self._lock:
+            slot, self._slot = self._slot, None
+        if slot is None or slot[0] != self.key(path, max_voxels):
+            return None
+        return dataclasses.replace(slot[1], notes=list(slot[1].notes))
+
+
+_handoff = _Handoff()
+
+
+def take_volume(path: Path, max_voxels: int = MAX_VOXELS) -> Volume:
+    """:func:`load_volume`, but the volume :func:`describe_attachment` just read of this unchanged
+    file when there is one (see :class:`_Handoff`); the same volume a fresh load gives."""
+    return _handoff.take(Path(path), max_voxels) or load_volume(Path(path), max_voxels)
 
 
 def to_working_spacing(vol: Volume, spacing: tuple[float, float, float]) -> tuple[np.ndarray, tuple, float]:

@@ -26,8 +26,8 @@ from specialists.imaging.intake import (
     WINDOWS,
     Volume,
     display_slice,
-    load_volume,
     summarise,
+    take_volume,
     to_working_spacing,
     window,
 )
@@ -90,7 +90,7 @@ def open_study(path: Path, working_spacing: tuple[float, float, float], stages: 
     st = stages or Stages()
     kind = attachment_kind(Path(path))
     with st.stage("read"):
-        vol = load_volume(Path(path))
+        vol = take_volume(Path(path))  # the intake step's read of this file, when it just made one
     with st.stage("resample"):
         image, spacing, z_scale = to_working_spacing(vol, working_spacing)
         if vol.modality == "photo":  # grey levels 0–255: map them onto the CT window so the network can run

@@ -149,7 +149,7 @@ def test_classify_after_segment_reads_the_series_once(phantom_files, tmp_path, m
     def no_second_read(*a, **k):
         raise AssertionError("the series was read again")
 
-    monkeypatch.setattr(pipeline, "load_volume", no_second_read)
+    monkeypatch.setattr(pipeline, "take_volume", no_second_read)
     c2 = ToolContext(settings=Settings(), workdir=tmp_path / "t2", attachments=att, question="And their type?",
                      findings=[_finding("segment_image", seg)])
     res = _run(ClassifyImageTool(), c2)

@@ -126,6 +126,7 @@ def test_a_failed_multilingual_write_commits_nothing_anywhere(empty_settings, tm
         raise RuntimeError("multilingual model crashed mid-batch")
 
     monkeypatch.setattr(emb, "embed_multilingual", broken)
+    monkeypatch.setattr(emb, "embed_multilingual_passages", broken)  # the bulk (bfloat16) path of ingest
     with pytest.raises(RuntimeError):
         ingest_paths([_doc(tmp_path, "b.md", "## 丙\n\n高危人群年龄≥40岁。", sid="broken")], empty_settings)
     store = get_store(empty_settings)
