@@ -202,3 +202,36 @@ def test_committed_generations_are_reused_until_a_commit_or_removal(kb, tmp_path
     third, n = generations()
     assert n == 1 and len(third) == 1 and set(third) < set(second)
     assert "state:commits" not in store.sources() and _lexical_sources(kb, "zorblax") == []
+
+
+def test_copies_of_one_passage_in_many_sources_take_one_place_of_k(kb, tmp_path: Path) -> None:
+    """A paragraph repeated in many local protocols (numbers and site changed) fills one of the k places;
+    the passage from another source that also answers stays in the results."""
+    from knowledge.ingest import ingest_paths
+    from knowledge.retrieval import search
+
+    files = [_doc(tmp_path / f"local{i}.md", f"local-{i}",
+                  f"Thyroid nodule follow-up ultrasound at {6 + i % 3} months is suggested for TI-RADS {3 + i % 2} "
+                  f"nodules larger than {10 + i % 3} mm. (Local protocol {i}.)") for i in range(8)]
+    files.append(_doc(tmp_path / "national.md", "national",
+                      "Thyroid nodule surveillance: repeat ultrasound for TI-RADS 3 nodules of 15 mm or more."))
+    ingest_paths(files, kb)
+    hits = search("thyroid nodule follow-up ultrasound interval TI-RADS 3", k=3, settings=kb)
+    sources = [p.source_id for p in hits]
+    assert "national" in sources
+    assert sum(s.startswith("local-") for s in sources) == 1
+
+
+def test_rows_under_different_headings_are_never_merged() -> None:
+    """Two rows of one guideline share most words but not their heading: both are kept."""
+    from knowledge.retrieval import _near_duplicate, _signature
+
+    text = ("A single solid nodule of 6-8 mm in a low-risk patient: CT at 6-12 months, then consider CT at "
+            "18-24 months. Measure the average of long and short axes on the same image and report it.")
+    a = _signature(text, {"section": "Solid nodules > 6-8 mm"})
+    b = _signature(text.replace("low-risk", "high-risk"), {"section": "Solid nodules > high risk"})
+    c = _signature(text.replace("6-8", "7-9").replace("6-12", "7-13") + " (Local protocol 3.)",
+                   {"section": "solid  Nodules > 6-8 mm"})
+    assert not _near_duplicate(a, b)
+    assert _near_duplicate(a, c)
+    assert not _near_duplicate(_signature("", {"section": "x"}), _signature("", {"section": "x"}))
