@@ -25,7 +25,7 @@ _TYPE_ALIASES = {"solid": "solid", "part-solid": "part-solid", "non-solid": "gro
 _NODULE_KEYS = ("long_mm", "short_mm", "mean_mm", "diameter_mm", "volume_mm3", "range_mm", "solid_mm", "prior_mm",
                 "type", "status", "juxtapleural", "airway_level", "benign", "spiculated", "brock", "herder", "vdt_days",
                 "persistent", "proven_benign", "prior_category", "volumetry", "cyst_wall", "multilocular", "cyst_change",
-                "group_count", "lesion_id", "upper_lobe")
+                "group_count", "lesion_id", "upper_lobe", "typical_perifissural")
 _UNITS = {"brock": "%", "herder": "%", "vdt_days": " days", "solid_mm": " mm", "prior_mm": " mm"}
 
 
@@ -395,7 +395,8 @@ def gather(question: str, findings: list[dict[str, Any]]) -> Gathered:
     if q.attrs:
         targets = fresh or touched or _targets(case, q, question)
         if not targets and (q.attrs.keys() & {"herder", "vdt_days", "brock", "benign", "proven_benign", "airway_level",
-                                              "cyst_wall", "multilocular"} or (loose and "status" in q.attrs)):
+                                              "cyst_wall", "multilocular", "typical_perifissural"}
+                            or (loose and "status" in q.attrs)):
             targets = [Nodule("the nodule (question)")]  # a finding described without a size
             case.nodules.append(targets[0])
             for m in loose:
@@ -434,7 +435,7 @@ def _infer_exam(case: Case) -> None:
         return
     for n in case.nodules:
         status = n.facts.get("status")
-        if n.value("prior_mm") is not None or (status is not None and status.value in ("new", "growing")):
+        if n.value("prior_mm") is not None or (status is not None and status.value in ("new", "growing", "slow-growing")):
             why = "a prior size is given" if n.value("prior_mm") is not None else f"the nodule is {status.value}"
             case.set("exam", "follow-up", status.source if status else n.facts["prior_mm"].source,
                      f"{why}, so this is not the baseline screen")

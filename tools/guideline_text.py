@@ -13,9 +13,13 @@ stated is left unknown, never guessed.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
+
+import yaml
 
 from tools.extract import find_flag
 from tools.facts.hypothetical import what_if
@@ -69,6 +73,21 @@ class QuestionFacts:
     addition: bool = False  # "also", "another", "a second" nodule
     what_if: bool = False
     intent: bool = False  # asks for follow-up, management or a category
+
+
+@functools.cache
+def _phrases() -> dict[str, list[tuple[Any, re.Pattern[str], str]]]:
+    raw = yaml.safe_load(resources.files("tools").joinpath("guideline_phrases.yaml").read_text(encoding="utf-8"))
+    return {fact: [(e["value"], re.compile(e["pattern"], re.I), e["why"]) for e in entries] for fact, entries in raw.items()}
+
+
+def phrase(fact: str, text: str) -> tuple[Any, str] | None:
+    """(value, why) of the first entry of ``fact`` in ``guideline_phrases.yaml`` that ``text`` matches."""
+    for value, pattern, why in _phrases()[fact]:
+        m = pattern.search(text)
+        if m:
+            return value, f"'{m.group(0).strip()}': {why}"
+    return None
 
 
 def _mm(value: str, unit: str) -> float:
@@ -271,7 +290,7 @@ def _case_facts(text: str, q: QuestionFacts) -> None:
     base = re.search(r"\bbaseline\b|\bfirst (?:screening|screen|round|LDCT|low-dose)|initial screen|prevalence (?:screen|"
                      r"round)|基线|(?:首次|初次|第一次|头一次|首轮)(?:(?:做|进行|参加|接受)的?)?(?:肺癌)?(?:筛查|LDCT|低剂量|CT)|"
                      r"(?:首次|初次|第一次|头一次)(?:做|进行|参加|接受)", text, re.I)
-    follow = re.search(r"follow[\s-]?up (?:lung )?(?:cancer )?(?:screen\w*|LDCT|low-dose|exam\w*|round)|annual (?:screen\w*|"
+    follow = re.search(r"follow[\s-]?up (?:lung )?(?:cancer )?(?:screen\w*|LDCT|low-dose|exam\w*|round)|screen\w* follow[\s-]?up|annual (?:screen\w*|"
                        r"LDCT|low-dose|repeat)|this year'?s|last year|previous (?:screen\w*|LDCT|CT|scan|exam|study)|"
                        r"prior (?:screen\w*|LDCT|scan|exam|study)|incidence (?:screen|round)|repeat screen|"
                        r"\d+[\s-]month (?:follow[\s-]?up|scan|LDCT|CT)|since the (?:last|previous|prior)|"
@@ -281,30 +300,12 @@ def _case_facts(text: str, q: QuestionFacts) -> None:
         put("exam", "baseline", f"'{base.group(0)}'")
     elif follow:
         put("exam", "follow-up", f"'{follow.group(0)}'")
-    m = re.search(r"prior (?:chest )?(?:CT|scan|study|exam)\w* (?:is )?(?:being )?(?:located|obtained|retrieved|requested)|"
-                  r"awaiting (?:the )?prior|comparison (?:is )?(?:pending|not yet available)", text, re.I)
-    if m:
-        put("incomplete", "prior-being-located", f"'{m.group(0)}'")
-    elif (m := re.search(r"(?:cannot|could not|can.t) be (?:fully )?evaluated|not (?:fully )?evaluable|non-?diagnostic|part of the lungs? "
-                         r"(?:was |were )?not (?:imaged|included)", text, re.I)):
-        put("incomplete", "not-evaluable", f"'{m.group(0)}'")
-    elif (m := re.search(r"pneumonia|consolidation|infecti\w+|inflammat\w+", text, re.I)):
-        put("incomplete", "inflammatory", f"'{m.group(0)}'")
-    m = re.search(r"\bno (?:lung |pulmonary )?nodules?\b|without (?:any )?(?:lung )?nodules|nodule[\s-]free|negative "
-                  r"(?:screen|scan|exam)", text, re.I)
-    if m:
-        put("no_nodules", True, f"'{m.group(0)}'")
-    m = re.search(r"(?:moderate|severe|heavy|extensive|significant)\s+(?:coronary|CAC)[\w ]*|coronary artery calcification "
-                  r"(?:is )?(?:moderate|severe)|\bS modifier|significant (?:other|incidental) finding|aortic aneurysm|"
-                  r"suspicious (?:mass|lesion) in (?:the )?(?:kidney|liver|thyroid|adrenal|pancreas|breast)", text, re.I)
-    if m:
-        put("significant_other", True, f"'{m.group(0).strip()}'")
-    m = re.search(r"(?:enlarged|bulky|patholog\w*) (?:\w+ ){0,2}(?:lymph )?nodes|lymphadenopathy|adenopathy", text, re.I)
-    if m:
-        put("lymphadenopathy", True, f"'{m.group(0)}'")
-    m = re.search(r"metastatic disease|metastases", text, re.I)
-    if m:
-        put("metastatic", True, f"'{m.group(0)}'")
+    found = phrase("incomplete", text)
+    if found:
+        put("incomplete", found[0], found[1])
+    for key in ("no_nodules", "significant_other", "lymphadenopathy", "metastatic"):
+        if found := phrase(key, text):
+            put(key, found[0], found[1])
 
 
 def _nodule_attrs(text: str, q: QuestionFacts) -> None:
@@ -314,6 +315,8 @@ def _nodule_attrs(text: str, q: QuestionFacts) -> None:
     m = re.search(r"perifissural|juxta[\s-]?pleural|subpleural", text, re.I)
     if m:
         put("juxtapleural", True, f"'{m.group(0)}'")
+    if found := phrase("typical_perifissural", text):
+        put("typical_perifissural", True, found[1])
     m = re.search(r"airway nodule|endobronchial|endotracheal|intraluminal|(?:segmental|subsegmental|lobar|main(?:stem)?)"
                   r" bronch\w*|\btrachea\w*", text, re.I)
     if m:
@@ -333,6 +336,8 @@ def _nodule_attrs(text: str, q: QuestionFacts) -> None:
     if re.search(r"not (?:growing|grown|enlarg\w*)|no (?:interval )?growth|without growth|没有(?:增大|长大)|未(?:增大|长大)",
                  text, re.I):
         put("status", "stable", "no growth, as the question says")
+    elif found := phrase("slow_growth", text):
+        put("status", found[0], found[1])
     elif (m := re.search(r"(?:new|newly (?:developed|appeared)|enlarging|growing|increasing|larger) solid "
                          r"(?:component|part|portion)|solid (?:component|part|portion) (?:has )?(?:appeared|developed|"
                          r"grew|grown|increased|enlarged)|develop\w* (?:a )?solid (?:component|part|portion)|"
@@ -356,7 +361,7 @@ def _nodule_attrs(text: str, q: QuestionFacts) -> None:
         if m:
             put("prior_category", m.group(1).upper(), f"'{m.group(0)}'")
     for key, name in (("brock", r"brock"), ("herder", r"herder")):
-        m = re.search(name + r"[^%\d.]{0,40}?(\d+(?:\.\d+)?)\s*%", text, re.I)
+        m = re.search(name + r"[^%\d.]{0,40}?(\d+(?:\.\d+)?)\s*(?:%|per\s?cent\b|pct\b)", text, re.I)
         if m:
             put(key, float(m.group(1)), "")
     m = re.search(r"(?:volume doubling time|\bVDT\b|doubling time)[^\d]{0,25}(\d+(?:\.\d+)?)\s*(days?|d\b|months?|years?)",
@@ -373,14 +378,8 @@ def _nodule_attrs(text: str, q: QuestionFacts) -> None:
         if wall:
             put("cyst_wall", wall.group(1).lower())
         put("multilocular", bool(re.search(r"multilocular|multiloculated", text, re.I)))
-        for change, pat in (("becomes-multilocular", r"becom\w* multilocular|now multilocular"),
-                            ("growing-wall", r"wall (?:thickness|thickening|nodularity)[\w ]*(?:grow|increas)|growing wall"),
-                            ("increased-loculation", r"(?:increas\w*|more) locul"),
-                            ("new-opacity", r"new (?:or increased )?(?:opacity|nodular\w*|ground[\s-]glass|consolidation)"),
-                            ("growing", r"\bgr[eo]w\w*|enlarg\w*|increas\w* in size")):
-            if re.search(pat, text, re.I):
-                put("cyst_change", change)
-                break
+        if found := phrase("cyst_change", text):
+            put("cyst_change", found[0], found[1])
 
 
 def parse_question(text: str) -> QuestionFacts:
@@ -392,7 +391,7 @@ def parse_question(text: str) -> QuestionFacts:
             break
     if q.named is None and re.search(r"\bcategory\b|\bcat\b", text, re.I):
         q.named = "lung-rads-2022"  # categories exist only in Lung-RADS
-    if re.search(r"\bUK\b|united kingdom|\bNHS\b", text):
+    if re.search(r"\bU\.?K\b\.?|united kingdom|\bNHS\b|\bgreat britain\b", text, re.I):
         q.bts_drivers.append("UK practice")
     _case_facts(text, q)
     _nodule_attrs(text, q)

@@ -143,7 +143,8 @@ class SearchGuidelinesTool(GalenTool):
     @staticmethod
     def _category(question: str, args: SearchGuidelinesArgs, g: Any) -> tuple[dict | None, Any, list[str]]:
         """A question that names a Lung-RADS category (and describes no case to categorise): that category."""
-        from knowledge.decisions.decide import NotCovered, category_decision, named_category
+        from knowledge.decisions.categories import category_decision, named_category
+        from knowledge.decisions.decide import NotCovered
 
         named = args.guideline or g.question.named
         if named not in (None, "lung-rads-2022"):

@@ -8,5 +8,6 @@ row citing the corpus passage it rests on; the code that applies them is small:
 - :mod:`~knowledge.decisions.tables`: loading and validating the tables, and the cited passages;
 - :mod:`~knowledge.decisions.engine`: conditions, first-match rows, facts that do not matter;
 - :mod:`~knowledge.decisions.decide`: one decision per case (most suspicious nodule first);
+- :mod:`~knowledge.decisions.categories`: a Lung-RADS category named in the question;
 - :mod:`~knowledge.decisions.choose`: which guideline applies, and why.
 """

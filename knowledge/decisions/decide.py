@@ -9,12 +9,11 @@ rows they would lead to in the hint; facts that would not change it are not aske
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from galen.errors import MissingFacts
-from knowledge.decisions.engine import Outcome, caveats, condition, first_match
+from knowledge.decisions.engine import Outcome, assumed, caveats, condition, first_match, otherwise
 from knowledge.decisions.facts import Case, Nodule, guideline_size, round_half_up
 from knowledge.decisions.tables import Cite, Row, Table, load_table
 
@@ -38,7 +37,8 @@ FACT_NAMES = {"type": "type", "size": "size", "solid": "solid component", "solid
               "benign": "benign features", "volumetry": "volumetry", "age": "age", "known_cancer": "known cancer",
               "immunosuppressed": "immunosuppressed", "setting": "setting", "incomplete": "exam incomplete",
               "no_nodules": "no nodules", "proven_benign": "proven benign", "cyst_wall": "cyst wall",
-              "multilocular": "multilocular", "cyst_change": "cyst change"}
+              "multilocular": "multilocular", "cyst_change": "cyst change",
+              "typical_perifissural": "typical perifissural node"}
 
 
 @dataclass
@@ -229,7 +229,7 @@ def _decide_fleischner(table: Table, case: Case) -> Decision:
         reasons.insert(0, f"nodules: {_how_many(case.nodules)} — " + "; ".join(n.name for n in case.nodules)
                        + (". " if rest else "; ") + "management is guided by the most suspicious nodule")
         cites.append(table.multiple_cite)
-    notes = [text for text, c in caveats(table, row, unit, case)]
+    notes = [text for text, c in caveats(table, row, unit, case)] + ([row.note] if row.note else [])
     cites += [c for _, c in caveats(table, row, unit, case)]
     return Decision(table.id, table.name, row.id, row.label, str(row.management),
                     f"{table.name}, {row.label}: {row.management}", primary=unit.name, cites=cites,
@@ -242,8 +242,8 @@ def _lung_rads_growth(table: Table, n: Nodule) -> Nodule:
     """Status from a prior size: growth is more than ``growth_mm`` increase in mean diameter."""
     prior = n.facts.get("prior_mm")
     size = guideline_size(n, table.measure)
-    if prior is None or size.mm is None:
-        return n
+    if prior is None or size.mm is None or n.value("status") == "slow-growing":
+        return n  # growth over several screens is judged across them, not by the last interval alone
     n = n.copy()
     delta = size.mm - float(prior.value)
     grew = delta > float(table.growth_mm or 1.5)
@@ -269,7 +269,7 @@ def _decide_lung_rads(table: Table, case: Case) -> Decision:
     nodules = [_lung_rads_growth(table, n) for n in case.nodules]
     evaluated = [(n, first_match(table, table.nodule_rows, n, case)) for n in nodules]
     unit, row, rest = _pick(table, evaluated)
-    category, notes = row.category, []
+    category, notes = row.category, [row.note] if row.note else []
     x = table.modifiers.get("4X")
     if x and category in (x.applies_to or []):
         feats = [k for k in x.when_any if unit.value(k) is True or case.value(k) is True]
@@ -319,12 +319,15 @@ def _lung_rads_decision(table: Table, case: Case, row: Row, category: str, manag
 def _decide_bts(table: Table, case: Case) -> Decision:
     if not case.nodules:
         raise NotCovered("No nodule is described.")
-    nodules = []
+    nodules, assumptions = [], {}
     for n in case.nodules:
         n = n.copy()
         if n.value("volumetry") is None:
             n.set("volumetry", n.value("volume_mm3") is not None, "a volume was measured" if n.value("volume_mm3")
                   is not None else "no volume given")
+        before = n
+        n, used = assumed(table, n, case)
+        assumptions[id(n)] = (before, used)
         nodules.append(n)
     evaluated = [(n, first_match(table, table.rows, n, case)) for n in nodules]
     unit, row, rest = _pick(table, evaluated)
@@ -333,8 +336,14 @@ def _decide_bts(table: Table, case: Case) -> Decision:
     if len(case.nodules) > 1:
         reasons.insert(0, f"nodules: {_how_many(case.nodules)} — management follows the most suspicious "
                           f"({unit.name})")
-    notes = []
-    if unit.value("juxtapleural") is True:
+    notes = [row.note] if row.note else []
+    before, used = assumptions[id(unit)]
+    for a in used:  # said, with what the rows give otherwise: the answer still holds if the assumption is wrong
+        notes.append(f"the nodule {FACT_NAMES.get(a.fact, a.fact)} was not stated: taken as {a.value}, because {a.why}; "
+                     + otherwise(table, a, before, case))
+        if a.cite not in cites:
+            cites.append(a.cite)
+    if unit.value("juxtapleural") is True and unit.value("typical_perifissural") is not True:
         notes.append("BTS also says a nodule with the typical appearance of a perifissural node needs no follow-up; "
                      "that judgement is the radiologist's")
     return Decision(table.id, table.name, row.id, row.label, str(row.management),
@@ -356,53 +365,4 @@ def decide(case: Case, table_id: str) -> Decision:
     return _DECIDERS[table_id](load_table(table_id), case)
 
 
-# --- a category named in the question --------------------------------------------------------------
-
-#: "Lung-RADS 4A", "category 3", "cat 4B", "LR-2", "3类", "4A类", "第2类" (a bare "4" is ambiguous: 4A, 4B or 4X).
-_CATEGORY = re.compile(
-    r"(?:\b(?:lung[\s-]?rads|lungrads|LR)(?:\s*v?2022)?[\s-]*(?:category|cat\.?)?|\bcategor(?:y|ies)|\bcat\.?)"
-    r"[\s-]*(?P<c>0|1|2|3|4[ABX])(?![\w.])|(?<![\w.])第?(?P<z>0|1|2|3|4[ABX])\s*类", re.IGNORECASE)
-
-_MORE_CATEGORIES = re.compile(r"(?:\bor\b|\band\b|\bvs\.?|,|/|或|和|还是|与)\s*(?:category\s*|cat\.?\s*)?"
-                              r"(0|1|2|3|4[ABX])(?![\w.])", re.IGNORECASE)
-
-
-def named_category(question: str, table_id: str = "lung-rads-2022") -> str | None:
-    """The one category of ``table_id`` the question names, or None (none, several, or unknown)."""
-    found = {(m.group("c") or m.group("z")).upper() for m in _CATEGORY.finditer(question or "")}
-    if found:  # "category 3 or 4A", "3类还是4A类": every category the question weighs
-        found |= {m.group(1).upper() for m in _MORE_CATEGORIES.finditer(question)}
-    table = load_table(table_id)
-    found &= set(table.categories)
-    return found.pop() if len(found) == 1 else None
-
-
-def category_decision(table_id: str, category: str) -> Decision:
-    """What a category means and its management, with the passage it rests on (a question that names it).
-
-    A category whose management depends on why it was given (Lung-RADS 0) lists each reason with
-    its own management (``options``), each cited.
-    """
-    table = load_table(table_id)
-    cat = table.categories[category]
-    rows = [r for r in table.exam_rows + table.nodule_rows if r.category == category]
-    reasons = [f"category: {category} — question"]
-    if cat.management:
-        cites = [table.category_cite[category]] if category in table.category_cite else [r.cite for r in rows[:1]]
-        return Decision(table.id, table.name, f"category-{category}", f"category {category}", cat.management,
-                        f"{table.name} category {category} ({cat.name}): {cat.management}", category=category,
-                        cites=cites, reasons=reasons)
-    options = [(r.label, str(r.management)) for r in rows if r.management]
-    if not options:
-        raise NotCovered(f"{table.name} category {category} has no management in the table")
-    cites = []
-    for r in rows:
-        if r.management and r.cite not in cites:
-            cites.append(r.cite)
-    management = "depends on the reason: " + "; ".join(f"{lab}: {mg}" for lab, mg in options)
-    return Decision(table.id, table.name, f"category-{category}", f"category {category}", management,
-                    f"{table.name} category {category} ({cat.name}): the management depends on the reason",
-                    category=category, cites=cites, reasons=reasons, options=options)
-
-
-__all__ = ["ASK", "Decision", "NotCovered", "category_decision", "decide", "named_category", "round_half_up"]
+__all__ = ["ASK", "Decision", "NotCovered", "decide", "round_half_up"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge.decisions.facts import CASE_KEYS, Case, Nodule, guideline_size
-from knowledge.decisions.tables import Row, Table
+from knowledge.decisions.tables import Assumption, Row, Table
 
 UNKNOWN = None  # a condition's third value
 
@@ -201,3 +201,29 @@ def caveats(table: Table, row: Row, nodule: Nodule | None, case: Case) -> list[t
         if all(condition(table, k, v, nodule, case) is True for k, v in c.when.items()):
             out.append((c.text, c.cite))
     return out
+
+
+def assumed(table: Table, nodule: Nodule, case: Case) -> tuple[Nodule, list[Assumption]]:
+    """``nodule`` with the table's assumptions applied where their fact is not stated, and those applied.
+
+    A stated value, even a set of possibilities ("subsolid"), is never replaced."""
+    used: list[Assumption] = []
+    for a in table.assume:
+        if nodule.value(a.fact) is None and all(condition(table, k, v, nodule, case) is True for k, v in a.when.items()):
+            nodule = nodule.copy()
+            nodule.set(a.fact, a.value, "assumed", a.why)
+            used.append(a)
+    return nodule, used
+
+
+def otherwise(table: Table, a: Assumption, nodule: Nodule, case: Case) -> str:
+    """What the rows give when assumption ``a`` is wrong: "if it is part-solid or ground-glass: row → advice"."""
+    others = sorted(set(table.askable.get(a.fact, [])) - {a.value})
+    if not others:
+        return a.otherwise
+    alt = nodule.copy()
+    alt.set(a.fact, frozenset(others) if len(others) > 1 else others[0], "the alternative")
+    o = first_match(table, table.per_nodule, alt, case)
+    if o.row is None:
+        return a.otherwise
+    return f"if it is {' or '.join(others)}: {o.row.label} → {o.row.management or o.row.category}"

@@ -50,6 +50,8 @@ class Row(BaseModel):
     category: str | None = None
     rank: int | None = None
     cite: Cite
+    note: str | None = Field(None, description="Why the row is there when the cited words imply it rather than "
+                                               "list it (shown with the decision).")
     caveats: list[Caveat] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -76,6 +78,22 @@ class Modifier(BaseModel):
     cite: Cite
 
 
+class Assumption(BaseModel):
+    """A fact a guideline takes for granted when others are stated (BTS measures volume on solid nodules).
+
+    Applied only when the fact is not stated and every ``when`` condition holds; the answer says
+    so, and gives what the rows say for the other values (``otherwise`` when no row covers them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fact: str
+    value: str
+    when: dict[str, Any]
+    why: str
+    otherwise: str = Field(description="What applies when the assumption is wrong, if no row covers that case.")
+    cite: Cite
+
+
 class Table(BaseModel):
     """A guideline as a decision table."""
 
@@ -98,6 +116,7 @@ class Table(BaseModel):
     categories: dict[str, Category] = Field(default_factory=dict)
     category_cite: dict[str, Cite] = Field(default_factory=dict)
     modifiers: dict[str, Modifier] = Field(default_factory=dict)
+    assume: list[Assumption] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> Table:

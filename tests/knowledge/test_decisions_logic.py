@@ -171,13 +171,13 @@ def test_facts_used_carry_their_source():
     ("a 7 mm nodule, what category?", None), ("category 3 or 4A?", None), ("Lung-RADS 4 nodules", None),
 ])
 def test_a_named_category_is_read(question, category):
-    from knowledge.decisions.decide import named_category
+    from knowledge.decisions.categories import named_category
 
     assert named_category(question) == category
 
 
 def test_a_named_category_gives_its_management_and_cited_passage():
-    from knowledge.decisions.decide import category_decision
+    from knowledge.decisions.categories import category_decision
 
     d = category_decision("lung-rads-2022", "3")
     assert d.headline == "Lung-RADS v2022 category 3 (probably benign): LDCT in 6 months"

@@ -33,6 +33,7 @@ def test_every_row_cites_words_of_its_corpus_section(table_id):
     cites = [r.cite for r in table.all_rows()] + [table.measure_cite, table.multiple_cite]
     cites += [c.cite for r in table.all_rows() for c in r.caveats] + list(table.category_cite.values())
     cites += [m.cite for m in table.modifiers.values()] + ([table.growth_cite] if table.growth_cite else [])
+    cites += [a.cite for a in table.assume]
     for cite in cites:
         assert cite.quote in section_text(table.source, cite.section), (table_id, cite.section, cite.quote)
 
@@ -106,9 +107,17 @@ LUNG_RADS = [
      "cat4b-part-solid-new-solid-ge4", "4B"),
     (C(N(type="ground-glass", diameter_mm=29.9), exam="baseline"), "cat2-ggn-lt30-baseline", "2"),
     (C(N(type="ground-glass", diameter_mm=20, status="growing"), exam="follow-up"), "cat2-ggn-lt30-new-or-growing", "2"),
+    # v2022 lists no row for it: stable and <30 mm is category 2 (the category rests on size or lack of growth)
+    (C(N(type="ground-glass", diameter_mm=25, status="stable"), exam="follow-up"), "cat2-ggn-lt30-stable", "2"),
     (C(N(type="ground-glass", diameter_mm=30), exam="baseline"), "cat3-ggn-ge30-baseline", "3"),
     (C(N(type="ground-glass", diameter_mm=32, status="new"), exam="follow-up"), "cat3-ggn-ge30-new", "3"),
     (C(N(type="ground-glass", diameter_mm=32, status="stable"), exam="follow-up"), "cat2-ggn-ge30-stable", "2"),
+    (C(N(type="solid", diameter_mm=7, status="slow-growing"), exam="follow-up"), "cat4b-slow-growing", "4B"),
+    (C(N(type="part-solid", diameter_mm=12, solid_mm=3, status="slow-growing"), exam="follow-up"),
+     "cat4b-slow-growing", "4B"),
+    # a prior size does not turn growth across several screens into one interval's growth (or stability)
+    (C(N(type="solid", diameter_mm=7, prior_mm=6.5, status="slow-growing"), exam="follow-up"), "cat4b-slow-growing", "4B"),
+    (C(N(type="solid", diameter_mm=5, status="stable", prior_category="2"), exam="follow-up"), "cat2-stable-after-2", "2"),
     (C(N(type="cyst", cyst_wall="thick", cyst_change="growing-wall"), exam="follow-up"),
      "cat4b-cyst-thick-wall-growing", "4B"),
     (C(N(type="cyst", multilocular=True, cyst_change="increased-loculation"), exam="follow-up"),
@@ -122,6 +131,7 @@ LUNG_RADS = [
 
 BTS = [
     (C(N(type="solid", diameter_mm=12, benign=True)), "benign-features"),
+    (C(N(type="solid", diameter_mm=7, juxtapleural=True, typical_perifissural=True)), "typical-perifissural"),
     (C(N(type="solid", diameter_mm=12, herder=9.9)), "herder-lt10"),
     (C(N(type="solid", diameter_mm=12, herder=10)), "herder-10to70"),
     (C(N(type="solid", diameter_mm=12, herder=70)), "herder-10to70"),
@@ -131,6 +141,10 @@ BTS = [
     (C(N(type="solid", diameter_mm=12, vdt_days=600)), "vdt-400to600"),
     (C(N(type="solid", diameter_mm=12, vdt_days=601)), "vdt-gt600"),
     (C(N(type="part-solid", diameter_mm=12, status="growing")), "subsolid-growing"),
+    (C(N(type="ground-glass", diameter_mm=12, status="slow-growing")), "subsolid-growing"),
+    (C(N(type="part-solid", diameter_mm=12, vdt_days=700)), "subsolid-vdt"),  # a VDT is measured growth
+    (C(N(vdt_days=700)), "vdt-gt600"),  # type not stated: a VDT is volumetry, BTS's measure of solid nodules
+    (C(N(volume_mm3=150)), "solid-6to8"),
     (C(N(type="ground-glass", diameter_mm=12, persistent=True, brock=4)), "subsolid-persistent-brock-lt10"),
     (C(N(type="part-solid", diameter_mm=12, persistent=True, brock=10)), "subsolid-persistent-brock-ge10"),
     (C(N(type="part-solid", diameter_mm=12, persistent=True)), "subsolid-persistent-no-brock"),
@@ -189,3 +203,30 @@ def test_headlines_state_row_and_interval():
     assert d.headline == ("Fleischner 2017, single solid nodule >8 mm (low- or high-risk patient): consider CT at "
                           "3 months, PET/CT, or tissue sampling")
     assert decide(C(N(type="solid", diameter_mm=4)), "bts-2015").headline.startswith("BTS 2015, solid nodule <5 mm")
+
+
+def test_an_assumption_is_said_with_what_the_other_values_give():
+    d = decide(C(N(vdt_days=350)), "bts-2015")
+    assert d.row_id == "vdt-lt400" and "tissue diagnosis" in d.headline
+    note = next(n for n in d.notes if "not stated" in n)
+    assert "taken as solid" in note and "part-solid" in note and "consider surgical excision" in note
+    assert any(c.quote.startswith("Solid nodules are sized by volume") for c in d.cites)
+    assert "type: solid" in " ".join(d.reasons) and "assumed" in " ".join(d.reasons)
+    # no row covers the other values (a subsolid nodule has no volume thresholds): the table's own words
+    d = decide(C(N(volume_mm3=150)), "bts-2015")
+    assert any("by its maximum diameter" in n for n in d.notes)
+
+
+def test_a_stated_type_is_never_assumed_over():
+    assert decide(C(N(type="ground-glass", vdt_days=700)), "bts-2015").row_id == "subsolid-vdt"
+    assert decide(C(N(type="solid", vdt_days=700)), "bts-2015").notes == []
+    # "subsolid" (part-solid or ground-glass) is stated: both subsolid types give the same row
+    assert decide(C(N(type=frozenset({"part-solid", "ground-glass"}), vdt_days=700)), "bts-2015").row_id == "subsolid-vdt"
+
+
+def test_a_row_implied_by_its_cited_words_says_why():
+    d = decide(C(N(type="ground-glass", diameter_mm=25, status="stable"), exam="follow-up"), "lung-rads-2022")
+    assert any("lack of growth" in n for n in d.notes)
+    for table_id in TABLE_FILES:
+        for row in load_table(table_id).all_rows():
+            assert row.note is None or len(row.note) > 40, row.id

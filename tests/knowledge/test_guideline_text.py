@@ -61,3 +61,86 @@ def test_english_names_next_to_chinese_characters_are_words():
     cues = load_cues()
     assert "search_guidelines" in cues.matched(spaced("65岁女性，单发实性结节5mm，Fleischner建议"), patient=True)
     assert "search_guidelines" in cues.matched("65岁女性，单发实性结节5mm，Fleischner建议", patient=True)
+
+
+def test_every_phrase_entry_says_why_and_compiles():
+    from tools.guideline_text import _phrases
+
+    for fact, entries in _phrases().items():
+        assert entries, fact
+        for value, pattern, why in entries:
+            assert value is not None and pattern.pattern and len(why) > 10, fact
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("Screening LDCT is incomplete: the lung bases were cut off and not included. Lung-RADS?", "not-evaluable"),
+    ("LDCT screen, apices not imaged, lung-rads category?", "not-evaluable"),
+    ("Screening CT with incomplete lung coverage", "not-evaluable"),
+    ("Screening LDCT: lungs could not be fully evaluated because of motion", "not-evaluable"),
+    ("LDCT screening exam where the prior CT is being located", "prior-being-located"),
+    ("Screening LDCT with consolidation in the RLL", "inflammatory"),
+])
+def test_lung_rads_0_reasons(question, reason):
+    assert parse_question(question).case["incomplete"] == reason
+
+
+def test_a_lung_word_near_excluded_is_not_an_incomplete_exam():
+    assert "incomplete" not in parse_question("Baseline LDCT 7 mm solid nodule; lung cancer excluded at biopsy").case
+
+
+@pytest.mark.parametrize("question, status", [
+    ("Solid nodule has grown slowly across the last three annual screening CTs, now 7 mm", "slow-growing"),
+    ("part-solid nodule, slowly enlarging, annual LDCT", "slow-growing"),
+    ("solid nodule with gradual growth over several screening rounds", "slow-growing"),
+    ("a 6 mm solid nodule that has grown over three consecutive screens", "slow-growing"),
+    ("solid nodule grew from 4 to 7 mm since last year", "growing"),
+    ("solid nodule grew from 4 to 6.5 mm over two screens", "growing"),  # one interval: the 1.5 mm rule decides
+    ("solid nodule not growing on the annual LDCT", "stable"),
+])
+def test_slow_growth_over_several_screens_is_its_own_status(question, status):
+    assert parse_question(question).attrs["status"] == status
+
+
+@pytest.mark.parametrize("question, typical", [
+    ("7 mm perifissural nodule with the typical triangular shape along the minor fissure", True),
+    ("typical perifissural nodule 6 mm", True),
+    ("5 mm intrapulmonary lymph node along the fissure", True),
+    ("7 mm perifissural nodule, BTS?", None),
+])
+def test_a_typical_perifissural_node_is_read_only_when_said(question, typical):
+    assert parse_question(question).attrs.get("typical_perifissural") is typical
+
+
+@pytest.mark.parametrize("question", ["uk pt 6mm ground glass nodule what next", "U.K. practice: 6 mm solid nodule",
+                                      "NHS patient, 6 mm solid nodule"])
+def test_uk_practice_in_any_case(question):
+    assert "UK practice" in parse_question(question).bts_drivers
+
+
+@pytest.mark.parametrize("question, brock", [("Brock risk 23 percent", 23.0), ("Brock 7 per cent", 7.0),
+                                             ("brock 12%", 12.0)])
+def test_a_brock_probability_in_words(question, brock):
+    assert parse_question("BTS: 11 mm solid nodule, " + question).attrs["brock"] == brock
+    from agent.follow_up import cues
+
+    assert cues()["states_brock"].search(question)
+
+
+@pytest.mark.parametrize("question, row, category", [
+    ("BTS: VDT of 800 days on volumetry, what now?", "vdt-gt600", None),
+    ("Follow-up LDCT: 22 mm GGN, unchanged since the previous screen. Lung-RADS?", "cat2-ggn-lt30-stable", "2"),
+    ("Annual LDCT: 8 mm part-solid nodule with a 3 mm solid part, slowly growing over several screens. Lung-RADS?",
+     "cat4b-slow-growing", "4B"),
+    ("BTS: typical perifissural nodule 6 mm, follow-up?", "typical-perifissural", None),
+    ("Lung-RADS for a screening LDCT with the lung bases not imaged", "cat0-not-evaluable", "0"),
+    ("BTS: intrapulmonary lymph node of 8 mm, follow-up?", "typical-perifissural", None),  # no nodule word, no size
+    ("Screening follow-up CT: new 7 mm solid nodule. Lung-RADS?", "cat4a-solid-new-6to8", "4A"),
+])
+def test_a_question_reaches_its_row(question, row, category):
+    from knowledge.decisions.choose import choose_guideline
+    from knowledge.decisions.decide import decide
+    from tools.guideline_facts import gather
+
+    g = gather(question, [])
+    d = decide(g.case, choose_guideline(g.case, g.question.named, g.question.bts_drivers)[0])
+    assert (d.row_id, d.category) == (row, category)
