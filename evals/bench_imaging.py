@@ -12,7 +12,7 @@
 - ``bench.imaging_variants``: Dice and diameter error of every inference variant on the test
   phantoms, side by side (:mod:`specialists.imaging.variants`).
 
-Run ``python -m evals.bench_imaging [--samples N] [--consult-samples N]``.
+Run ``python -m evals.bench_imaging [--samples N] [--consult-samples N] [--parts consult,...]``.
 """
 
 from __future__ import annotations
@@ -257,34 +257,45 @@ def write_quality(figures: dict[str, Any] | None = None) -> Path:
                               "per whole-chest volume; test phantoms only, never tuned on")
 
 
+PARTS = ("segmentation", "consult", "variants")
+
+
 def run_benchmarks(samples: int = 20, consult_samples: int = 5, variants_volumes: int = 20,
-                   write: bool = True) -> dict[str, Any]:
-    """All imaging benchmarks; writes the three result files unless ``write`` is False."""
+                   write: bool = True, parts: tuple[str, ...] = PARTS) -> dict[str, Any]:
+    """The imaging benchmarks named in ``parts`` (all by default); writes their result files (and the
+    quality figures from the model cards) unless ``write`` is False."""
     import torch
 
+    from evals.results import write_result
     from specialists.imaging.evaluate import SEG_TEST_SEEDS_START
     from specialists.imaging.pipeline import SEG_BUNDLE
 
-    threads = torch.get_num_threads()
-    seg = bench_segmentation(samples) | {"gradcam_seconds": bench_gradcam(samples), "torch_threads": threads}
-    consult = bench_consult(consult_samples)
-    from specialists.imaging import variants
+    out: dict[str, Any] = {}
+    if "segmentation" in parts:
+        threads = torch.get_num_threads()
+        out["segmentation"] = seg = bench_segmentation(samples) | {"gradcam_seconds": bench_gradcam(samples),
+                                                                    "torch_threads": threads}
+        if write:
+            write_result("bench.imaging", seg, n=samples, kind="bench",
+                         notes="segment_array on a 256x256x128 chest phantom per inference variant, alternating order; "
+                               "ratios to the reference path (PyTorch, sliding windows, every slice) in the same run")
+    if "consult" in parts:
+        out["consult"] = consult = bench_consult(consult_samples)
+        if write:
+            write_result("bench.imaging_consult", consult, n=consult_samples, kind="bench",
+                         notes=f"Agent.ask('{CONSULT_QUESTION}') on a 512x512x300 DICOM series (300 files, folder and "
+                               f"zip), each sample a fresh process; baseline = commit {BASELINE_COMMIT} run the same way "
+                               "(fewer samples: each takes about a minute)")
+    if "variants" in parts:
+        from specialists.imaging import variants
 
-    side = variants.compare(SEG_BUNDLE, variants_volumes, SEG_TEST_SEEDS_START, (48, 160, 160))
+        out["variants"] = side = variants.compare(SEG_BUNDLE, variants_volumes, SEG_TEST_SEEDS_START, (48, 160, 160))
+        if write:
+            write_result("bench.imaging_variants", side, n=variants_volumes, kind="bench", split="test",
+                         notes="evaluate_segmentation per inference variant on test phantoms (seeds 9000+), side by side")
     if write:
-        from evals.results import write_result
-
-        write_result("bench.imaging", seg, n=samples, kind="bench",
-                     notes="segment_array on a 256x256x128 chest phantom per inference variant, alternating order; "
-                           "ratios to the reference path (PyTorch, sliding windows, every slice) in the same run")
-        write_result("bench.imaging_consult", consult, n=consult_samples, kind="bench",
-                     notes=f"Agent.ask('{CONSULT_QUESTION}') on a 512x512x300 DICOM series (300 files, folder and zip), "
-                           f"each sample a fresh process; baseline = commit {BASELINE_COMMIT} run the same way "
-                           "(fewer samples: each takes about a minute)")
-        write_result("bench.imaging_variants", side, n=variants_volumes, kind="bench", split="test",
-                     notes="evaluate_segmentation per inference variant on test phantoms (seeds 9000+), side by side")
         write_quality()
-    return {"segmentation": seg, "consult": consult, "variants": side}
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -293,8 +304,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--consult-samples", type=int, default=5)
     p.add_argument("--variants-volumes", type=int, default=20)
     p.add_argument("--no-write", action="store_true")
+    p.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
     a = p.parse_args(argv)
-    print(json.dumps(run_benchmarks(a.samples, a.consult_samples, a.variants_volumes, not a.no_write), indent=2))
+    parts = tuple(x.strip() for x in a.parts.split(",") if x.strip())
+    if unknown := set(parts) - set(PARTS):
+        p.error(f"unknown parts: {', '.join(sorted(unknown))} (choose from {', '.join(PARTS)})")
+    print(json.dumps(run_benchmarks(a.samples, a.consult_samples, a.variants_volumes, not a.no_write, parts), indent=2))
     return 0
 
 
