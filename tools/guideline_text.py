@@ -43,10 +43,6 @@ _GUIDELINES = (("fleischner-2017", r"fleischner|弗莱施纳|弗莱施奈尔"),
                ("lung-rads-2022", r"lung[\s-]?rads|lungrads|(?<![A-Za-z0-9])LR(?![A-Za-z0-9])|"
                                   r"美国放射(?:学|医师)?(?:学会|协会)"),
                ("bts-2015", r"(?<![A-Za-z0-9])BTS(?![A-Za-z0-9])|british thoracic|英国胸(?:科|部|腔)(?:医师)?(?:学会|协会)"))
-#: Sources without a decision table: a question that names one is answered from its passages.
-OTHER_SOURCES = re.compile(r"中国(?:肺结节)?(?:专家)?共识|肺结节诊治中国专家共识|中华医学会|肺癌学组|中国肺癌防治联盟|"
-                           r"chinese (?:expert )?consensus|chinese thoracic society", re.I)
-
 
 @dataclass
 class Mention:

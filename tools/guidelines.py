@@ -22,7 +22,7 @@ from knowledge import snippets
 from knowledge.snippets import SNIPPET_CHARS
 from knowledge.types import Passage
 from tools.base import GalenTool, ToolContext, ToolResult
-from tools.guideline_text import OTHER_SOURCES
+from tools.guideline_text import phrase
 
 GuidelineId = Literal["fleischner-2017", "lung-rads-2022", "bts-2015"]
 #: A question about nodules or their guidelines (so a thread's nodule is not decided on for an unrelated question).
@@ -35,11 +35,6 @@ _ANAPHOR = re.compile(r"\b(?:that|this|these|those|them|they|same)\b|这个|那�
 _DEFINITION = re.compile(r"定义|是什么意思|什么意思|是指什么|为什么|怎么测量|如何测量|"
                          r"\bwhat (?:is|are|does) (?:the |a )?(?:definition|defined|meaning)|\bdefine\b|\bwhy\b|"
                          r"how (?:is|are|should|do) .{0,30}measured|\bmean\b\?*$", re.I)
-#: A question about a rule itself (how long stability must last, when surveillance ends); with no
-#: nodule size stated it asks what the guideline says, not what to do for a nodule.
-_RULE_ABOUT = re.compile(r"how long\b.{0,40}\bstable|stable (?:for )?how long|when can .{0,40}\b(?:stop|end|discharg\w*)|"
-                         r"discharge criteria|criteria for discharg\w*|"
-                         r"多久.{0,8}稳定|稳定多久|稳定.{0,6}多久|多长时间.{0,8}稳定|(?:结束|停止|终止)随访|可以出院", re.I)
 
 
 class SearchGuidelinesArgs(BaseModel):
@@ -64,9 +59,10 @@ def asks_for_decision(q: Any, question: str, after_decision: bool = False) -> bo
     """
     if _DEFINITION.search(question):
         return False
-    if _RULE_ABOUT.search(question) and not any(m.facts.get("diameter_mm") or m.facts.get("volume_mm3") for m in q.mentions):
-        return False
-    if OTHER_SOURCES.search(question) and q.named is None:
+    if phrase("rule_itself", question) and not any(m.facts.get("diameter_mm") or m.facts.get("volume_mm3")
+                                                   for m in q.mentions):
+        return False  # a question about the rule itself (tools/guideline_phrases.yaml: rule_itself)
+    if phrase("other_source", question) and q.named is None:
         return False  # the Chinese consensus has no decision table: its passages answer
     if after_decision and (q.mentions or q.attrs):
         return True  # new facts about the case ("found another one, 4 mm solid"): the decision is updated
