@@ -30,12 +30,13 @@ from torch import nn
 
 from specialists.molecules.assets import MODEL_PATHS, missing_forest, missing_weights, torch_single_thread
 from specialists.molecules.chem import parse_smiles, quiet_rdkit
+from specialists.molecules.gnn_inference import E_SIZES, X_SIZES, InferenceGNN, gine_infer
 
 AD_THRESHOLD = 0.3  # nearest-neighbour Tanimoto below which a molecule is outside the training domain
 FP_BITS = 2048  # Morgan radius 2: the forest's count fingerprint and the domain's bit fingerprint
 BATCH = 256  # graphs per forward pass, as Ensemble.predict's DataLoader
-_X_SIZES = [119, 9, 11, 12, 9, 5, 8, 2, 2]  # torch_geometric.utils.smiles.x_map column sizes
-_E_SIZES = [22, 6, 2]
+_X_SIZES = X_SIZES  # torch_geometric.utils.smiles.x_map / e_map column sizes (gnn_inference owns them)
+_E_SIZES = E_SIZES
 # from_smiles's names for RDKit's enum values, in its order (torch_geometric.utils.smiles x_map / e_map; a test
 # checks they agree): the code of a value is its position. Kept here so that inference needs no torch-geometric.
 _CHIRALITY = ["CHI_UNSPECIFIED", "CHI_TETRAHEDRAL_CW", "CHI_TETRAHEDRAL_CCW", "CHI_OTHER", "CHI_TETRAHEDRAL",
@@ -47,15 +48,23 @@ _BOND_TYPE = ["UNSPECIFIED", "SINGLE", "DOUBLE", "TRIPLE", "QUADRUPLE", "QUINTUP
 _BOND_STEREO = ["STEREONONE", "STEREOANY", "STEREOZ", "STEREOE", "STEREOCIS", "STEREOTRANS"]
 
 
-def descriptor_vector(mol) -> list[float]:
-    """Twelve whole-molecule RDKit descriptors fed to the network next to the pooled graph."""
+def descriptor_vector(mol, known: dict[str, float] | None = None) -> list[float]:
+    """Twelve whole-molecule RDKit descriptors fed to the network next to the pooled graph.
+
+    ``known``: the first six (``mw``, ``logp``, ``tpsa``, ``hbd``, ``hba``, ``rotatable_bonds``) as the same
+    RDKit calls gave them for this very molecule (:func:`~specialists.molecules.properties.properties_and_raw`).
+    """
+    from rdkit import Chem
     from rdkit.Chem import Crippen, Descriptors, Lipinski, rdMolDescriptors
 
+    k = known if known is not None else {
+        "mw": Descriptors.MolWt(mol), "logp": Crippen.MolLogP(mol), "tpsa": rdMolDescriptors.CalcTPSA(mol),
+        "hbd": Lipinski.NumHDonors(mol), "hba": Lipinski.NumHAcceptors(mol),
+        "rotatable_bonds": rdMolDescriptors.CalcNumRotatableBonds(mol)}
     return [
-        Descriptors.MolWt(mol), Crippen.MolLogP(mol), rdMolDescriptors.CalcTPSA(mol), Lipinski.NumHDonors(mol),
-        Lipinski.NumHAcceptors(mol), rdMolDescriptors.CalcNumRotatableBonds(mol), rdMolDescriptors.CalcNumRings(mol),
+        k["mw"], k["logp"], k["tpsa"], k["hbd"], k["hba"], k["rotatable_bonds"], rdMolDescriptors.CalcNumRings(mol),
         rdMolDescriptors.CalcNumAromaticRings(mol), rdMolDescriptors.CalcFractionCSP3(mol), mol.GetNumHeavyAtoms(),
-        float(sum(a.GetFormalCharge() for a in mol.GetAtoms())), rdMolDescriptors.CalcNumHeteroatoms(mol),
+        float(Chem.GetFormalCharge(mol)), rdMolDescriptors.CalcNumHeteroatoms(mol),
     ]
 
 
@@ -154,95 +163,6 @@ class PropertyGNN(nn.Module):
     def infer(self, data) -> torch.Tensor:
         """:meth:`forward` for inference: :func:`gine_infer` (the same numbers, less work)."""
         return gine_infer(self, data)
-
-
-class InferenceGNN(nn.Module):
-    """A trained :class:`PropertyGNN` for inference only, in plain torch.
-
-    The same parameter names and shapes (so the same state dict loads, strictly), evaluated by
-    :func:`gine_infer`; nothing of torch-geometric is imported, which saves every process that
-    predicts (each screen worker, the app) seconds of import time.
-    """
-
-    def __init__(self, hidden: int = 128, layers: int = 3, n_desc: int = 12, dropout: float = 0.1):
-        super().__init__()
-        self.config = {"hidden": hidden, "layers": layers, "n_desc": n_desc, "dropout": dropout}
-        self.atom_emb = nn.ModuleList(nn.Embedding(n, hidden) for n in _X_SIZES)
-        self.bond_emb = nn.ModuleList(nn.Embedding(n, hidden) for n in _E_SIZES)
-        self.convs = nn.ModuleList(_GINELayer(hidden) for _ in range(layers))
-        self.norms = nn.ModuleList(nn.BatchNorm1d(hidden) for _ in range(layers))
-        self.head = nn.Sequential(
-            nn.Linear(2 * hidden + n_desc, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, 1)
-        )
-        self.register_buffer("desc_mean", torch.zeros(n_desc))
-        self.register_buffer("desc_std", torch.ones(n_desc))
-
-    def infer(self, data) -> torch.Tensor:
-        return gine_infer(self, data)
-
-
-class _GINELayer(nn.Module):
-    """The parameters of one ``GINEConv(nn, edge_dim=hidden)``: ``nn``, the edge projection ``lin``, ``eps``."""
-
-    def __init__(self, hidden: int):
-        super().__init__()
-        self.nn = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
-        self.lin = nn.Linear(hidden, hidden)
-        self.register_buffer("eps", torch.zeros(1))
-
-
-def _scatter_sum(src: torch.Tensor, index: torch.Tensor, size: int) -> torch.Tensor:
-    """Rows of ``src`` summed by ``index``, as ``torch_geometric.utils.scatter(reduce="sum")`` does on CPU."""
-    return src.new_zeros((size, src.size(1))).scatter_add_(0, index.view(-1, 1).expand_as(src), src)
-
-
-def gine_infer(model: nn.Module, data) -> torch.Tensor:
-    """:meth:`PropertyGNN.forward` in eval mode, with less work and the same numbers (tests compare them).
-
-    A batch holds a few hundred distinct atom-code rows and a dozen distinct bond-code rows, so the
-    embedding sums, and each layer's edge projection (as costly as the node MLP), are computed once
-    per distinct row and gathered. Message passing is ``GINEConv``'s — ``relu(x_j + lin(e))`` summed
-    at the target node, then ``nn(sum + (1 + eps) x)`` — and pooling ``global_add_pool`` /
-    ``global_mean_pool``'s, written with the same torch operations. ``data`` needs ``x``,
-    ``edge_index``, ``edge_attr``, ``batch`` and ``desc`` (a PyG batch or a :class:`GraphBatch`).
-    """
-    x = _embed_distinct(model.atom_emb, data.x)
-    e_rows, e_of_edge = _distinct_rows(data.edge_attr, model.bond_emb)
-    e_rows = sum(emb(e_rows[:, i]) for i, emb in enumerate(model.bond_emb))
-    src, dst = data.edge_index[0], data.edge_index[1]
-    for conv, norm in zip(model.convs, model.norms, strict=True):
-        edge = conv.lin(e_rows).index_select(0, e_of_edge)
-        agg = _scatter_sum((x.index_select(0, src) + edge).relu(), dst, x.size(0))
-        x = x + torch.relu(norm(conv.nn(agg + (1 + conv.eps) * x)))
-    graphs = int(data.batch.max()) + 1 if data.batch.numel() else 0
-    total = _scatter_sum(x, data.batch, graphs)
-    count = x.new_zeros(graphs).scatter_add_(0, data.batch, x.new_ones(x.size(0))).clamp(min=1)
-    pooled = torch.cat([total / 10.0, total / count.view(-1, 1)], dim=1)
-    desc = (data.desc - model.desc_mean) / model.desc_std
-    return model.head(torch.cat([pooled, desc], dim=1)).squeeze(1)
-
-
-def _distinct_rows(codes: torch.Tensor, embeddings: nn.ModuleList) -> tuple[torch.Tensor, torch.Tensor]:
-    """(distinct rows of ``codes`` clamped to each embedding's size, index of each row's distinct row)."""
-    clamped = torch.stack([codes[:, i].clamp(max=emb.num_embeddings - 1) for i, emb in enumerate(embeddings)], dim=1)
-    key = torch.zeros(len(clamped), dtype=torch.int64)
-    for i, emb in enumerate(embeddings):  # mixed radix: one integer per row (the sizes' product fits int64)
-        key = key * emb.num_embeddings + clamped[:, i]
-    _, first, inverse = _unique_first(key)
-    return clamped[first], inverse
-
-
-def _unique_first(key: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(distinct keys, the position of one row holding each, each row's distinct index)."""
-    distinct, inverse = torch.unique(key, return_inverse=True)
-    first = torch.empty(len(distinct), dtype=torch.int64).scatter_(0, inverse, torch.arange(len(key)))
-    return distinct, first, inverse
-
-
-def _embed_distinct(embeddings: nn.ModuleList, codes: torch.Tensor) -> torch.Tensor:
-    """``sum(emb(codes[:, i].clamp(...)))`` as in :meth:`PropertyGNN.forward`, once per distinct row."""
-    rows, of_row = _distinct_rows(codes, embeddings)
-    return sum(emb(rows[:, i]) for i, emb in enumerate(embeddings)).index_select(0, of_row)
 
 
 @dataclass
@@ -438,7 +358,7 @@ class MoleculeFeatures:
     bits: np.ndarray  # on bits of the Morgan bit fingerprint (nearest_similarity's query), int64
 
 
-def featurise(smiles: str, mol=None) -> MoleculeFeatures:
+def featurise(smiles: str, mol=None, known: dict[str, float] | None = None) -> MoleculeFeatures:
     """The learned models' inputs for one SMILES, each RDKit molecule parsed once.
 
     Follows the reference steps exactly: ``predict_learned`` canonicalises the SMILES, ``graph_of``
@@ -451,6 +371,7 @@ def featurise(smiles: str, mol=None) -> MoleculeFeatures:
         mol: ``parse_smiles(smiles)`` where the caller holds it already and ``smiles`` is its canonical
             SMILES (the screen's rows from canonical input), so that it is neither parsed nor written
             again and RDKit's cached descriptors (Crippen, TPSA) are reused.
+        known: with ``mol``, the descriptors already computed for it (see :func:`descriptor_vector`).
 
     Raises:
         InvalidInput: the SMILES does not parse.
@@ -472,7 +393,7 @@ def featurise(smiles: str, mol=None) -> MoleculeFeatures:
         graph_smiles = canon if graph_mol is mols.get(smiles.strip()) else Chem.MolToSmiles(graph_mol)
         pyg_mol = read(graph_smiles)
         ad_mol = read(canon)
-        desc = np.asarray(descriptor_vector(graph_mol), dtype=np.float32)
+        desc = np.asarray(descriptor_vector(graph_mol, known if graph_mol is mol else None), dtype=np.float32)
         forest_desc = desc if pyg_mol is graph_mol else np.asarray(descriptor_vector(pyg_mol), dtype=np.float32)
         counts = _morgan().GetCountFingerprintAsNumPy(pyg_mol)
         bits = np.flatnonzero(counts) if ad_mol is pyg_mol else np.asarray(list(_morgan().GetFingerprint(ad_mol).GetOnBits()))

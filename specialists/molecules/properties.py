@@ -80,13 +80,53 @@ def _sascorer():
     return sascorer
 
 
-def structural_alerts(mol, catalogues: tuple[str, ...] = ("PAINS", "Brenk")) -> list[Alert]:
-    """Alerts from the PAINS (A/B/C) and Brenk catalogues that match ``mol``."""
-    found: list[Alert] = []
-    for label in catalogues:
-        for entry in _catalogues()[label].GetMatches(mol):
-            found.append(Alert(label, entry.GetDescription()))
-    return found
+@lru_cache(maxsize=1)
+def _screened():
+    """The alert catalogues and QED's own alert list, each behind the pattern-fingerprint screen."""
+    from rdkit.Chem import QED
+
+    from specialists.molecules.substructure_screen import ScreenedCatalogue, ScreenedPatterns
+
+    return {label: ScreenedCatalogue.of(c) for label, c in _catalogues().items()}, ScreenedPatterns.of(QED.StructuralAlerts)
+
+
+def structural_alerts(mol, catalogues: tuple[str, ...] = ("PAINS", "Brenk"), pattern=None) -> list[Alert]:
+    """Alerts from the PAINS (A/B/C) and Brenk catalogues that match ``mol``.
+
+    The same alerts, in the same order, as each catalogue's ``GetMatches``; entries that cannot match
+    are ruled out first by the pattern fingerprint (``pattern``: ``mol``'s, where the caller has it).
+    """
+    from specialists.molecules.substructure_screen import pattern_bits
+
+    bits = pattern_bits(mol) if pattern is None else pattern
+    screened, _ = _screened()
+    return [Alert(label, entry.GetDescription()) for label in catalogues
+            for entry in screened[label].matches(mol, bits)]
+
+
+def qed_of(mol, mw: float, logp: float, hbd: int, tpsa: float, pattern) -> float:
+    """``QED.qed(mol)``, reusing descriptors already computed for ``mol`` (unrounded) and its pattern fingerprint.
+
+    QED reads its properties from ``Chem.RemoveHs(mol)``. A molecule without hydrogen atoms keeps every
+    atom there (it is only sanitised again), so its weight, Crippen logP (the costly one), donors and
+    TPSA are the caller's, and its alerts are counted behind the screen; the rest is QED's own code.
+    A molecule with hydrogen (or dummy) atoms goes through ``QED.qed`` itself.
+    """
+    from rdkit import Chem
+    from rdkit.Chem import QED
+    from rdkit.Chem import rdMolDescriptors as rdmd
+
+    if mol.GetNumHeavyAtoms() != mol.GetNumAtoms():
+        return QED.qed(mol)
+    props = QED.QEDproperties(
+        MW=mw, ALOGP=logp,
+        HBA=sum(len(mol.GetSubstructMatches(p)) for p in QED.Acceptors if mol.HasSubstructMatch(p)),
+        HBD=hbd, PSA=tpsa,
+        ROTB=rdmd.CalcNumRotatableBonds(mol, rdmd.NumRotatableBondsOptions.Strict),
+        AROM=len(Chem.GetSSSR(Chem.DeleteSubstructs(Chem.Mol(mol), QED.AliphaticRings))),
+        ALERTS=_screened()[1].count_matching(mol, pattern),
+    )
+    return QED.qed(mol, qedProperties=props)
 
 
 def lipinski_check(mw: float, logp: float, hbd: int, hba: int) -> RuleCheck:
@@ -148,16 +188,26 @@ def compute_properties(smiles_or_mol) -> MoleculeProperties:
     Raises:
         InvalidInput: the SMILES is invalid (see :func:`parse_smiles`).
     """
-    from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, rdMolDescriptors
-
     mol = parse_smiles(smiles_or_mol) if isinstance(smiles_or_mol, str) else smiles_or_mol
+    return properties_and_raw(mol)[0]
+
+
+def properties_and_raw(mol) -> tuple[MoleculeProperties, dict[str, float]]:
+    """:func:`compute_properties` of a parsed molecule, with the unrounded ``mw``, ``logp``, ``tpsa``,
+    ``hbd``, ``hba`` and ``rotatable_bonds`` it computed (the learned models' descriptors start with
+    these: the screen hands them on rather than computing them twice)."""
+    from rdkit.Chem import Crippen, Descriptors, Lipinski, rdMolDescriptors
+
+    from specialists.molecules.substructure_screen import pattern_bits
+
     mw = Descriptors.MolWt(mol)
     logp = Crippen.MolLogP(mol)
     tpsa = rdMolDescriptors.CalcTPSA(mol)
     hbd = Lipinski.NumHDonors(mol)
     hba = Lipinski.NumHAcceptors(mol)
     rot = rdMolDescriptors.CalcNumRotatableBonds(mol)
-    return MoleculeProperties(
+    pattern = pattern_bits(mol)  # shared by the PAINS, Brenk and QED alert screens
+    props = MoleculeProperties(
         smiles=canonical(mol),
         mw=round(mw, 2),
         logp=round(logp, 2) + 0.0,  # no "-0.00"
@@ -166,9 +216,10 @@ def compute_properties(smiles_or_mol) -> MoleculeProperties:
         hba=hba,
         rotatable_bonds=rot,
         heavy_atoms=mol.GetNumHeavyAtoms(),
-        qed=round(QED.qed(mol), 3),
+        qed=round(qed_of(mol, mw, logp, hbd, tpsa, pattern), 3),
         sa_score=round(_sascorer().calculateScore(mol), 2),
         lipinski=lipinski_check(mw, logp, hbd, hba),
         veber=veber_check(rot, tpsa),
-        alerts=structural_alerts(mol),
+        alerts=structural_alerts(mol, pattern=pattern),
     )
+    return props, {"mw": mw, "logp": logp, "tpsa": tpsa, "hbd": hbd, "hba": hba, "rotatable_bonds": rot}

@@ -4,7 +4,8 @@ The work is cut into chunks of :data:`CHUNK` records, each computed by :func:`co
 RDKit parsing and :func:`~specialists.molecules.properties.compute_properties` per molecule (the
 one owner of the property set: the screen computes exactly what ``predict_properties`` reports),
 then :func:`~specialists.molecules.learned.predict_learned`'s values for the chunk's valid molecules
-(featurised once each, reusing the parsed molecule, and both ensembles run on one batch). Workers
+(featurised once each, reusing the parsed molecule and the unrounded descriptors computed for it,
+and both ensembles run on one batch). Workers
 import torch only for the learned columns, and the coordinating process never does (model versions
 come from the checkpoints' headers). Chunks run in worker processes (:func:`local_map`, one per core by
 default), or on a Ray cluster through any ``map_chunks`` callable with the same contract
@@ -95,11 +96,12 @@ def _parse(kind: str, text: str) -> tuple[Any, str]:
     return parse_smiles(smiles), smiles  # the same size and sanity checks as a SMILES
 
 
-def descriptor_values(mol) -> dict[str, Any]:
-    """The screen's descriptor, rule and alert columns for one molecule (from ``compute_properties``)."""
-    from specialists.molecules.properties import compute_properties
+def descriptor_values(mol) -> tuple[dict[str, Any], dict[str, float]]:
+    """The screen's descriptor, rule and alert columns for one molecule (``compute_properties``'s), and the
+    unrounded descriptors they came from (which the learned models' inputs reuse)."""
+    from specialists.molecules.properties import properties_and_raw
 
-    p = compute_properties(mol)
+    p, raw = properties_and_raw(mol)
     return {
         "smiles": p.smiles, "mw": p.mw, "logp": p.logp, "tpsa": p.tpsa, "hbd": p.hbd, "hba": p.hba,
         "rotatable_bonds": p.rotatable_bonds, "heavy_atoms": p.heavy_atoms, "qed": p.qed, "sa_score": p.sa_score,
@@ -108,7 +110,7 @@ def descriptor_values(mol) -> dict[str, Any]:
         "pains_alerts": [a.name for a in p.alerts if a.catalogue == "PAINS"],
         "brenk_alerts": [a.name for a in p.alerts if a.catalogue == "Brenk"],
         "n_alerts": len(p.alerts),
-    }
+    }, raw
 
 
 def compute_chunk(chunk: Chunk, learned: bool) -> ChunkResult:
@@ -122,31 +124,32 @@ def compute_chunk(chunk: Chunk, learned: bool) -> ChunkResult:
     from specialists.molecules.chem import quiet_rdkit
 
     out: ChunkResult = []
-    mols: dict[int, Any] = {}  # position in out -> the parsed molecule, where its text is its canonical SMILES
+    mols: dict[int, tuple[Any, dict[str, float]]] = {}  # position in out -> (molecule, raw descriptors), where
+    # the molecule's text is its canonical SMILES
     with quiet_rdkit():  # every problem is reported per row; RDKit's own log lines would only be noise
         for idx, kind, text in chunk:
             try:
                 mol, parsed = _parse(kind, text)
-                values = descriptor_values(mol)
+                values, raw = descriptor_values(mol)
             except GalenError as e:
                 out.append((idx, None, e.message))
                 continue
             if learned and values["smiles"] == parsed:
-                mols[len(out)] = mol
+                mols[len(out)] = (mol, raw)
             out.append((idx, values, None))
     if learned:
         _add_learned(out, mols)
     return out
 
 
-def _add_learned(out: ChunkResult, mols: dict[int, Any]) -> None:
+def _add_learned(out: ChunkResult, mols: dict[int, tuple[Any, dict[str, float]]]) -> None:
     """Fill in the learned columns of the chunk's valid rows (one batched pass over both ensembles)."""
     from specialists.molecules.learned import featurise, predict_features
 
     valid = [(k, v) for k, (_, v, _) in enumerate(out) if v is not None]
     if not valid:
         return
-    preds = predict_features([featurise(v["smiles"], mols.get(k)) for k, v in valid])
+    preds = predict_features([featurise(v["smiles"], *mols.get(k, (None, None))) for k, v in valid])
     for (_, v), p in zip(valid, preds, strict=True):
         v.update({k: getattr(p, k) for k in LEARNED_COLUMNS})
 
