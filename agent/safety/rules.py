@@ -35,6 +35,18 @@ class Rule:
     exempt: tuple[str, ...] | None
 
 
+def smiles_as_words(text: str) -> str:
+    """``text`` with each SMILES string replaced by the word ``molecule`` (drug names stay)."""
+    from specialists.molecules.mentions import find_smiles
+
+    out, at = [], 0
+    for tok in sorted(find_smiles(text), key=lambda t: t.start):
+        if tok.start >= at:
+            out += [text[at:tok.start], "molecule"]
+            at = tok.end
+    return "".join(out) + text[at:] if out else text
+
+
 @dataclass(frozen=True)
 class Clause:
     """One clause, read once: what it asks for and whether it points elsewhere."""
@@ -43,12 +55,17 @@ class Clause:
     intents: dict[str, str]  # intent name -> the words that ask for it
     refers_back: bool
     short: bool
+    #: the text with every SMILES string as one word: a long SMILES must not push the words of a
+    #: request ("design ... not scheduled") further apart than a pattern's distance allows
+    words: str = ""
 
     @classmethod
     def read(cls, text: str) -> Clause:
         lex = lexicon()
         words = len(text.split()) + len(_CJK.findall(text)) // 2
-        return cls(text, lex.intents_in(text), lex.refers_back(text), words <= SHORT_WORDS)
+        collapsed = smiles_as_words(text)
+        intents = lex.intents_in(collapsed) | lex.intents_in(text) if collapsed != text else lex.intents_in(text)
+        return cls(text, intents, lex.refers_back(text), words <= SHORT_WORDS, collapsed)
 
     def may_inherit(self, intents: dict[str, str]) -> bool:
         """Whether this clause's ``intents`` may apply to what another clause names."""
@@ -95,7 +112,7 @@ def _judge(rule: Rule, clauses: list[Clause], subjects: list[list[str | None]], 
     """``own[i]``: clause ``i`` names a subject of some rule, so it never takes another clause's."""
     lex = lexicon()
     for i, c in enumerate(clauses):
-        hit = first_match(rule.patterns, c.text)
+        hit = first_match(rule.patterns, c.text) or (first_match(rule.patterns, c.words) if c.words != c.text else None)
         if hit and first_match(rule.unless, c.text) is None:
             return RuleHit(rule, i, f"'{hit}'")
         if rule.standalone:

@@ -28,9 +28,18 @@ OXYCODONE = "COc1ccc2c3c1O[C@H]1C(=O)CC[C@@]4(O)[C@@H](C2)N(C)CC[C@]314"
     (ISOTONITAZENE, "nitazene-class"), (U47700, "u-series-opioid"), (OXYCODONE, "morphinan"),
     ("CNC(C)C(=O)c1ccc(C)cc1", "cathinone-class"), ("CN(C)CCc1c[nH]c2ccccc12", "tryptamine-class"),
     ("OC(c1ccccc1)(c1ccccc1)C(=O)OC1CN2CCC1CC2", "bz-glycolate"),
+    ("CCOC(=O)C1(CCN(C)CC1)c1ccccc1", "phenylpiperidine-opioid"),  # pethidine
+    ("CCC(=O)OC1(CCN(C)CC1)c1ccccc1", "phenylpiperidine-opioid"),  # MPPP
 ])
 def test_new_restricted_classes(smiles: str, cls: str) -> None:
     assert cls in {m.id for m in restricted_matches(smiles, purpose="request")}
+
+
+def test_phenylpiperidine_class_spares_other_4_arylpiperidines() -> None:
+    # haloperidol, paroxetine and loperamide carry a 4-arylpiperidine but no pethidine-type 4-acyl or 4-acyloxy group
+    for smi in ["OC1(CCN(CCCC(=O)c2ccc(F)cc2)CC1)c1ccc(Cl)cc1", "Fc1ccc(cc1)[C@@H]1CCNC[C@H]1COc1ccc2OCOc2c1",
+                "CN(C)C(=O)C(CCN1CCC(O)(CC1)c1ccc(Cl)cc1)(c1ccccc1)c1ccccc1"]:
+        assert "phenylpiperidine-opioid" not in {m.id for m in restricted_matches(smi, purpose="request")}
 
 
 def test_request_only_classes_leave_design_alone() -> None:
