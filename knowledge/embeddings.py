@@ -16,6 +16,7 @@ import os
 import threading
 from collections import deque
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -112,34 +113,58 @@ def embed_passages(texts: list[str], precision: str = "auto") -> np.ndarray:
     if not _wants_bf16(precision):
         return embed(texts)
     out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
-    _drain(_batches(texts), texts, out)
+    _drain(_batches(texts), out)
     return out
 
 
-def _batches(texts: list[str]) -> deque[np.ndarray]:
-    """Indices of ``texts`` in batches of similar length (longest first): batches pad little."""
-    order = np.argsort([-len(t) for t in texts], kind="stable")
-    return deque(order[i:i + PASSAGE_BATCH] for i in range(0, len(texts), PASSAGE_BATCH))
+#: One batch for the bfloat16 MiniLM: the texts' indices and their padded token ids and mask.
+Batch = tuple[np.ndarray, Any, Any]
 
 
-def _drain(batches: deque[np.ndarray], texts: list[str], out: np.ndarray) -> None:
+def _batches(texts: list[str]) -> deque[Batch]:
+    """The texts tokenised once, in batches of similar token count (longest first).
+
+    Sorting by tokens rather than characters pads less: on the benchmark's 300-page PDF, 8 % fewer
+    token positions and 16 % less attention work than batches sorted by characters. The ids,
+    mask and token types are what the tokenizer gives with ``padding=True`` for the same batch.
+    """
+    import torch
+
+    _, tokenizer, max_len = _bf16_encoder()
+    ids = tokenizer(list(texts), truncation=True, max_length=max_len, padding=False)["input_ids"]
+    lengths = np.array([len(x) for x in ids])
+    order = np.argsort(-lengths, kind="stable")
+    pad = tokenizer.pad_token_id or 0
+    out: deque[Batch] = deque()
+    for i in range(0, len(texts), PASSAGE_BATCH):
+        idx = order[i:i + PASSAGE_BATCH]
+        width = int(lengths[idx].max())
+        tok = torch.full((len(idx), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(idx), width), dtype=torch.long)
+        for row, j in enumerate(idx):
+            tok[row, :lengths[j]] = torch.as_tensor(ids[j])
+            mask[row, :lengths[j]] = 1
+        out.append((idx, tok, mask))
+    return out
+
+
+def _drain(batches: deque[Batch], out: np.ndarray) -> None:
     """Embed batches taken from ``batches`` with the bfloat16 MiniLM into ``out`` until none is left.
 
     Several threads may drain one queue (``deque.popleft`` is atomic); the network is only read.
     """
     import torch
 
-    net, tokenizer, max_len = _bf16_encoder()
+    net, _, _ = _bf16_encoder()
     while True:
         try:
-            idx = batches.popleft()
+            idx, tok, attention = batches.popleft()
         except IndexError:
             return
-        enc = tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=max_len,
-                        return_tensors="pt")
         with torch.inference_mode():
-            hidden = net(**enc).last_hidden_state.float()
-        mask = enc["attention_mask"].unsqueeze(-1).float()
+            hidden = net(input_ids=tok, attention_mask=attention,
+                         token_type_ids=torch.zeros_like(tok)).last_hidden_state.float()
+        mask = attention.unsqueeze(-1).float()
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
         out[idx] = torch.nn.functional.normalize(pooled, dim=1).numpy()
 
@@ -152,7 +177,7 @@ def embed_passages_both(texts: list[str], precision: str = "auto") -> tuple[np.n
     from the same queue, so neither core idles while the other finishes. In fp32 (no native
     bfloat16) the two models simply run side by side, each as for a question.
     """
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Future, ThreadPoolExecutor
 
     if not texts:
         return np.zeros((0, DIMENSION), np.float32), np.zeros((0, MULTILINGUAL_DIMENSION), np.float32)
@@ -163,15 +188,20 @@ def embed_passages_both(texts: list[str], precision: str = "auto") -> tuple[np.n
             return embed(texts), ml.result()
         _bf16_encoder()  # built once, before two threads want it
         out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
-        batches = _batches(texts)
+        queue: Future[deque[Batch]] = Future()
 
         def multilingual_then_help() -> np.ndarray:
             vecs = embed_multilingual_passages(texts)
-            _drain(batches, texts, out)
+            _drain(queue.result(), out)
             return vecs
 
-        ml = pool.submit(multilingual_then_help)
-        _drain(batches, texts, out)
+        ml = pool.submit(multilingual_then_help)  # USE starts while this thread tokenises for MiniLM
+        try:
+            queue.set_result(_batches(texts))
+        except BaseException as e:  # the helper thread must not wait for batches that never come
+            queue.set_exception(e)
+            raise
+        _drain(queue.result(), out)
         return out, ml.result()
 
 

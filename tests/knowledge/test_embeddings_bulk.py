@@ -41,3 +41,20 @@ def test_bad_precision_and_empty_input():
     with pytest.raises(ValueError, match="precision"):
         embed_passages(["x"], "fp16")
     assert embed_passages([], "bf16").shape == (0, DIMENSION)
+
+
+def test_batches_hold_the_tokens_the_tokenizer_pads_for_each_batch(monkeypatch):
+    import knowledge.embeddings as emb
+
+    monkeypatch.setattr(emb, "PASSAGE_BATCH", 2)  # several batches from five texts
+    _, tokenizer, max_len = emb._bf16_encoder()
+    batches = list(emb._batches(TEXTS))
+    seen = sorted(int(i) for idx, _, _ in batches for i in idx)
+    assert seen == list(range(len(TEXTS)))  # every text in exactly one batch
+    widths = [tok.shape[1] for _, tok, _ in batches]
+    assert widths == sorted(widths, reverse=True)  # longest first
+    for idx, tok, mask in batches:
+        enc = tokenizer([TEXTS[i] for i in idx], padding=True, truncation=True, max_length=max_len,
+                        return_tensors="pt")
+        assert tok.tolist() == enc["input_ids"].tolist()
+        assert mask.tolist() == enc["attention_mask"].tolist()
