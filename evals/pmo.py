@@ -12,6 +12,7 @@ Usage::
     nice -n 15 python -m evals.pmo run [--tasks all|t1,t2] [--methods ga,reinvent] [--seeds 0,1,2]
         [--budget 10000] [--checkpoints DIR]
     python -m evals.pmo summary [--checkpoints DIR]
+    python -m evals.pmo verify [--checkpoints DIR]   # re-score each run's best molecules: any that disagree?
 """
 
 from __future__ import annotations
@@ -154,6 +155,27 @@ def run(tasks: list[str], methods: list[str], seeds: list[int], budget: int, fol
     return made
 
 
+def verify(folder: Path, log=print) -> list[str]:
+    """Re-score every checkpoint's ten best molecules with the task's oracle as installed now.
+
+    The oracles are deterministic, so a recorded score that differs from today's means the run
+    was made with an oracle that misbehaved (a TDC oracle that fails returns 0.0, not an error).
+    Returns the names of the checkpoints that disagree; such runs should be deleted and re-run.
+    """
+    from specialists.molecules.pmo import load_oracle
+
+    bad = []
+    for path in sorted(folder.glob("*.json")):
+        rec = json.loads(path.read_text(encoding="utf-8"))
+        oracle = load_oracle(rec["task"])
+        worst = max((abs(float(oracle(smi)) - float(score)) for smi, score in rec.get("best") or []), default=0.0)
+        if worst > 1e-3:  # the best molecules' scores are stored rounded to 4 digits
+            bad.append(path.name)
+            log(f"{path.name}: recorded scores differ from the oracle's by up to {worst:.4f}: re-run it")
+    log(f"{len(bad)} of {len(list(folder.glob('*.json')))} checkpoints disagree with the oracle")
+    return bad
+
+
 def _split(text: str) -> list[str]:
     return [x.strip() for x in text.split(",") if x.strip()]
 
@@ -162,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     from specialists.molecules.pmo import BUDGET, TASKS
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("action", choices=["run", "summary"])
+    p.add_argument("action", choices=["run", "summary", "verify"])
     p.add_argument("--tasks", default="all")
     p.add_argument("--methods", default="ga,reinvent")
     p.add_argument("--seeds", default="0,1,2")
@@ -175,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unknown or offline-impossible PMO task(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
     command = "python -m evals.pmo run " + " ".join(argv if argv is not None else sys.argv[1:])
+    if args.action == "verify":
+        return 1 if verify(args.checkpoints) else 0
     if args.action == "run":
         run(tasks, _split(args.methods), [int(s) for s in _split(args.seeds)], args.budget, args.checkpoints,
             command, log=lambda m: print(m, flush=True))

@@ -290,6 +290,33 @@ def starting_population(seed: int, n: int) -> list:
     return out
 
 
+RECHECK_N = 24  # molecules re-scored after a run: the 10 best and a random sample of the rest
+
+
+def recheck_oracle(oracle: Callable[[str], float], scored: list[Scored], seed: int, task: str) -> None:
+    """Re-score the best molecules of a run and a sample of the rest; refuse the run if they differ.
+
+    A TDC oracle that breaks during a run (a dependency swapped underneath it, a failed lazy load)
+    returns 0.0 for every molecule instead of raising, and the run would be recorded as a true
+    AUC of 0. The oracles are deterministic, so a second call must give the first call's score.
+
+    Raises:
+        ModelUnavailable: a re-scored molecule's score differs from the one the run recorded.
+    """
+    if not scored:
+        return
+    rest = scored[TOP_N:]
+    sample = scored[:TOP_N] + random.Random(seed).sample(rest, min(len(rest), RECHECK_N - TOP_N))
+    for s in sample:
+        with quiet_rdkit():
+            again = float(oracle(s.smiles))
+        if abs(again - s.score) > 1e-6:
+            raise ModelUnavailable(
+                f"The {task} oracle scored {s.smiles} {s.score:.4f} during the run and {again:.4f} after it: "
+                "the oracle changed while the run was going, so this run is not recorded.",
+                hint="Check that pytdc and RDKit were not reinstalled during the run, then run it again.")
+
+
 def run_task(task: str, method: Method, seed: int, budget: int = BUDGET,
              oracle: Callable[[str], float] | None = None, time_limit_s: float = RUN_TIME_LIMIT_S) -> RunResult:
     """Run one search on one task with the PMO budget and return its top-10 AUC.
@@ -304,7 +331,8 @@ def run_task(task: str, method: Method, seed: int, budget: int = BUDGET,
 
     Raises:
         InvalidInput: unknown method or task.
-        ModelUnavailable: pytdc, or the prior for REINVENT, is missing.
+        ModelUnavailable: pytdc, or the prior for REINVENT, is missing; or the oracle gave
+            different scores for the same molecules during and after the run.
     """
     if method not in METHODS:
         raise InvalidInput(f"Unknown design method {method!r}.", hint="Use ga or reinvent.")
@@ -331,6 +359,7 @@ def run_task(task: str, method: Method, seed: int, budget: int = BUDGET,
         stopped = run_reinvent(scorer, prior, seed, deadline, budget, never, batch=int(REINVENT_SETTINGS["batch"]),
                                sigma=float(REINVENT_SETTINGS["sigma"]), lr=float(REINVENT_SETTINGS["lr"]))
     ranked = sorted(scorer.cache.values(), key=lambda s: (-s.score, s.smiles))
+    recheck_oracle(oracle, ranked, seed, task)
     top = [s.score for s in ranked[:TOP_N]]
     return RunResult(
         task=task, method=method, seed=seed,

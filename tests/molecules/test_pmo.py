@@ -86,3 +86,27 @@ def test_runner_resumes_from_checkpoints(tmp_path, monkeypatch) -> None:
     summary = pmo.summarise(runs, methods=("ga",))
     assert summary["per_task"]["qed"]["ga"]["n_seeds"] == 3 and summary["sums"]["n_tasks"] == 1
     assert json.loads((tmp_path / "qed.ga.0.json").read_text())["budget"] == 100
+
+
+def test_a_run_whose_oracle_changes_midway_is_refused_not_recorded() -> None:
+    from galen.errors import ModelUnavailable
+
+    state = {"calls": 0}
+
+    def breaks_after_100(smiles: str) -> float:  # as a TDC oracle does when a dependency fails: 0.0, no error
+        state["calls"] += 1
+        return _qed(smiles) if state["calls"] <= 100 else 0.0
+
+    with pytest.raises(ModelUnavailable, match="oracle changed while the run was going"):
+        run_task("qed", "ga", seed=1, budget=150, oracle=breaks_after_100)
+
+
+def test_verify_names_the_checkpoints_the_oracle_disagrees_with(tmp_path, monkeypatch) -> None:
+    from evals import pmo
+
+    good = run_task("qed", "ga", seed=0, budget=100, oracle=_qed).to_dict()
+    broken = {**good, "seed": 1, "best": [(smi, 0.0) for smi, _ in good["best"]]}  # recorded by a failing oracle
+    (tmp_path / "qed.ga.0.json").write_text(json.dumps(good))
+    (tmp_path / "qed.ga.1.json").write_text(json.dumps(broken))
+    monkeypatch.setattr("specialists.molecules.pmo.load_oracle", lambda task: _qed)
+    assert pmo.verify(tmp_path, log=lambda m: None) == ["qed.ga.1.json"]
