@@ -177,6 +177,11 @@ def test_an_attached_image_makes_a_vague_question_an_imaging_request(router: Sem
     assert "segment_image" not in router.route(question, attachment_kinds=[]).tools
 
 
+@pytest.mark.parametrize("question", ["What's its texture, and how big is it?", "measure it and describe the consistency"])
+def test_texture_words_ask_the_classifier_about_the_attached_lesion(router: SemanticRouter, question: str) -> None:
+    assert set(router.route(question, attachment_kinds=IMAGE_KINDS).tools) == {"segment_image", "classify_image"}
+
+
 def test_an_expression_table_favours_the_multimodal_risk_model(router: SemanticRouter) -> None:
     assert router.route("Which factors matter most for her prognosis?", attachment_kinds=["csv"]).tools == ("clinical_risk",)
 
