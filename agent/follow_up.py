@@ -43,6 +43,11 @@ def _has_nodule(findings: list[dict[str, Any]]) -> bool:
     return False
 
 
+def _has_image(findings: list[dict[str, Any]]) -> bool:
+    """Whether an earlier turn of the thread read an image (there is something to measure or characterise)."""
+    return any(f.get("tool") in IMAGE_TOOLS or (f.get("data") or {}).get("lesions") for f in findings)
+
+
 def _previous_tools(findings: list[dict[str, Any]]) -> set[str]:
     turns = [f.get("turn") for f in findings if f.get("turn") is not None]
     last = max(turns) if turns else None
@@ -93,7 +98,9 @@ def follow_up(question: str, findings: list[dict[str, Any]], names: list[str], f
         from tools.nodule_case import brock_follow_up
 
         kind = brock_follow_up(question, findings)
+        # "and if it had spiculated margins?" names an image feature, but with no image in the
+        # thread there is nothing to look at: it changes a Brock input
         if kind is not None and "nodule_malignancy_risk" not in names and not (
-                set(names) & set(IMAGE_TOOLS) and c["asks_image"].search(question)):
+                set(names) & set(IMAGE_TOOLS) and c["asks_image"].search(question) and _has_image(findings)):
             return ["nodule_malignancy_risk"], f"a follow-up that changes the Brock model's facts ({kind})"
     return names, None

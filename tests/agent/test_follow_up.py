@@ -79,3 +79,13 @@ def test_new_nodule_facts_after_a_guideline_answer_update_that_answer() -> None:
     names, _ = follow_up("another 4 mm solid nodule - Brock risk?", [SEG, BROCK, guide], ["nodule_malignancy_risk"],
                          False)
     assert "nodule_malignancy_risk" in names
+
+
+def test_an_image_feature_in_a_what_if_without_an_image_in_the_thread_changes_a_brock_input() -> None:
+    brock_only = {**BROCK, "turn": 1}
+    for q in ("and if it had spiculated margins?", "what if the edge were spiculated?"):
+        names, why = follow_up(q, [brock_only], ["classify_image"], False)
+        assert names == ["nodule_malignancy_risk"] and "what_if" in why, q
+    # with a scan in the thread, asking about spiculation is a question for the image classifier
+    names, _ = follow_up("is it spiculated?", [SEG, BROCK], ["classify_image"], False)
+    assert names == ["classify_image"]

@@ -146,6 +146,12 @@ def test_subsolid_is_named_but_not_settled(text):
     assert f.value is None and "part-solid" in f.note
 
 
+@pytest.mark.parametrize("text", ["9 mm subsolid (pure GGO) nodule", "sub-solid nodule, ground-glass, 9 mm",
+                                  "亚实性结节9毫米，纯磨玻璃"])
+def test_subsolid_settled_by_a_specific_word_for_the_same_nodule(text):
+    assert read_nodules(normalise(text)).nodules[0]["nodule_type"].value == "non-solid"
+
+
 @pytest.mark.parametrize("text, lobe, upper", [
     ("RUL", "RUL", True), ("left upper lobe", "LUL", True), ("lingula", "lingula", True), ("RML", "RML", False),
     ("right middle lobe", "RML", False), ("RLL", "RLL", False), ("LLL", "LLL", False),

@@ -139,6 +139,10 @@ def _type(text: str, lo: int, hi: int, anchor: int, has_component: bool) -> Fact
         evidence = (text[span[0]:span[1]] + " with a solid component").strip()
         return Fact("nodule_type", "part-solid", evidence, *span)
     if sub:
+        # "subsolid (pure GGO)", "sub-solid, ground-glass": the specific word says which subsolid type
+        specific = _NON_SOLID.search(_mask(masked, _SUBSOLID))
+        if specific:
+            return fact("nodule_type", "non-solid", text, (lo + specific.start(), lo + specific.end()))
         return fact("nodule_type", None, text, (lo + sub.start(), lo + sub.end()),
                     note="'subsolid' covers both part-solid and pure ground-glass nodules; the Brock model needs which")
     masked = _mask(_mask(masked, _SUBSOLID), _NON_SOLID)
