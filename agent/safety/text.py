@@ -4,7 +4,7 @@
   and Greek letters inside Latin words mapped back, accents folded ("tabún" reads as "tabun"), spaced-out letters joined ("s a r i n",
   "t-a-b-u-n", "V.X."), and leetspeak words restored when the result is a word of the policy's
   vocabulary ("s@rin", "f3ntanyl", "carf3ntan1l"), and one-letter typos of a few distinctive
-  words fixed ("recipie", "synthsis"). Words outside the vocabulary are left alone,
+  words fixed ("recipie", "synthsis"), "ph" and "f" read alike ("phentanyl", "fosgene"). Words outside the vocabulary are left alone,
   so "CYP3A4" and SMILES stay as written.
 - :func:`language`: the question's language (Chinese by the share of CJK characters; Spanish,
   French and German by their function words), for the refusal message.
@@ -76,13 +76,19 @@ def one_edit(a: str, b: str) -> bool:
     return short[i:] == long_[i + 1:]
 
 
+def _sound(word: str) -> str:
+    """``word`` as it sounds for a respelling: "ph" and "f" alike ("phentanyl", "fosgene")."""
+    return word.replace("ph", "f")
+
+
 def _fix_typos(text: str, targets: frozenset[str]) -> str:
     def fix(m: re.Match[str]) -> str:
         word = m.group(0)
         low = word.lower()
         if low in targets:
             return word
-        hit = next((t for t in targets if one_edit(low, t)), None)
+        sound = _sound(low)
+        hit = next((t for t in targets if one_edit(low, t) or sound == _sound(t) or one_edit(sound, _sound(t))), None)
         return hit or word
 
     return re.sub(r"(?<![\w-])[A-Za-z]{6,}(?![\w-])", fix, text)
