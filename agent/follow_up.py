@@ -62,35 +62,46 @@ def _states_nodule_facts(question: str) -> bool:
     return bool(q.mentions or q.attrs)
 
 
+def _asks_brock(question: str) -> bool:
+    """Whether the message asks for the malignancy model ("Brock not calculated yet" names it, asking nothing)."""
+    c = cues()
+    return bool(c["asks_brock"].search(c["no_brock"].sub(" ", question)))
+
+
 def follow_up(question: str, findings: list[dict[str, Any]], names: list[str], fresh_images: bool) -> tuple[list[str], str | None]:
     """The tools for this message given the thread, and why they differ from the router's (None: unchanged)."""
     c = cues()
     if not names and c["management"].search(question):
         # a question that names a guideline or asks what to do is never "no tool": the knowledge base answers it
         return ["search_guidelines"], "it names a guideline or asks for management"
+    if names and set(names) <= set(IMAGE_TOOLS) and not fresh_images and not _has_image(findings) \
+            and c["management"].search(question) and not c["asks_image"].search(question) \
+            and _states_nodule_facts(question):
+        # "Incidental GGN 0.5cm. f/u?": a nodule described in words, with no image to measure or classify
+        return ["search_guidelines"], "a management question about a nodule described in words, with no image"
     if "nodule_malignancy_risk" in names and "search_guidelines" in names and c["states_brock"].search(question):
         return [n for n in names if n != "nodule_malignancy_risk"], "the Brock probability is given in the question"
     if (not findings or not _has_nodule(findings)) and names and set(names) <= {"nodule_malignancy_risk", "search_guidelines"} \
-            and c["management"].search(question) and not c["asks_brock"].search(question) and names != ["search_guidelines"]:
+            and c["management"].search(question) and not _asks_brock(question) and names != ["search_guidelines"]:
         # "64F, 8 mm solid nodule: Fleischner follow-up?" asks for a decision, not for a probability
         return ["search_guidelines"], "a management question that does not ask for the malignancy probability"
     if not findings or not _has_nodule(findings):
         return names, None
     if ("search_guidelines" in _previous_tools(findings) and c["hypothetical"].search(question) and not fresh_images
-            and not (c["asks_brock"].search(question) and not c["states_brock"].search(question))
+            and not (_asks_brock(question) and not c["states_brock"].search(question))
             and not c["asks_image"].search(question)):
         # answered here, also when the router already chose it: the Brock re-run below must not take it
         return ["search_guidelines"], (None if names == ["search_guidelines"] else
                                        "a what-if about the guideline decision of the previous turn")
     if c["management"].search(question) and (not names or set(names) <= set(NODULE_TOOLS)):
         keep = [n for n in names if (n in IMAGE_TOOLS and (fresh_images or c["asks_image"].search(question)))
-                or (n == "nodule_malignancy_risk" and c["asks_brock"].search(question))]
+                or (n == "nodule_malignancy_risk" and _asks_brock(question))]
         out = [*keep, "search_guidelines"]
         if out != names:
             return out, "a management question about the nodule in this conversation"
         return names, None
     if ("search_guidelines" in _previous_tools(findings) and not fresh_images and set(names) <= set(NODULE_TOOLS)
-            and not c["asks_brock"].search(question) and not c["asks_image"].search(question)
+            and not _asks_brock(question) and not c["asks_image"].search(question)
             and _states_nodule_facts(question)):
         return ["search_guidelines"], (None if names == ["search_guidelines"] else
                                        "new facts about the case of the previous turn's guideline decision")

@@ -30,7 +30,11 @@ from tools.facts.text import normalise
 _N = r"(\d+(?:\.\d+)?)"
 _UNIT = r"\s*-?\s*(mm|millimet(?:re|er)s?|cm|centimet(?:re|er)s?)\b(?!\s*(?:3|³|\^3))"
 _FROM_TO = re.compile(r"\bfrom\s+" + _N + r"\s*(?:mm)?\s*(?:to|→|->)\s*" + _N + _UNIT, re.I)
-_BAND = re.compile(r"(?:\bbetween\s+)?" + _N + r"\s*(?:mm)?\s*(?:to|-|–|and)\s*" + _N + _UNIT, re.I)
+_BAND = re.compile(r"(?:\bbetween\s+" + _N + r"\s*(?:mm)?\s*(?:to|-|–|and)|" + _N + r"\s*(?:mm)?\s*(?:to|-|–))\s*"
+                   + _N + _UNIT, re.I)
+#: Several sizes with one unit ("4 and 7 mm", "3, 4 and 5 mm"): one nodule each ("between 6 and 8 mm" is a band).
+_LIST = re.compile(r"(?<![\d.,])(?<!between )" + _N + r"((?:\s*(?:mm)?\s*,\s*\d+(?:\.\d+)?)*)\s*(?:mm)?\s*,?\s*(?:and|&)\s*"
+                   + _N + _UNIT, re.I)
 _BOUND = re.compile(r"(under|below|smaller than|less than|sub-|<|over|above|larger than|greater than|more than|>|"
                     r"小于|低于|不足|不到|不超过|大于|超过|高于)\s*" + _N + _UNIT, re.I)
 #: Chinese bounds written after the size: "6mm以下", "都在6毫米以内", "8mm以上"
@@ -39,7 +43,9 @@ _BELOW_WORDS = ("under", "below", "smaller than", "less than", "sub-", "<", "小
 _VOLUME = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(?:mm3|mm³|mm\^3|cubic millimet\w*|cu\.? ?mm)", re.I)
 
 # ASCII boundaries, not \b: "BTS指南" names BTS (a Chinese character is a word character too)
-_GUIDELINES = (("fleischner-2017", r"fleischner|弗莱施纳|弗莱施奈尔"),
+#: Fleischner as clinicians type it: "fleischner", "flieschner", "fleishner", "fleischener", "fliechner".
+FLEISCHNER = r"\bfl(?:ei|ie|e|i)s?c?h?e?ner\b"
+_GUIDELINES = (("fleischner-2017", FLEISCHNER + r"|弗莱施纳|弗莱施奈尔"),
                ("lung-rads-2022", r"lung[\s-]?rads|lungrads|(?<![A-Za-z0-9])LR(?![A-Za-z0-9])|"
                                   r"美国放射(?:学|医师)?(?:学会|协会)"),
                ("bts-2015", r"(?<![A-Za-z0-9])BTS(?![A-Za-z0-9])|british thoracic|英国胸(?:科|部|腔)(?:医师)?(?:学会|协会)"))
@@ -58,6 +64,7 @@ class QuestionFacts:
     """Everything the question states that a guideline decision can use."""
 
     named: str | None = None
+    weighed: list[str] = field(default_factory=list)  # several guidelines named: the question asks which applies
     bts_drivers: list[str] = field(default_factory=list)
     case: dict[str, Any] = field(default_factory=dict)
     case_detail: dict[str, str] = field(default_factory=dict)
@@ -179,8 +186,16 @@ def _mentions(text: str) -> tuple[list[Mention], Any]:
             below = m.group(3) != "以上"
             own.append(Mention(m.start(), {"range_mm": (float("-inf"), v) if below else (v, float("inf"))}))
             mask(m)
+    groups: list[list[Mention]] = []
+    for m in _LIST.finditer(t):
+        if free(m):
+            values = [m.group(1), *re.findall(r"\d+(?:\.\d+)?", m.group(2) or ""), m.group(3)]
+            group = [Mention(m.start() + i, {"diameter_mm": _mm(v, m.group(4))}) for i, v in enumerate(values)]
+            own.extend(group)
+            groups.append(group)
+            mask(m)
     for m in _BAND.finditer(t):
-        a, b = _mm(m.group(1), m.group(3)), _mm(m.group(2), m.group(3))
+        a, b = _mm(m.group(1) or m.group(2), m.group(4)), _mm(m.group(3), m.group(4))
         if free(m) and a < b:
             own.append(Mention(m.start(), {"range_mm": (a, b)}))
             mask(m)
@@ -196,6 +211,12 @@ def _mentions(text: str) -> tuple[list[Mention], Any]:
                 host.facts.setdefault(k, v)
         elif facts:
             mentions.append(Mention(pos, facts))  # "part-solid with a 7 mm solid component": no size of its own
+    for group in groups:  # "two GGNs of 4 and 7 mm": the words describe every size of the list
+        for k in ("type", "spiculated"):
+            shared = next((g.facts[k] for g in group if k in g.facts), None)
+            for g in group:
+                if shared is not None:
+                    g.facts.setdefault(k, shared)
     mentions.sort(key=lambda x: x.start)
     for pos, v in priors:
         host = min(mentions, key=lambda x: abs(x.start - pos)) if mentions else None
@@ -257,6 +278,12 @@ def _risk(text: str) -> tuple[str | None, str]:
     return None, ""
 
 
+#: A screening examination said not to be one ("not a screening study", "non-screening CT").
+_NOT_SCREENING = re.compile(r"\b(?:not|non|isn'?t|wasn'?t|never)[\s-]+(?:(?:a|an|from|part of|in|on|done for|for)\s+)*"
+                            r"(?:(?:the|a|lung[\s-]cancer|lung)\s+)*screen\w*|\boutside (?:of )?(?:the |a )?(?:lung[\s-]cancer )?"
+                            r"screen\w*", re.I)
+
+
 def _case_facts(text: str, q: QuestionFacts) -> None:
     def put(key: str, value: Any, why: str) -> None:
         q.case[key], q.case_detail[key] = value, why
@@ -278,18 +305,23 @@ def _case_facts(text: str, q: QuestionFacts) -> None:
     m = re.search(r"immuno(?:compromis|suppress)\w*|transplant\w*|\bHIV\b", text, re.I)
     if m:
         put("immunosuppressed", True, f"'{m.group(0)}'")
-    if re.search(r"screen(?:ing|ed)?\b|\bLDCT|low[\s-]dose (?:CT|computed)|筛查|低剂量", text, re.I):
+    # "not a screening study", "non-screening CT", "outside the screening programme": not the setting
+    setting_text = _NOT_SCREENING.sub(" ", text)
+    if re.search(r"screen(?:ing|ed)?\b|\bLDCT|low[\s-]dose (?:CT|computed)|筛查|低剂量", setting_text, re.I):
         put("setting", "screening", "a screening CT, as the question says")
     elif re.search(r"incidental\w*|\b(?:CTPA|cardiac CT|abdominal CT|trauma CT)\b|CT (?:done )?for (?:trauma|abdominal|"
-                   r"pain|chest pain|a )|偶然|偶发|意外发现", text, re.I):
+                   r"pain|chest pain|a )|偶然|偶发|意外发现", setting_text, re.I):
         put("setting", "incidental", "an incidental finding, as the question says")
-    base = re.search(r"\bbaseline\b|\bfirst (?:screening|screen|round|LDCT|low-dose)|initial screen|prevalence (?:screen|"
+    base = re.search(r"\bbaseline\b|\b(?:first|1st) (?:screening|screen|round|LDCT|low-dose)|initial screen|"
+                     r"\bround (?:1|one)\b|\bT0 (?:screen\w*|LDCT|round)|prevalence (?:screen|"
                      r"round)|基线|(?:首次|初次|第一次|头一次|首轮)(?:(?:做|进行|参加|接受)的?)?(?:肺癌)?(?:筛查|LDCT|低剂量|CT)|"
                      r"(?:首次|初次|第一次|头一次)(?:做|进行|参加|接受)", text, re.I)
     follow = re.search(r"follow[\s-]?up (?:lung )?(?:cancer )?(?:screen\w*|LDCT|low-dose|exam\w*|round)|screen\w* follow[\s-]?up|annual (?:screen\w*|"
                        r"LDCT|low-dose|repeat)|this year'?s|last year|previous (?:screen\w*|LDCT|CT|scan|exam|study)|"
                        r"prior (?:screen\w*|LDCT|scan|exam|study)|incidence (?:screen|round)|repeat screen|"
-                       r"\d+[\s-]month (?:follow[\s-]?up|scan|LDCT|CT)|since the (?:last|previous|prior)|"
+                       r"\d+[\s-]?(?:months?|mo)\.? (?:follow[\s-]?up|f/u|scan|LDCT|CT)|since the (?:last|previous|prior)|"
+                       r"\bf/u (?:screen\w*|LDCT|low-dose)|\b(?:2nd|3rd|[4-9]th|second|third|fourth|fifth) (?:annual |yearly )?"
+                       r"(?:screen\w*|round|LDCT|low-dose)|\bround [2-9]\b|\byear[\s-]?[2-9] (?:screen\w*|LDCT|low-dose)|"
                        r"年度(?:筛查|复查|LDCT|低剂量)|随访筛查|复查筛查|去年|上次|前次|之前的(?:筛查|CT)|"
                        r"(?:第[二三四五六]次|第[二三四五六]年|再次)(?:做|进行|参加)?的?(?:肺癌)?(?:筛查|LDCT|低剂量)", text, re.I)
     if base:
@@ -340,7 +372,9 @@ def _nodule_attrs(text: str, q: QuestionFacts) -> None:
                          r"实性成分(?:出现|增大|增加|新出现)|出现(?:了)?实性成分", text, re.I)):
         # a subsolid nodule gaining or enlarging a solid part is growth (not a new nodule)
         put("status", "growing", f"'{m.group(0)}'")
-    elif (m := re.search(r"\bnew\b|not (?:there|present|seen) (?:on|at|before|previously|last)|newly \w+|appeared since|"
+    elif (m := re.search(r"\bnew\b(?!\s+(?:categor\w*|scan|CT|LDCT|study|exam\w*|images?|recommendation\w*|management|"
+                         r"plan|guidelines?|patient|pt|referral|lung[\s-]?rads|classification|interval|advice|f/u|"
+                         r"follow[\s-]?up)\b)|not (?:there|present|seen) (?:on|at|before|previously|last)|newly \w+|appeared since|"
                          r"新发|新出现|新增", text, re.I)):
         put("status", "new", f"'{m.group(0)}'")
     elif (m := re.search(r"\bgr[eo]w(?:n|ing|s)?\b|increas\w* in size|enlarg\w*|has grown|增大|长大", text, re.I)):
@@ -381,11 +415,12 @@ def _nodule_attrs(text: str, q: QuestionFacts) -> None:
 def parse_question(text: str) -> QuestionFacts:
     """The guideline facts ``text`` states."""
     q = QuestionFacts()
-    for gid, pat in _GUIDELINES:
-        if re.search(pat, text, re.I):
-            q.named = gid
-            break
-    if q.named is None and re.search(r"\bcategory\b|\bcat\b", text, re.I):
+    names = [gid for gid, pat in _GUIDELINES if re.search(pat, text, re.I)]
+    if len(names) == 1:
+        q.named = names[0]
+    elif names:  # "Fleischner or Lung-RADS?", "BTS vs Fleischner": the setting decides (knowledge.decisions.choose)
+        q.weighed = names
+    if q.named is None and not q.weighed and re.search(r"\bcategory\b|\bcat\b", text, re.I):
         q.named = "lung-rads-2022"  # categories exist only in Lung-RADS
     if re.search(r"\bU\.?K\b\.?|united kingdom|\bNHS\b|\bgreat britain\b", text, re.I):
         q.bts_drivers.append("UK practice")
@@ -413,7 +448,7 @@ def parse_question(text: str) -> QuestionFacts:
     q.what_if = bool(hypo) and not re.match(r"(?:would|does|will|could)\b", hypo.group(0), re.I) or bool(
         re.search(r"\bhad been\b", text, re.I))
     q.intent = bool(re.search(
-        r"follow[\s-]?up|\bf/u\b|interval|manag\w*|recommend\w*|\brecs?\b|advi[sc]e|suggest|category|\bcat\b|next|plan\b|"
+        r"follow[\s-]?up|\bf/u\b|interval|manag\w*|\brec+om+[ae]nd\w*|\brecs?\b|advi[sc]e|suggest|category|\bcat\b|next|plan\b|"
         r"re-?scan|repeat|surveillance|need\w*|change|what (?:does|do|would) .{0,40}(?:say|give|recommend|advise)|says?\b|"
         r"what to do|what now|\bper\b|\?|\bshould\b|\bPET\b|biops|tissue sampling|随访|复查|怎么办|怎么处理|如何处理|处理|管理|建议|推荐|间隔|多久|几类|分类|类别|"
         r"下一步|要不要|需要|？\s*$", text, re.I))

@@ -22,14 +22,14 @@ from knowledge import snippets
 from knowledge.snippets import SNIPPET_CHARS
 from knowledge.types import Passage
 from tools.base import GalenTool, ToolContext, ToolResult
-from tools.guideline_text import phrase
+from tools.guideline_text import FLEISCHNER, phrase
 
 GuidelineId = Literal["fleischner-2017", "lung-rads-2022", "bts-2015"]
 #: A question about nodules or their guidelines (so a thread's nodule is not decided on for an unrelated question).
 _ABOUT_NODULES = re.compile(
     r"nodul|lesion|\bGG[NO]|\bmass\b|cyst|airway|bronch|follow[\s-]?up|\bf/u\b|interval|category|\bcat\b|surveillance|"
     r"re-?scan|LDCT|screen|brock|herder|doubling|\bVDT\b|fleischner|lung[\s-]?rads|\bLR\b|\bBTS\b|british thoracic|"
-    r"\bCT\b|what if|and if|\b(?:she|he|her|him|it)\b|结节|磨玻璃|随访|复查|分类|类别|筛查|假如|如果", re.I)
+    r"\bCT\b|what if|and if|\b(?:she|he|her|him|it)\b|结节|磨玻璃|随访|复查|分类|类别|筛查|假如|如果|" + FLEISCHNER, re.I)
 #: A reference back to what the thread discussed ("the management for that?", "那个怎么处理").
 _ANAPHOR = re.compile(r"\b(?:that|this|these|those|them|they|same)\b|这个|那个|这些|那些|它", re.I)
 _DEFINITION = re.compile(r"定义|是什么意思|什么意思|是指什么|为什么|怎么测量|如何测量|"
@@ -62,13 +62,17 @@ def asks_for_decision(q: Any, question: str, after_decision: bool = False) -> bo
     if phrase("rule_itself", question) and not any(m.facts.get("diameter_mm") or m.facts.get("volume_mm3")
                                                    for m in q.mentions):
         return False  # a question about the rule itself (tools/guideline_phrases.yaml: rule_itself)
-    if phrase("other_source", question) and q.named is None:
+    if phrase("other_source", question) and q.named is None and not q.weighed:
         return False  # the Chinese consensus has no decision table: its passages answer
     if after_decision and (q.mentions or q.attrs):
         return True  # new facts about the case ("found another one, 4 mm solid"): the decision is updated
     if not _ABOUT_NODULES.search(question) and not (after_decision and _ANAPHOR.search(question)):
         return False
-    return bool(q.intent or q.named or q.what_if)
+    # a case written as a note ("screening LDCT, 1st round, part-solid 9 mm with 7 mm solid part"): a sized
+    # nodule in a stated setting is given to be decided
+    noted = bool(q.case.get("setting")) and any(
+        any(k in m.facts for k in ("diameter_mm", "long_mm", "volume_mm3", "range_mm")) for m in q.mentions)
+    return bool(q.intent or q.named or q.weighed or q.what_if or noted)
 
 
 def wants_decision(question: str, gathered: Any) -> bool:
@@ -124,7 +128,8 @@ class SearchGuidelinesTool(GalenTool):
         if not wants_decision(question, g):
             return self._category(question, args, g)
         previous = ((g.previous or {}).get("decision") or {}).get("table")
-        table_id, why = choose_guideline(g.case, args.guideline or g.question.named, g.question.bts_drivers, previous)
+        table_id, why = choose_guideline(g.case, args.guideline or g.question.named, g.question.bts_drivers, previous,
+                                         weighed=g.question.weighed)
         try:
             decision = decide(g.case, table_id)
         except NotCovered as e:

@@ -13,7 +13,7 @@ NAMES = {"fleischner-2017": "Fleischner 2017", "lung-rads-2022": "Lung-RADS v202
 
 
 def choose_guideline(case: Case, named: str | None = None, bts_drivers: list[str] | None = None,
-                     previous: str | None = None) -> tuple[str, str]:
+                     previous: str | None = None, weighed: list[str] | None = None) -> tuple[str, str]:
     """(table id, why) for ``case``.
 
     Args:
@@ -21,7 +21,13 @@ def choose_guideline(case: Case, named: str | None = None, bts_drivers: list[str
         named: a guideline the question names ('fleischner-2017' …), or None.
         bts_drivers: what in the question points to BTS ("UK practice", "Brock probability"), if anything.
         previous: the guideline the thread's previous decision used.
+        weighed: the guidelines a question names to ask which applies ("Fleischner or Lung-RADS?"): the
+            setting (or the pointers to BTS) decides, as when none is named, and the answer says so.
     """
+    if weighed and not named:
+        table_id, why = choose_guideline(case, None, bts_drivers, previous)
+        asked = " or ".join(NAMES[w] for w in weighed)
+        return table_id, f"{why} (the question asks whether {asked} applies)"
     setting = case.facts.get("setting")
     if named:
         return named, f"{NAMES[named]}: named in the question"

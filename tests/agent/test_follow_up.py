@@ -89,3 +89,24 @@ def test_an_image_feature_in_a_what_if_without_an_image_in_the_thread_changes_a_
     # with a scan in the thread, asking about spiculation is a question for the image classifier
     names, _ = follow_up("is it spiculated?", [SEG, BROCK], ["classify_image"], False)
     assert names == ["classify_image"]
+
+
+def test_a_nodule_described_in_words_with_no_image_is_not_sent_to_an_image_tool() -> None:
+    for q in ("Incidental 6 mm GGO, f/u?", "8 mm part-solid nodule, recommended interval?"):
+        names, why = follow_up(q, [], ["classify_image"], False)
+        assert names == ["search_guidelines"] and "no image" in why, q
+    # an image attached now, or a request for the image tool in words, keeps it
+    assert follow_up("Incidental 6 mm GGO, f/u?", [], ["classify_image"], True)[0] == ["classify_image"]
+    assert follow_up("Characterise the 6 mm nodule, then f/u?", [], ["classify_image"], False)[0] == ["classify_image"]
+
+
+def test_lung_rads_abbreviated_as_lr_is_a_management_question() -> None:
+    assert follow_up("Baseline LDCT, 61F: 9 mm solid nodule LUL. LR?", [], ["nodule_malignancy_risk"], False)[0] == [
+        "search_guidelines"]
+
+
+def test_the_brock_model_named_as_not_yet_run_is_not_asked_for() -> None:
+    for q in ("UK pt, 10 mm solid nodule, Brock not done yet - next step?", "no brock score yet; 9 mm solid, UK, management?"):
+        assert follow_up(q, [], ["nodule_malignancy_risk"], False)[0] == ["search_guidelines"], q
+    assert follow_up("UK pt, 10 mm solid nodule, what is the Brock risk and next step?", [],
+                     ["nodule_malignancy_risk"], False)[0] == ["nodule_malignancy_risk"]

@@ -144,3 +144,102 @@ def test_a_question_reaches_its_row(question, row, category):
     g = gather(question, [])
     d = decide(g.case, choose_guideline(g.case, g.question.named, g.question.bts_drivers)[0])
     assert (d.row_id, d.category) == (row, category)
+
+
+@pytest.mark.parametrize("question, setting, table", [
+    ("Fleischner or Lung-RADS for a 6 mm solid nodule on a baseline screening LDCT?", "screening", "lung-rads-2022"),
+    ("Lung-RADS or Fleischner? 6 mm solid nodule found incidentally on a CT for pneumonia", "incidental",
+     "fleischner-2017"),
+])
+def test_several_guidelines_named_the_setting_decides(question, setting, table):
+    from knowledge.decisions.choose import choose_guideline
+    from tools.guideline_facts import gather
+
+    g = gather(question, [])
+    assert g.question.named is None and len(g.question.weighed) == 2 and g.case.value("setting") == setting
+    chosen, why = choose_guideline(g.case, g.question.named, g.question.bts_drivers, weighed=g.question.weighed)
+    assert chosen == table and "asks whether" in why
+
+
+def test_several_guidelines_named_uk_practice_decides():
+    from knowledge.decisions.choose import choose_guideline
+
+    q = parse_question("BTS vs Fleischner for an incidental 7 mm solid nodule, NHS patient")
+    from tools.guideline_facts import gather
+
+    g = gather("BTS vs Fleischner for an incidental 7 mm solid nodule, NHS patient", [])
+    assert choose_guideline(g.case, q.named, q.bts_drivers, weighed=q.weighed)[0] == "bts-2015"
+
+
+@pytest.mark.parametrize("question, setting", [
+    ("6 mm solid nodule on a CT for haemoptysis, not a screening exam", "incidental"),
+    ("non-screening CT for dyspnoea: incidental 6 mm solid nodule", "incidental"),
+    ("Screening LDCT: 6 mm solid nodule", "screening"),
+])
+def test_a_screening_exam_said_not_to_be_one_is_not_the_setting(question, setting):
+    assert parse_question(question).case.get("setting", "incidental") == setting
+
+
+@pytest.mark.parametrize("question, exam", [
+    ("LDCT 1st round: 7 mm solid nodule", "baseline"),
+    ("lung screening round 1, 7 mm solid nodule", "baseline"),
+    ("3rd annual screening LDCT: 7 mm solid nodule", "follow-up"),
+    ("screening round 3: 7 mm solid nodule", "follow-up"),
+    ("3-mo f/u LDCT: 7 mm solid nodule", "follow-up"),
+    ("f/u LDCT shows the 7 mm solid nodule", "follow-up"),
+])
+def test_screening_rounds_as_notes_write_them(question, exam):
+    assert parse_question(question).case["exam"] == exam
+
+
+def test_new_qualifying_the_report_is_not_a_new_nodule():
+    assert parse_question("Follow-up LDCT, solid nodule stable at 7 mm. New category?").attrs["status"] == "stable"
+    assert "status" not in parse_question("Follow-up LDCT, 7 mm solid nodule: new recommendation?").attrs
+    assert parse_question("Follow-up LDCT: new 7 mm solid nodule").attrs["status"] == "new"
+
+
+@pytest.mark.parametrize("question, sizes", [
+    ("two GGNs of 5 and 8 mm, incidental", [5.0, 8.0]),
+    ("solid nodules of 2, 3 and 6 mm", [2.0, 3.0, 6.0]),
+    ("part-solid nodules 7 mm and 12 mm", [7.0, 12.0]),
+])
+def test_several_sizes_with_one_unit_are_several_nodules(question, sizes):
+    q = parse_question(question)
+    assert [m.facts.get("diameter_mm") for m in q.mentions] == sizes
+    assert len({m.facts.get("type") for m in q.mentions}) == 1 and q.mentions[0].facts.get("type")
+
+
+def test_a_band_of_sizes_stays_a_band():
+    assert [m.facts.get("range_mm") for m in parse_question("solid nodule between 6 and 8 mm").mentions] == [(6.0, 8.0)]
+    assert [m.facts.get("range_mm") for m in parse_question("solid nodules 6-8 mm").mentions] == [(6.0, 8.0)]
+
+
+@pytest.mark.parametrize("question, count", [
+    ("solitary solid nodule of 7 millimetres", 1),
+    ("solid nodule of 2 centimetres", None),
+    ("solid nodules x4, the largest 5 mm", 4),
+])
+def test_a_size_in_words_is_not_a_count(question, count):
+    assert parse_question(question).count == count
+
+
+@pytest.mark.parametrize("question", [
+    "Fleishner reccomendation for an incidental 5 mm solid nodule",
+    "fliechner recomend for 5mm solid nodule never smoker",
+])
+def test_mistyped_guideline_names_and_verbs(question):
+    from tools.guideline_facts import gather
+    from tools.guidelines import wants_decision
+
+    q = parse_question(question)
+    assert q.named == "fleischner-2017" and q.intent
+    assert wants_decision(question, gather(question, []))
+
+
+def test_a_case_written_as_a_note_asks_for_its_decision():
+    from tools.guideline_facts import gather
+    from tools.guidelines import wants_decision
+
+    for question in ("baseline LDCT, part-solid 10 mm with 6 mm solid part", "incidental GGN 7 mm RUL"):
+        assert wants_decision(question, gather(question, [])), question
+    assert not wants_decision("part-solid 10 mm with 6 mm solid part", gather("part-solid 10 mm with 6 mm solid part", []))

@@ -189,12 +189,15 @@ def _margin(text: str, lo: int, hi: int, anchor: int) -> Fact | None:
     return fact("spiculation", False, text, (lo + m.start(), lo + m.end())) if m else None
 
 
+#: A unit after a number: the number is a size, not a count ("nodule of 7 millimetres").
+_UNIT_AHEAD = r"(?:mm|cm|millimet|centimet|毫米|厘米|公分)"
 _TOTAL = [re.compile(p, re.IGNORECASE) for p in (
     rf"(?P<n>{COUNT})\s+(?:[\w-]+\s+){{0,3}}?nodules?\s+(?:in\s+total|in\s+all|altogether|overall|total)",
     rf"\btotal\s+(?:of\s+)?(?P<n>{COUNT})\s+(?:[\w-]+\s+){{0,2}}?nodules?",
-    rf"\b(?:one|largest|biggest|dominant|most\s+suspicious)\s+of\s+(?:the\s+)?(?P<n>{COUNT})\b(?!\s*(?:mm|cm))",
-    r"\bnodules?\s*(?:count|number|total|:|=)?\s*(?:of|is|:|=)?\s*(?P<n>\d{1,2})\b(?!\s*(?:mm|cm|x|\.\d))",
-    r"\bcount\s*[:=]?\s*(?P<n>\d{1,2})\b(?!\s*(?:mm|cm|\.\d))",
+    rf"\b(?:one|largest|biggest|dominant|most\s+suspicious)\s+of\s+(?:the\s+)?(?P<n>{COUNT})\b(?!\s*-?\s*{_UNIT_AHEAD})",
+    rf"\bnodules?\s*(?:count|number|total|:|=)?\s*(?:of|is|:|=)?\s*(?P<n>\d{{1,2}})\b(?!\s*-?\s*(?:{_UNIT_AHEAD}|x|\.\d))",
+    rf"\bcount\s*[:=]?\s*(?P<n>\d{{1,2}})\b(?!\s*-?\s*(?:{_UNIT_AHEAD}|\.\d))",
+    rf"\bnodules\s*[x×]\s*(?P<n>\d{{1,2}})\b(?!\s*-?\s*(?:{_UNIT_AHEAD}|\.\d))",  # "nodules x3" (a count, in notes)
     r"\b(?:multiple|several|numerous)\s*(?:[\w-]+\s+){0,2}?\(\s*(?P<n>\d{1,2})(?:\s*nodules?)?\s*\)",
     rf"(?<![\d.])(?<!another\s)(?P<n>{COUNT})\s+(?:(?!(?:mm|cm|other|further|additional|more|extra|new)\b)[\w-]+\s+){{0,3}}?"
     r"(?:nodules|lesions|GGNs|GGOs|opacities)\b",
