@@ -50,6 +50,7 @@ VARIANTS = 40
 SOURCES = 1_000
 CHUNKS_PER_SOURCE = 100
 PDF_PAGES = 300
+INGEST_REPEATS = 3  # Galen's ingest of the PDF is timed this many times; the median run is reported
 SUITES = ("guidelines.jsonl", "guideline_decisions.dev.jsonl", "guideline_decisions.test.jsonl")
 
 _TOPICS = [
@@ -303,18 +304,24 @@ def ingest_pdf(tmp: Path, log) -> dict[str, Any]:
     embed(["warm up"]), embed_multilingual(["warm up"]), embed_passages(["warm up"])  # models loaded before timing
     embed_multilingual_passages(["warm up"])
     import chromadb  # noqa: F401 - imported before timing too, as the models are loaded
-    s_new = Settings(data_dir=tmp / "ingest-new", kb_auto_index=False)
-    stages: dict[str, float] = {}
-    t = time.perf_counter()
-    reports = ingest_paths([pdf], s_new, stages=stages)
-    new_s = time.perf_counter() - t
-    n = reports[0].n_chunks
     from knowledge.retrieval import search
 
-    t = time.perf_counter()
-    search("follow-up interval", k=5, settings=s_new, mode="lexical")  # the lexical index is brought in step here
-    stages["lexical_sync"] = time.perf_counter() - t
-    stages["other"] = new_s - sum(v for k, v in stages.items() if k != "lexical_sync")
+    # Galen's ingest INGEST_REPEATS times, each into a fresh store: the median run is reported (one
+    # run on this machine varies by about 5 %), with every run's time beside it
+    runs = []
+    for r in range(INGEST_REPEATS):
+        s_new = Settings(data_dir=tmp / f"ingest-new-{r}", kb_auto_index=False)
+        run_stages: dict[str, float] = {}
+        t = time.perf_counter()
+        reports = ingest_paths([pdf], s_new, stages=run_stages)
+        run_s = time.perf_counter() - t
+        t = time.perf_counter()
+        search("follow-up interval", k=5, settings=s_new, mode="lexical")  # the lexical index is brought in step here
+        run_stages["lexical_sync"] = time.perf_counter() - t
+        run_stages["other"] = run_s - sum(v for k, v in run_stages.items() if k != "lexical_sync")
+        runs.append((run_s, run_stages))
+    n = reports[0].n_chunks
+    new_s, stages = sorted(runs, key=lambda x: x[0])[len(runs) // 2]
     # today's way: write_source embeds each batch of 64 with MiniLM, then with USE v3, as it writes
     s_old = Settings(data_dir=tmp / "ingest-old", kb_auto_index=False)
     doc = read_document(pdf, s_old)
@@ -329,6 +336,7 @@ def ingest_pdf(tmp: Path, log) -> dict[str, Any]:
     log(f"ingest: {n} chunks, now {n / new_s:.1f}/s, today's way {len(chunks) / old_s:.1f}/s")
     with_sync = new_s + stages["lexical_sync"]
     return {"pages": PDF_PAGES, "chunks": n, "seconds": round(new_s, 2), "chunks_per_s": round(n / new_s, 2),
+            "runs": len(runs), "chunks_per_s_each_run": [round(n / x, 2) for x, _ in runs],
             "stages_s": {k: round(v, 3) for k, v in stages.items()},
             "chunks_per_s_with_lexical_sync": round(n / with_sync, 2),
             "todays_seconds": round(old_s, 2), "todays_chunks_per_s": round(len(chunks) / old_s, 2),

@@ -122,9 +122,13 @@ def test_the_index_persists_across_a_restart(kb, tmp_path: Path) -> None:
     assert index.sync(store.committed_generations(), store.chunks_of, chunk_tokens) == (0, 0)  # nothing to redo
 
 
-def test_dense_search_never_returns_uncommitted_chunks(kb, tmp_path: Path) -> None:
+@pytest.mark.parametrize("exact", [True, False], ids=["exact", "hnsw"])
+def test_dense_search_never_returns_uncommitted_chunks(kb, tmp_path: Path, monkeypatch, exact: bool) -> None:
     """Unfiltered nearest neighbours are kept only when committed; when uncommitted chunks crowd the top
-    (a write in progress), the filtered query answers."""
+    (a write in progress), the filtered query answers. The exact search reads committed vectors only."""
+    import knowledge.store as ks
+
+    monkeypatch.setattr(ks, "EXACT_MAX_CHUNKS", 10**9 if exact else 0)
     from knowledge.embeddings import embed
     from knowledge.ingest import ingest_paths, open_store
     from knowledge.retrieval import search
@@ -235,3 +239,49 @@ def test_rows_under_different_headings_are_never_merged() -> None:
     assert not _near_duplicate(a, b)
     assert _near_duplicate(a, c)
     assert not _near_duplicate(_signature("", {"section": "x"}), _signature("", {"section": "x"}))
+
+
+def test_exact_dense_search_follows_adds_replacements_and_removals(kb, tmp_path: Path) -> None:
+    from knowledge.admin import remove_source
+    from knowledge.ingest import ingest_paths, open_store
+    from knowledge.retrieval import search
+
+    def dense(q: str) -> list[str]:
+        return [p.source_id for p in search(q, k=1, settings=kb, mode="dense")]
+
+    ingest_paths([_doc(tmp_path / "a.md", "alpha", "Thyroid nodules are assessed with ultrasound and TI-RADS.")], kb)
+    ingest_paths([_doc(tmp_path / "b.md", "beta", "Warfarin dosing is guided by the INR.")], kb)
+    assert dense("thyroid ultrasound") == ["alpha"] and dense("anticoagulant INR monitoring") == ["beta"]
+    index = open_store(kb).exact[open_store(kb).chunks.name]
+    before = dict(index.blocks)
+    ingest_paths([_doc(tmp_path / "a.md", "alpha", "Renal cysts are classified with the Bosniak system.")], kb)
+    assert dense("kidney cyst Bosniak") == ["alpha"]
+    assert set(before) - set(index.blocks) and all(index.blocks[g] is before[g] for g in before if g in index.blocks)
+    remove_source("beta", kb)
+    assert dense("anticoagulant INR monitoring") == ["alpha"] and len(index.blocks) == 1
+
+
+def test_exact_index_ranks_by_similarity_and_breaks_ties_the_same_way() -> None:
+    import numpy as np
+
+    from knowledge.store import ExactIndex
+
+    class Coll:  # the part of a Chroma collection the index reads
+        def __init__(self, rows):
+            self.rows = rows
+
+        def get(self, where=None, include=None, limit=None, offset=0):
+            gens = set(where["gen"]["$in"]) if isinstance(where["gen"], dict) else {where["gen"]}
+            rows = [r for r in self.rows if r[0].split(":")[1] in gens][offset:offset + limit]
+            return {"ids": [r[0] for r in rows], "embeddings": [r[1] for r in rows]}
+
+    e = np.eye(4, dtype=np.float32)
+    copies = [(f"d{i}:g{i % 2}:0", e[0]) for i in range(6)]  # one passage written six times
+    coll = Coll([*copies, ("s:g2:0", 0.8 * e[0] + 0.6 * e[1]), ("s:g2:1", e[2])])
+    index = ExactIndex()
+    index.sync(coll, ["g0", "g1", "g2"])
+    ids, sims = index.nearest(0.8 * e[0] + 0.6 * e[1], 3)
+    assert ids[0] == "s:g2:0" and sims[0] == pytest.approx(1.0) and sims[1] == pytest.approx(0.8)
+    assert index.nearest(e[0], 6)[0] == index.nearest(e[0], 6)[0]  # ties: one order, call after call
+    index.sync(coll, ["g2"])
+    assert index.nearest(e[0], 5)[0] == ["s:g2:0", "s:g2:1"]
