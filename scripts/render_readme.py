@@ -524,8 +524,31 @@ def targets(r: Results) -> list[str]:
     return lines
 
 
+def pmo(r: Results) -> list[str]:
+    """Per PMO task: the mean top-10 AUC (and sd) over the seeds of each method, beside the published figures."""
+    try:
+        m = r.metrics("bench.pmo")
+    except Missing:
+        return ["_Not recorded yet (`evals/results/bench.pmo.json`: python -m evals.pmo run)._"]
+
+    def cell(x: dict[str, Any] | None) -> str:
+        if not x:
+            return "—"
+        return f"{x['auc_top10_mean']:.3f} ± {x['auc_top10_sd']:.3f} (n = {x['n_seeds']})"
+
+    out = ["| task | graph GA here | REINVENT-style RL here | published REINVENT | published Graph GA |",
+           "|---|---|---|---|---|"]
+    for task, t in sorted(m["per_task"].items()):
+        out.append(f"| {task} | {cell(t.get('ga'))} | {cell(t.get('reinvent'))} | {t['published_reinvent']:.3f} | "
+                   f"{t['published_graph_ga']:.3f} |")
+    s = m["sums"]
+    out.append(f"| **sum ({s['n_tasks']} tasks)** | **{s['ga']:.3f}** | **{s['reinvent']:.3f}** | "
+               f"**{s['published_reinvent']:.3f}** | **{s['published_graph_ga']:.3f}** |")
+    return out
+
+
 TEMPLATES: dict[str, Callable[[Results], list[str]]] = {"models": models, "bench": bench, "suites": suites,
-                                                         "targets": targets}
+                                                         "targets": targets, "pmo": pmo}
 
 
 # --- rendering ----------------------------------------------------------------------------
