@@ -51,10 +51,14 @@ class SemanticHit:
     rule: str
     clause: int  # index into the clauses, or -1 for the whole request
     score: Score
+    learned: float | None = None  # the learned classifier's probability, when it is what fired
 
     @property
     def why(self) -> str:
         s = self.score
+        if self.learned is not None:
+            return (f"learned classifier: probability {self.learned:.2f} that the request is harmful; nearest "
+                    f"harmful exemplar '{s.nearest}'")
         return f"nearest harmful exemplar '{s.nearest}' ({s.harmful:.2f} vs benign {s.benign:.2f}, margin {s.score:.2f})"
 
 
@@ -136,8 +140,39 @@ def candidate_texts(clauses: list[str], asks: list[bool] | None = None) -> list[
     return picked
 
 
+def features(texts: list[str]) -> np.ndarray:
+    """The learned classifier's input: USE v3 and MiniLM embeddings of each text, side by side."""
+    from knowledge.embeddings import embed, embed_multilingual
+
+    return np.hstack([embed_multilingual(texts), embed(texts)]).astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def learned_model() -> tuple[np.ndarray, float, float] | None:
+    """``(coef, intercept, threshold)`` of ``agent/data/safety_classifier.npz`` (None when absent)."""
+    from importlib import resources
+
+    path = resources.files("agent.data").joinpath("safety_classifier.npz")
+    if not path.is_file():
+        return None
+    with path.open("rb") as f:
+        d = np.load(f)
+        return d["coef"].astype(np.float32), float(d["intercept"]), float(d["threshold"])
+
+
+def learned_probability(text: str) -> float | None:
+    """The learned classifier's probability that ``text`` (a whole request) is harmful."""
+    model = learned_model()
+    if model is None:
+        return None
+    coef, intercept, _ = model
+    z = float(features([text])[0] @ coef + intercept)
+    return 1.0 / (1.0 + np.exp(-z))
+
+
 def check_semantic(clauses: list[str], read: list[Any] | None = None) -> SemanticHit | None:
-    """The highest-scoring clause when it clears the threshold, else None."""
+    """The highest-scoring clause when it clears the threshold; else the whole request when the
+    learned classifier (scripts/train_safety_classifier.py) is confident it is harmful; else None."""
     cfg = config()
     asks = [bool(c.intents) for c in read] if read is not None else None
     cands = candidate_texts(clauses, asks)
@@ -148,6 +183,13 @@ def check_semantic(clauses: list[str], read: list[Any] | None = None) -> Semanti
     s = scores[best]
     if s.score >= float(cfg["threshold"]) and s.harmful >= float(cfg["floor"]):
         return SemanticHit(s.rule, cands[best][0], s)
+    model = learned_model()
+    if model is not None:
+        whole = cands[-1][1] if cands[-1][0] == -1 else cands[0][1]  # trained on whole requests
+        p = learned_probability(whole)
+        if p is not None and p >= model[2]:
+            w = scores[-1] if cands[-1][0] == -1 else scores[0]  # the whole request's nearest exemplar names the rule
+            return SemanticHit(w.rule, cands[-1][0] if cands[-1][0] == -1 else cands[0][0], w, learned=p)
     return None
 
 
