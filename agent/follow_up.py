@@ -9,8 +9,9 @@ choice (cues in ``agent/data/follow_up_cues.yaml``):
    named) goes to ``search_guidelines``, which computes the decision from the case; the image
    tools and the Brock model are kept only when the message asks for them in its own words
    (a new measurement, a new probability) or brings a new image.
-2. A message that only brings new facts about the nodules ("found another one, 4 mm solid") right
-   after a guideline answer updates that answer: ``search_guidelines`` again, on the new case.
+2. A message that only brings new facts about the nodules ("found another one, 4 mm solid") or the
+   patient ("actually she smoked 30 pack-years") right after a guideline answer updates that answer:
+   ``search_guidelines`` again, on the new case.
 3. Otherwise a message that changes the Brock model's facts (a what-if, another nodule, a restated
    fact: :func:`tools.nodule_case.brock_follow_up`) re-runs ``nodule_malignancy_risk`` when the
    thread has a Brock result.
@@ -62,6 +63,15 @@ def _states_nodule_facts(question: str) -> bool:
     return bool(q.mentions or q.attrs)
 
 
+def _states_case_facts(question: str) -> bool:
+    """Whether the message states a fact a guideline decision reads: a nodule fact, or the patient's risk,
+    age or the setting ("actually she smoked 30 pack-years", "it was a screening scan")."""
+    from tools.guideline_text import DECISION_CASE_FACTS, parse_question
+
+    q = parse_question(question)
+    return bool(q.mentions or q.attrs or (q.case.keys() & set(DECISION_CASE_FACTS)))
+
+
 def _asks_brock(question: str) -> bool:
     """Whether the message asks for the malignancy model ("Brock not calculated yet" names it, asking nothing)."""
     c = cues()
@@ -81,6 +91,10 @@ def follow_up(question: str, findings: list[dict[str, Any]], names: list[str], f
         return ["search_guidelines"], "a management question about a nodule described in words, with no image"
     if "nodule_malignancy_risk" in names and "search_guidelines" in names and c["states_brock"].search(question):
         return [n for n in names if n != "nodule_malignancy_risk"], "the Brock probability is given in the question"
+    if names == ["nodule_malignancy_risk"] and c["states_brock"].search(question) and not fresh_images \
+            and (c["management"].search(question) or c["next_step"].search(question)):
+        # "UK, 9 mm solid nodule, brock 6%. next?": the probability is an input to the decision, not a request for it
+        return ["search_guidelines"], "the Brock probability is given in the question, which asks what to do"
     if (not findings or not _has_nodule(findings)) and names and set(names) <= {"nodule_malignancy_risk", "search_guidelines"} \
             and c["management"].search(question) and not _asks_brock(question) and names != ["search_guidelines"]:
         # "64F, 8 mm solid nodule: Fleischner follow-up?" asks for a decision, not for a probability
@@ -102,7 +116,7 @@ def follow_up(question: str, findings: list[dict[str, Any]], names: list[str], f
         return names, None
     if ("search_guidelines" in _previous_tools(findings) and not fresh_images and set(names) <= set(NODULE_TOOLS)
             and not _asks_brock(question) and not c["asks_image"].search(question)
-            and _states_nodule_facts(question)):
+            and _states_case_facts(question)):
         return ["search_guidelines"], (None if names == ["search_guidelines"] else
                                        "new facts about the case of the previous turn's guideline decision")
     if any(f.get("tool") == "nodule_malignancy_risk" for f in findings) and not fresh_images:

@@ -275,7 +275,10 @@ class AgentNodes:
                 record |= {"ok": True, "error": None, "result": result.model_dump(mode="json")}
                 if call.get("confirmation"):
                     record["confirmation"] = call["confirmation"]
-                finding = {"tool": name, "data": result.data, "turn": state.get("turn")}
+                # the turn's words go with its finding: "baseline LDCT, measure the nodule" states case facts
+                # (setting, exam, risk) that a later guideline question about the measured nodule reads
+                finding = {"tool": name, "data": result.data, "turn": state.get("turn"),
+                           "question": str(state.get("question") or "")[:2000]}
                 findings.append(finding)
                 ctx.findings.append(finding)
                 content = result.summary[:2000]

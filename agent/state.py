@@ -22,7 +22,7 @@ class GalenState(TypedDict, total=False):
 
     # --- thread-wide ---
     messages: Annotated[list[AnyMessage], add_messages]
-    findings: Annotated[list[dict[str, Any]], _keep_recent]  # {"tool", "data", "turn"} of successful calls
+    findings: Annotated[list[dict[str, Any]], _keep_recent]  # {"tool", "data", "turn", "question"} of successful calls
     turn: int
 
     # --- this turn (reset by intake) ---

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge.decisions.facts import Case, Fact, Nodule, guideline_size
-from tools.guideline_text import Mention, QuestionFacts, parse_question
+from tools.guideline_text import DECISION_CASE_FACTS, Mention, QuestionFacts, parse_question
 
 _SUBSOLID = frozenset({"part-solid", "ground-glass"})
 _TYPE_ALIASES = {"solid": "solid", "part-solid": "part-solid", "non-solid": "ground-glass",
@@ -260,7 +260,30 @@ def thread_case(findings: list[dict[str, Any]]) -> tuple[Case, dict | None, int 
         _apply_classify(case.nodules, cls, cls_t)
     if brock is not None and (br_i > newer or dec is None or dec_i < seg_i):
         _apply_brock(case, brock, br_t)
+    _apply_turn_words(case, findings, dec_i)
     return case, dec, dec_t
+
+
+def _apply_turn_words(case: Case, findings: list[dict[str, Any]], after: int) -> None:
+    """Case facts stated in the words of turns that ran other tools, newer than the last decision.
+
+    "Baseline LDCT, measure the nodule" asks for a measurement, but says the exam is a baseline
+    screen; the guideline question about that nodule two turns later ("solid. Lung-RADS?") should
+    not have to say it again. The newest turn wins; a fact the case already holds is kept (the
+    previous decision's case and the Brock inputs were stated later or more directly).
+    """
+    seen: set[int] = set()
+    for i in range(len(findings) - 1, after, -1):
+        f = findings[i]
+        turn, words = f.get("turn"), f.get("question")
+        if f.get("tool") == "search_guidelines" or not words or turn in seen:
+            continue
+        seen.add(turn)
+        q = parse_question(str(words))
+        for key in DECISION_CASE_FACTS:
+            if key in q.case and key not in case.facts:
+                case.set(key, q.case[key], f"question, turn {turn}" if turn is not None else "question",
+                         q.case_detail.get(key, ""))
 
 
 # --- this question -------------------------------------------------------------------------------
@@ -366,8 +389,15 @@ def gather(question: str, findings: list[dict[str, Any]]) -> Gathered:
             continue
         size = m.facts.get("diameter_mm") or m.facts.get("long_mm")
         ref = None if q.addition or size is None else _closest(known, size)
-        if ref is not None:  # "the 11 mm nodule is new": one the thread already has
-            _merge_into(ref, m, src)
+        if q.corrects and not q.addition and known and len(q.mentions) == 1 and size is not None:
+            # "sorry, it's 9 mm not 7": the size of a nodule the thread has (the one named, else "it"), not a new one
+            target = (_closest(known, q.corrected_from) if q.corrected_from is not None else None) or ref \
+                or _targets(case, q, question)[0]
+            _merge_into(target, m, "correction in this question", replace_size=True)
+            touched.append(target)
+        elif ref is not None:  # "the 11 mm nodule is new": one the thread already has
+            # "was 6 mm, now 8 mm" gives its size now as well as the earlier one
+            _merge_into(ref, m, src, replace_size="prior_mm" in m.facts)
             touched.append(ref)
         elif _RESIZED.search(question) and not q.addition and known and len(q.mentions) == 1:
             # "the 6-month CT shows it grew to 9 mm": the thread's nodule, with its earlier size kept as the prior
@@ -389,6 +419,13 @@ def gather(question: str, findings: list[dict[str, Any]]) -> Gathered:
         case.nodules = fresh  # a case described in full replaces the thread's nodules
     else:
         case.nodules.extend(n for n in fresh if n not in case.nodules)
+    if q.alone and not q.addition and len(known) > 1:
+        # "the 6 mm one on its own", "if it were the only nodule": a view of one nodule, not a change of the case
+        one = touched[:1] if len(touched) == 1 else [] if q.mentions else _targets(case, q, question)[:1]
+        if one:
+            one[0].facts.pop("group_count", None)
+            case.nodules = one
+            q.what_if = True
     if q.count and q.count > 1 and len(fresh) == 1 and len(q.mentions) == 1 and case.nodules == fresh:
         # "three solid nodules, the largest 7 mm" describes a whole case; "another nodule" adds one
         fresh[0].set("group_count", q.count, src, f"{q.count} nodules" if q.count > 2 else "several nodules")

@@ -27,6 +27,9 @@ from tools.facts.nodules import read_nodules
 from tools.facts.patient import read_age, read_emphysema, read_family_history, read_pack_years, read_smoking
 from tools.facts.text import normalise
 
+#: Case facts (not nodule facts) a decision reads: Fleischner's risk and scope, the screening setting and exam.
+DECISION_CASE_FACTS = ("setting", "exam", "risk", "age", "known_cancer", "immunosuppressed")
+
 _N = r"(\d+(?:\.\d+)?)"
 _UNIT = r"\s*-?\s*(mm|millimet(?:re|er)s?|cm|centimet(?:re|er)s?)\b(?!\s*(?:3|³|\^3))"
 _FROM_TO = re.compile(r"\bfrom\s+" + _N + r"\s*(?:mm)?\s*(?:to|→|->)\s*" + _N + _UNIT, re.I)
@@ -76,6 +79,9 @@ class QuestionFacts:
     addition: bool = False  # "also", "another", "a second" nodule
     what_if: bool = False
     intent: bool = False  # asks for follow-up, management or a category
+    corrects: bool = False  # "sorry, it's 9 mm not 7": a size that replaces the one said before
+    corrected_from: float | None = None  # the size it replaces, when named ("not 7")
+    alone: bool = False  # "the 6 mm one on its own", "if it were the only nodule": one nodule of the case
 
 
 @functools.cache
@@ -149,6 +155,19 @@ def _mentions(text: str) -> tuple[list[Mention], Any]:
         mask(m)
     for m in _VOLUME.finditer(t):
         own.append(Mention(m.start(), {"volume_mm3": float(m.group(1).replace(",", ""))}))
+        mask(m)
+    for m in _NOW_SIZE.finditer(t):
+        # "showing a 6 mm solid nodule - now 8 mm": one nodule, its earlier size and its size now
+        start = max((b.end() for b in re.finditer(r"[.?!。？！](?!\d)", t[:m.start()])), default=0)
+        earlier = [e for e in _SIZE.finditer(t, start, m.start()) if free(e)
+                   and not re.search(r"solid\s+(?:component|part|portion|core)s?\s*(?:of|measuring|is|was)?\s*$",
+                                     t[max(0, e.start() - 40):e.start()], re.I)]
+        if not earlier or not free(m):
+            continue
+        e = earlier[-1]
+        own.append(Mention(m.start(), {"diameter_mm": _mm(m.group(1) or m.group(3), m.group(2) or m.group(4))}))
+        priors.append((m.start(), _mm(e.group(1), e.group(2))))
+        mask(e)
         mask(m)
     for m in _PRIOR.finditer(t):
         before = t[max(0, m.start() - 60):m.start()]
@@ -284,6 +303,25 @@ _NOT_SCREENING = re.compile(r"\b(?:not|non|isn'?t|wasn'?t|never)[\s-]+(?:(?:a|an
                             r"screen\w*", re.I)
 
 
+#: "Baseline" naming an earlier scan ("at baseline it was 6 mm", "her baseline LDCT last year showed").
+_PAST_BASELINE = re.compile(
+    r"\b(?:from|since|vs\.?|versus|compared (?:with|to)|than)\s+(?:the\s+|her\s+|his\s+|their\s+)?baseline\b|"
+    r"\bbaseline\b(?:\s+(?:LDCT|CT|scan|screen\w*|study|exam\w*))?[^.;?!]{0,25}?\b(?:last year|a year ago|\d+ (?:months?|"
+    r"years?) ago|previously|showed|showing|was|were|had|measured)\b|基线(?:时|检查|CT|LDCT)?[^。；？！]{0,10}(?:去年|之前|当时)", re.I)
+#: A current size after an earlier one in the same sentence ("a 6 mm solid nodule - now 8 mm").
+_NOW_SIZE = re.compile(r"\bnow\s+(?:measur\w*\s+|is\s+|at\s+|about\s+|~\s*)?" + _N + _UNIT + r"|现在\s*" + _N + r"\s*(mm|毫米)",
+                       re.I)
+_SIZE = re.compile(_N + _UNIT, re.I)
+#: A correction of what was said before ("sorry, it's 7 mm not 9", "I meant 5 mm").
+_CORRECTION = re.compile(r"\b(?:sorry|correction|i meant|my (?:bad|mistake)|typo)\b|\bactually\b|"
+                         r"\b(?:not|instead of|rather than)\s+\d+(?:\.\d+)?(?![\d.])(?!\s*(?:mm|cm)?\s*(?:[\w-]+\s+)?(?:solid|part|nodule|lesion))|"
+                         r"不好意思|抱歉|更正|说错了|搞错了|应该是|其实是", re.I)
+_CORRECTED_FROM = re.compile(r"\b(?:not|instead of|rather than)\s+(\d+(?:\.\d+)?)\s*(mm|cm)?\b|不是\s*(\d+(?:\.\d+)?)", re.I)
+#: One nodule of several looked at by itself ("the 6 mm one on its own", "if it were the only nodule").
+_ALONE = re.compile(r"\bon (?:its|their) own\b|\bby itself\b|\balone\b|\b(?:the )?only (?:one|nodule|lesion|finding)\b|"
+                    r"\bin isolation\b|\bjust (?:that|this|the [\w.\s-]{1,12}) one\b|单独|单看|只看", re.I)
+
+
 def _case_facts(text: str, q: QuestionFacts) -> None:
     def put(key: str, value: Any, why: str) -> None:
         q.case[key], q.case_detail[key] = value, why
@@ -324,7 +362,11 @@ def _case_facts(text: str, q: QuestionFacts) -> None:
                        r"(?:screen\w*|round|LDCT|low-dose)|\bround [2-9]\b|\byear[\s-]?[2-9] (?:screen\w*|LDCT|low-dose)|"
                        r"年度(?:筛查|复查|LDCT|低剂量)|随访筛查|复查筛查|去年|上次|前次|之前的(?:筛查|CT)|"
                        r"(?:第[二三四五六]次|第[二三四五六]年|再次)(?:做|进行|参加)?的?(?:肺癌)?(?:筛查|LDCT|低剂量)", text, re.I)
-    if base:
+    past = _PAST_BASELINE.search(text)
+    if past and (follow or _NOW_SIZE.search(normalise(text))):
+        # "a baseline LDCT last year showing 6 mm - now 8 mm": the baseline was the earlier scan
+        put("exam", "follow-up", f"'{past.group(0)}': the baseline was an earlier scan")
+    elif base:
         put("exam", "baseline", f"'{base.group(0)}'")
     elif follow:
         put("exam", "follow-up", f"'{follow.group(0)}'")
@@ -387,9 +429,11 @@ def _nodule_attrs(text: str, q: QuestionFacts) -> None:
     if re.search(r"proven benign|benign (?:on|at|after) (?:biopsy|work-?up)|biopsy (?:showed|was) benign", text, re.I):
         put("proven_benign", True)
     if q.attrs.get("status") == "stable" or q.case.get("exam") == "follow-up":
-        m = re.search(r"(?:category|\bcat\.?|lung[\s-]?rads|\bLR)\s*-?\s*(0|1|2|3|4a|4b|4x)\b", text, re.I)
+        # "a category 3 nodule", "a cat 3", "LR 4A"; 4A, 4B and 4X are categories even when bare ("a 4A 9 mm nodule")
+        m = re.search(r"(?:category|\bcat\.?|lung[\s-]?rads|\bLR)\s*-?\s*(0|1|2|3|4a|4b|4x)\b|(?<![\w.-])(4[abx])\b",
+                      text, re.I)
         if m:
-            put("prior_category", m.group(1).upper(), f"'{m.group(0)}'")
+            put("prior_category", (m.group(1) or m.group(2)).upper(), f"'{m.group(0)}'")
     for key, name in (("brock", r"brock"), ("herder", r"herder")):
         m = re.search(name + r"[^%\d.]{0,40}?(\d+(?:\.\d+)?)\s*(?:%|per\s?cent\b|pct\b)", text, re.I)
         if m:
@@ -444,6 +488,11 @@ def parse_question(text: str) -> QuestionFacts:
     q.addition = bool(re.search(r"\balso\b|\banother\b|\bsecond\b|\bthird\b|\badditional\b|\bfurther\b|\bin addition\b|"
                                 r"\bas well\b|\bplus\b|\btoo\b|还有|另有|另外|此外|又(?:发现|有|见)|另一[个枚处]|第[二三四]个|也有|同时(?:发现|有)",
                                 text, re.I))
+    if len([m for m in q.mentions if any(k in m.facts for k in ("diameter_mm", "long_mm"))]) <= 1:
+        q.corrects = bool(_CORRECTION.search(text)) and not q.addition
+        if q.corrects and (m := _CORRECTED_FROM.search(text)):
+            q.corrected_from = float(m.group(1) or m.group(3)) * (10.0 if (m.group(2) or "").lower() == "cm" else 1.0)
+    q.alone = bool(_ALONE.search(text))
     hypo = what_if(normalise(text))
     q.what_if = bool(hypo) and not re.match(r"(?:would|does|will|could)\b", hypo.group(0), re.I) or bool(
         re.search(r"\bhad been\b", text, re.I))

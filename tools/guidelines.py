@@ -22,7 +22,7 @@ from knowledge import snippets
 from knowledge.snippets import SNIPPET_CHARS
 from knowledge.types import Passage
 from tools.base import GalenTool, ToolContext, ToolResult
-from tools.guideline_text import FLEISCHNER, phrase
+from tools.guideline_text import DECISION_CASE_FACTS, FLEISCHNER, phrase
 
 GuidelineId = Literal["fleischner-2017", "lung-rads-2022", "bts-2015"]
 #: A question about nodules or their guidelines (so a thread's nodule is not decided on for an unrelated question).
@@ -64,8 +64,10 @@ def asks_for_decision(q: Any, question: str, after_decision: bool = False) -> bo
         return False  # a question about the rule itself (tools/guideline_phrases.yaml: rule_itself)
     if phrase("other_source", question) and q.named is None and not q.weighed:
         return False  # the Chinese consensus has no decision table: its passages answer
-    if after_decision and (q.mentions or q.attrs):
-        return True  # new facts about the case ("found another one, 4 mm solid"): the decision is updated
+    if after_decision and (q.mentions or q.attrs or q.case.keys() & set(DECISION_CASE_FACTS)):
+        # new facts about the case ("found another one, 4 mm solid", "actually she smoked 30 pack-years"):
+        # the decision is updated
+        return True
     if not _ABOUT_NODULES.search(question) and not (after_decision and _ANAPHOR.search(question)):
         return False
     # a case written as a note ("screening LDCT, 1st round, part-solid 9 mm with 7 mm solid part"): a sized

@@ -110,3 +110,22 @@ def test_the_brock_model_named_as_not_yet_run_is_not_asked_for() -> None:
         assert follow_up(q, [], ["nodule_malignancy_risk"], False)[0] == ["search_guidelines"], q
     assert follow_up("UK pt, 10 mm solid nodule, what is the Brock risk and next step?", [],
                      ["nodule_malignancy_risk"], False)[0] == ["nodule_malignancy_risk"]
+
+
+def test_a_patient_fact_alone_after_a_guideline_answer_updates_that_answer() -> None:
+    guide = {"tool": "search_guidelines", "turn": 3, "data": {"decision": {"guideline": "fleischner-2017"}}}
+    for q in ("oh, and he quit smoking 5 years ago, 40 pack-years", "she's actually 33 years old",
+              "it was a screening LDCT"):
+        names, why = follow_up(q, [SEG, guide], ["nodule_malignancy_risk"], False)
+        assert names == ["search_guidelines"] and why, q
+    # after a Brock answer the same fact changes a Brock input
+    assert follow_up("oh, and he quit smoking 5 years ago, 40 pack-years", [SEG, BROCK],
+                     ["nodule_malignancy_risk"], False)[0] == ["nodule_malignancy_risk"]
+
+
+def test_a_stated_brock_probability_with_a_terse_next_goes_to_the_decision() -> None:
+    for q in ("10 mm solid nodule, Brock 18%. next?", "pancan risk came back 3% - so now?"):
+        names, why = follow_up(q, [], ["nodule_malignancy_risk"], False)
+        assert names == ["search_guidelines"] and why, q
+    # giving the probability without asking anything leaves the router's choice
+    assert follow_up("the Brock was 18%", [], ["nodule_malignancy_risk"], False)[0] == ["nodule_malignancy_risk"]

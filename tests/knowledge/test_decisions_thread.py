@@ -322,3 +322,63 @@ def test_a_solid_component_that_appears_is_growth_of_a_subsolid_nodule(tool, cor
     res = ask(tool, "A subsolid nodule that has developed a new solid component on follow-up - BTS advice?", [],
               corpus_settings)["result"]
     assert res.facts[0].startswith("BTS 2015, subsolid nodule that grows or whose solid component appears")
+
+
+# --- second round of follow-ups: words of earlier turns, corrections, one nodule alone, growth ---
+
+def test_the_words_of_a_measuring_turn_give_the_exam_and_setting():
+    f = [seg((7.3, 7.1)) | {"question": "first screening round LDCT - can you size the nodule?"}]
+    case, _, _ = thread_case(f)
+    assert case.value("setting") == "screening" and case.value("exam") == "baseline"
+    assert case.facts["exam"].source == "question, turn 1"
+    # a fact the question states itself wins over the earlier turn's words
+    g = gather("what if this were an annual repeat screen?", f)
+    assert g.case.value("exam") == "follow-up"
+
+
+def test_a_size_correction_replaces_the_measured_size_and_keeps_the_type():
+    f = [seg((7.3, 7.1)), cls("solid")]
+    g = gather("my mistake - it is 10 mm, not 7", f)
+    assert len(g.case.nodules) == 1
+    n = g.case.nodules[0]
+    assert n.value("type") == "solid" and n.value("diameter_mm") == 10.0 and n.value("prior_mm") is None
+    # the corrected nodule is the one named by its old size, not the largest
+    f2 = [seg((11.5, 11.1), (6.2, 6.0)), cls("solid", "solid")]
+    g = gather("sorry, the small one is 4 mm not 6", f2)
+    assert sorted(round(_size(n)) for n in g.case.nodules) == [4, 11]
+
+
+def _size(n) -> float:
+    from tools.guideline_facts import _size_of
+
+    return _size_of(n)
+
+
+def test_one_nodule_of_several_on_its_own_is_a_view_not_a_change():
+    f = [seg((11.5, 11.1), (6.2, 6.0)), cls("solid", "solid")]
+    g = gather("the 6 mm one by itself - what would it get?", f)
+    assert len(g.case.nodules) == 1 and round(_size(g.case.nodules[0])) == 6
+    assert g.question.what_if  # answered, not remembered as the thread's case
+    # without such words both nodules stay
+    assert len(gather("and the 6 mm one?", f).case.nodules) == 2
+
+
+def test_growth_written_as_then_and_now_is_one_nodule_at_a_follow_up_screen():
+    g = gather("at her baseline screen a year ago it was a 5 mm solid nodule; now 7 mm. Lung-RADS?", [])
+    assert len(g.case.nodules) == 1
+    n = g.case.nodules[0]
+    assert n.value("diameter_mm") == 7.0 and n.value("prior_mm") == 5.0 and n.value("type") == "solid"
+    assert g.case.value("exam") == "follow-up"
+
+
+def test_a_bare_4a_or_4b_is_the_previous_category_at_a_follow_up():
+    g = gather("3 month follow-up LDCT for a 4B part-solid nodule, unchanged. category?", [])
+    assert g.case.nodules[0].value("prior_category") == "4B"
+
+
+def test_a_patient_fact_alone_after_a_decision_recomputes_it(tool, corpus_settings):
+    f = [seg((7.3, 7.1)), cls("solid")]
+    f.append(ask(tool, "incidental, 50 yo never smoker - Fleischner?", f, corpus_settings))
+    assert "then consider CT at 18-24 months" in f[-1]["result"].facts[0]
+    res = ask(tool, "oh wait, he's a current smoker, 25 pack-years", f, corpus_settings)["result"]
+    assert "high-risk" in res.facts[0] and "then CT at 18-24 months" in res.facts[0]

@@ -243,3 +243,43 @@ def test_a_case_written_as_a_note_asks_for_its_decision():
     for question in ("baseline LDCT, part-solid 10 mm with 6 mm solid part", "incidental GGN 7 mm RUL"):
         assert wants_decision(question, gather(question, [])), question
     assert not wants_decision("part-solid 10 mm with 6 mm solid part", gather("part-solid 10 mm with 6 mm solid part", []))
+
+
+@pytest.mark.parametrize("question, size, before", [
+    ("apologies - 8 mm, not 11", 8.0, 11.0),
+    ("correction: it's 0.6 cm", 6.0, None),
+    ("I meant 5 mm", 5.0, None),
+])
+def test_a_size_correction_is_read_as_one(question, size, before):
+    q = parse_question(question)
+    assert q.corrects and q.corrected_from == before
+    assert [m.facts.get("diameter_mm") for m in q.mentions] == [size]
+
+
+def test_a_second_nodule_or_several_sizes_are_not_a_correction():
+    assert not parse_question("actually there's also a 5 mm one in the RML").corrects
+    assert not parse_question("two nodules, 9 mm and 4 mm").corrects
+    assert not parse_question("not 5 mm solid nodules but ground-glass ones").corrects
+
+
+@pytest.mark.parametrize("question", ["what about the smaller one on its own?", "if the 4 mm were the only nodule",
+                                      "just the LLL one - category?", "单看那个6mm的结节呢"])
+def test_one_nodule_looked_at_alone(question):
+    assert parse_question(question).alone
+
+
+def test_then_and_now_sizes_in_one_sentence_are_one_nodule():
+    q = parse_question("prior scan: 9 mm part-solid nodule; now measures 12 mm")
+    assert [m.facts for m in q.mentions] == [{"diameter_mm": 12.0, "type": "part-solid", "prior_mm": 9.0}]
+    # a solid component is not an earlier size
+    q = parse_question("part-solid 14 mm with a solid component of 5 mm, now 7 mm")
+    assert all(m.facts.get("prior_mm") != 5.0 for m in q.mentions)
+
+
+@pytest.mark.parametrize("question, exam", [
+    ("compared with the baseline CT, the nodule is now 9 mm", "follow-up"),
+    ("baseline scan 2 years ago showed 4 mm, now 6 mm", "follow-up"),
+    ("baseline LDCT, 7 mm solid nodule", "baseline"),
+])
+def test_baseline_naming_an_earlier_scan_means_a_follow_up(question, exam):
+    assert parse_question(question).case.get("exam") == exam
