@@ -102,15 +102,16 @@ def _topk_mean(sims: np.ndarray, k: int) -> np.ndarray:
     return part.mean(axis=1)
 
 
-def score_texts(texts: list[str], k: int | None = None) -> list[Score]:
-    """Each text's harmful-minus-benign similarity (``k`` from the config unless given)."""
+def score_texts(texts: list[str], k: int | None = None, vecs: np.ndarray | None = None) -> list[Score]:
+    """Each text's harmful-minus-benign similarity (``k`` from the config unless given); ``vecs``:
+    the texts' USE v3 embeddings when the caller already has them."""
     from knowledge.embeddings import embed_multilingual
 
     if not texts:
         return []
     k = int(config()["k"]) if k is None else k
     ex = exemplars()
-    vecs = embed_multilingual(texts)
+    vecs = embed_multilingual(texts) if vecs is None else vecs
     sh, sb = vecs @ ex.harmful.T, vecs @ ex.benign.T
     h, b = _topk_mean(sh, k), _topk_mean(sb, k)
     best = sh.argmax(axis=1)
@@ -140,11 +141,13 @@ def candidate_texts(clauses: list[str], asks: list[bool] | None = None) -> list[
     return picked
 
 
-def features(texts: list[str]) -> np.ndarray:
-    """The learned classifier's input: USE v3 and MiniLM embeddings of each text, side by side."""
+def features(texts: list[str], use: np.ndarray | None = None) -> np.ndarray:
+    """The learned classifier's input: USE v3 and MiniLM embeddings of each text, side by side
+    (``use``: the USE v3 rows when the caller already has them)."""
     from knowledge.embeddings import embed, embed_multilingual
 
-    return np.hstack([embed_multilingual(texts), embed(texts)]).astype(np.float32)
+    use = embed_multilingual(texts) if use is None else use
+    return np.hstack([use, embed(texts)]).astype(np.float32)
 
 
 @lru_cache(maxsize=1)
@@ -160,13 +163,14 @@ def learned_model() -> tuple[np.ndarray, float, float] | None:
         return d["coef"].astype(np.float32), float(d["intercept"]), float(d["threshold"])
 
 
-def learned_probability(text: str) -> float | None:
-    """The learned classifier's probability that ``text`` (a whole request) is harmful."""
+def learned_probability(text: str, use: np.ndarray | None = None) -> float | None:
+    """The learned classifier's probability that ``text`` (a whole request) is harmful (``use``: its
+    USE v3 embedding, when already computed)."""
     model = learned_model()
     if model is None:
         return None
     coef, intercept, _ = model
-    z = float(features([text])[0] @ coef + intercept)
+    z = float(features([text], None if use is None else use[None, :])[0] @ coef + intercept)
     return 1.0 / (1.0 + np.exp(-z))
 
 
@@ -178,18 +182,21 @@ def check_semantic(clauses: list[str], read: list[Any] | None = None) -> Semanti
     cands = candidate_texts(clauses, asks)
     if not cands:
         return None
-    scores = score_texts([t for _, t in cands])
+    from knowledge.embeddings import embed_multilingual
+
+    texts = [t for _, t in cands]
+    vecs = embed_multilingual(texts)  # once: the exemplar score and the learned classifier share them
+    scores = score_texts(texts, vecs=vecs)
     best = max(range(len(scores)), key=lambda i: scores[i].score)
     s = scores[best]
     if s.score >= float(cfg["threshold"]) and s.harmful >= float(cfg["floor"]):
         return SemanticHit(s.rule, cands[best][0], s)
     model = learned_model()
     if model is not None:
-        whole = cands[-1][1] if cands[-1][0] == -1 else cands[0][1]  # trained on whole requests
-        p = learned_probability(whole)
-        if p is not None and p >= model[2]:
-            w = scores[-1] if cands[-1][0] == -1 else scores[0]  # the whole request's nearest exemplar names the rule
-            return SemanticHit(w.rule, cands[-1][0] if cands[-1][0] == -1 else cands[0][0], w, learned=p)
+        w = len(cands) - 1 if cands[-1][0] == -1 else 0  # the whole request: what the classifier was trained on
+        p = learned_probability(texts[w], vecs[w])
+        if p is not None and p >= model[2]:  # the whole request's nearest exemplar names the rule
+            return SemanticHit(scores[w].rule, cands[w][0], scores[w], learned=p)
     return None
 
 

