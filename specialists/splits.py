@@ -149,12 +149,15 @@ class PhantomSeeds:
 
     seg_train: range = range(1000, 1090)
     seg_train_small: range = range(2000, 2150)  # nodules 3-8 mm only
+    seg_train_basal: range = range(3000, 3080)  # nodules just above a diaphragm dome (phantom_sets.basal_phantom)
     seg_train_val: range = range(5000, 5004)  # monitored during training
     seg_val_start: int = 5000  # post-processing and the false-positive filter are chosen from here
     seg_test_start: int = 9000
     full_val_start: int = 5200  # 512 x 512 x 300-like volumes
     full_test_start: int = 9900
-    fpr_train: tuple[range, range] = (range(1000, 1040), range(2000, 2040))  # subsets of seg_train*
+    basal_val_start: int = 5400  # basal phantoms: the false-positive filter's cut must keep their nodules
+    basal_test_start: int = 9950
+    fpr_train: tuple[range, range, range] = (range(1000, 1040), range(2000, 2040), range(3000, 3030))  # subsets of seg_train*
     cls_train: range = range(2000, 2240)
     cls_val: range = range(6000, 6040)
     cls_test: range = range(9500, 9540)

@@ -130,8 +130,9 @@ def test_phantom_seed_ranges_are_the_owners() -> None:
     from specialists.imaging import evaluate, train_cls, train_seg
 
     s = PHANTOM_SEEDS
-    assert (train_seg.TRAIN_SEEDS, train_seg.SMALL_SEEDS, train_seg.VAL_SEEDS) == \
-        (s.seg_train, s.seg_train_small, s.seg_train_val)
+    assert (train_seg.TRAIN_SEEDS, train_seg.SMALL_SEEDS, train_seg.BASAL_SEEDS, train_seg.VAL_SEEDS) == \
+        (s.seg_train, s.seg_train_small, s.seg_train_basal, s.seg_train_val)
+    assert (evaluate.BASAL_VAL_SEEDS_START, evaluate.BASAL_TEST_SEEDS_START) == (s.basal_val_start, s.basal_test_start)
     assert (evaluate.SEG_VAL_SEEDS_START, evaluate.SEG_TEST_SEEDS_START) == (s.seg_val_start, s.seg_test_start)
     assert (evaluate.FULL_VAL_SEEDS_START, evaluate.FULL_TEST_SEEDS_START) == (s.full_val_start, s.full_test_start)
     assert tuple(evaluate.FPR_TRAIN_SEEDS) == s.fpr_train
@@ -140,8 +141,11 @@ def test_phantom_seed_ranges_are_the_owners() -> None:
 
 def test_phantom_training_and_test_seeds_never_overlap() -> None:
     s = PHANTOM_SEEDS
-    seg_train = set(s.seg_train) | set(s.seg_train_small)
+    seg_train = set(s.seg_train) | set(s.seg_train_small) | set(s.seg_train_basal)
     assert not seg_train & set(range(s.seg_test_start, s.seg_test_start + 100))
+    assert not seg_train & set(range(s.basal_val_start, s.basal_val_start + 100))
+    assert not seg_train & set(range(s.basal_test_start, s.basal_test_start + 50))
+    assert s.basal_val_start >= s.seg_val_start + 300 and s.basal_test_start >= s.full_test_start + 10
     assert not seg_train & set(range(s.full_test_start, s.full_test_start + 100))
     assert not seg_train & set(range(s.seg_val_start, s.seg_val_start + 300))
     assert not set(s.cls_train) & (set(s.cls_val) | set(s.cls_test)) and not set(s.cls_val) & set(s.cls_test)

@@ -25,6 +25,7 @@ SEG_VAL_SEEDS_START = PHANTOM_SEEDS.seg_val_start  # post-processing is chosen o
 LARGE_SHAPE = (112, 256, 256)  # closer to a real chest CT than the 48-slice phantoms
 FULL_SHAPE = (240, 448, 448)  # a 512 x 512 x 300 series (0.7 x 0.7 x 1.0 mm) at the working spacing
 FULL_VAL_SEEDS_START, FULL_TEST_SEEDS_START = PHANTOM_SEEDS.full_val_start, PHANTOM_SEEDS.full_test_start
+BASAL_VAL_SEEDS_START, BASAL_TEST_SEEDS_START = PHANTOM_SEEDS.basal_val_start, PHANTOM_SEEDS.basal_test_start
 DICE_SLACK = 0.01
 
 
@@ -137,20 +138,20 @@ FPR_MAX_FULL_FP = 1.5  # the filter's cut must bring whole-chest validation volu
 FPR_MAX_LOST_HARD = 0.10  # ... but never by losing more than this share of the nodules found (all < 6 mm)
 
 
-def fit_fp_filter(bundle: Path, n_val: int = 40, n_val_large: int = 8, n_val_full: int = 4,
+def fit_fp_filter(bundle: Path, n_val: int = 40, n_val_large: int = 8, n_val_full: int = 4, n_val_basal: int = 24,
                   shape: tuple[int, int, int] = (48, 160, 160)) -> dict[str, Any]:
     """Fit the false-positive filter (:mod:`specialists.imaging.fpr`) and choose its cut.
 
     Fitted on the candidates under 6 mm (after the plausibility rules; larger ones are exempt, see
     :data:`specialists.imaging.fpr.EXEMPT_FROM_MM`) the bundle's network finds in training phantoms. The cut is chosen on validation phantoms of three sizes (false positives grow with
-    the lung volume): the lowest cut that brings whole-chest volumes to at most
+    the lung volume) and on basal phantoms (nodules just above a diaphragm dome): the lowest cut that brings whole-chest volumes to at most
     ``FPR_MAX_FULL_FP`` false positives, raised while it loses no nodule ≥ 6 mm and at most
     ``FPR_MAX_LOST`` of the nodules found without the filter. Returns the ``fp_filter`` config
     and its numbers.
     """
     from specialists.imaging import fpr
     from specialists.imaging.bundle import SEG_BUNDLE, load_bundle
-    from specialists.imaging.phantom_sets import SMALL_RANGE_MM, training_phantom
+    from specialists.imaging.phantom_sets import SMALL_RANGE_MM, basal_phantom, training_phantom
 
     b = load_bundle(bundle, SEG_BUNDLE)
     params = {k: v for k, v in b.params.items() if k != "fp_filter"}
@@ -163,9 +164,11 @@ def fit_fp_filter(bundle: Path, n_val: int = 40, n_val_large: int = 8, n_val_ful
         return labels, small, fpr.component_features(labels, small, prob, ph.image, ph.spacing), exempt
 
     xs, ys = [], []
-    for seeds, size_range in zip(FPR_TRAIN_SEEDS, [(3.0, 30.0), SMALL_RANGE_MM], strict=True):
+    recipes = [lambda s: training_phantom(s, shape), lambda s: training_phantom(s, shape, SMALL_RANGE_MM),
+               lambda s: basal_phantom(s, shape)]
+    for seeds, recipe in zip(FPR_TRAIN_SEEDS, recipes, strict=True):
         for s in seeds:
-            ph = training_phantom(s, shape, size_range)
+            ph = recipe(s)
             labels, ids, feats, _ = found(ph)
             xs.append(feats)
             ys += [bool((ph.mask[labels == i] > 0).any()) for i in ids]
@@ -175,8 +178,10 @@ def fit_fp_filter(bundle: Path, n_val: int = 40, n_val_large: int = 8, n_val_ful
     plan = [(s, shape) for s in range(SEG_VAL_SEEDS_START, SEG_VAL_SEEDS_START + n_val)] + \
            [(s, LARGE_SHAPE) for s in range(large_start, large_start + n_val_large)] + \
            [(s, FULL_SHAPE) for s in range(FULL_VAL_SEEDS_START, FULL_VAL_SEEDS_START + n_val_full)]
+    basal = set(range(BASAL_VAL_SEEDS_START, BASAL_VAL_SEEDS_START + n_val_basal))
+    plan += [(s, shape) for s in sorted(basal)]
     for s, shp in plan:
-        ph = eval_phantom(s, shp)
+        ph = basal_phantom(s, shp) if s in basal else eval_phantom(s, shp)
         labels, ids, feats, exempt = found(ph)
         # Keep only what the cut search needs: which candidate hits which nodule. Exempt candidates
         # (6 mm or more) are always kept: probability 1.
@@ -217,7 +222,8 @@ def fit_fp_filter(bundle: Path, n_val: int = 40, n_val_large: int = 8, n_val_ful
                         "validation": f"seeds {SEG_VAL_SEEDS_START}-{SEG_VAL_SEEDS_START + n_val - 1} at {list(shape)}, "
                                       f"{large_start}-{large_start + n_val_large - 1} at {list(LARGE_SHAPE)} and "
                                       f"{FULL_VAL_SEEDS_START}-{FULL_VAL_SEEDS_START + n_val_full - 1} at "
-                                      f"{list(FULL_SHAPE)}",
+                                      f"{list(FULL_SHAPE)}, and basal phantoms {BASAL_VAL_SEEDS_START}-"
+                                      f"{BASAL_VAL_SEEDS_START + n_val_basal - 1} at {list(shape)}",
                         "cut": cut, "rule": f"highest cut losing no nodule >= 6 mm and at most {FPR_MAX_LOST:.0%} of "
                                             "the nodules found without the filter (more, up to "
                                             f"{FPR_MAX_LOST_HARD:.0%}, only while whole-chest volumes have over "
@@ -233,7 +239,7 @@ def fit_fp_filter(bundle: Path, n_val: int = 40, n_val_large: int = 8, n_val_ful
 
 def evaluate_segmentation(bundle: Path, n_volumes: int = 12, start_seed: int = SEG_TEST_SEEDS_START,
                           shape: tuple[int, int, int] = (48, 160, 160), options: Any = None,
-                          per_nodule: bool = False) -> dict[str, Any]:
+                          per_nodule: bool = False, recipe: Any = None) -> dict[str, Any]:
     """Dice, diameter and volume errors, core density, misses and false positives on fresh phantoms.
 
     Diameter errors compare the Fleischner mean diameter measured on the predicted lesion with the
@@ -244,6 +250,7 @@ def evaluate_segmentation(bundle: Path, n_volumes: int = 12, start_seed: int = S
         options: the inference path (:class:`~specialists.imaging.segment.InferenceOptions`); the
             bundle's own when None.
         per_nodule: also return each nodule's measurement (for comparing inference paths).
+        recipe: ``recipe(seed, shape) -> Phantom``; :func:`eval_phantom` when None.
     """
     from specialists.imaging.bundle import SEG_BUNDLE, load_bundle
     from specialists.imaging.segment import segment_array
@@ -256,7 +263,7 @@ def evaluate_segmentation(bundle: Path, n_volumes: int = 12, start_seed: int = S
     rows: list[dict[str, Any]] = []
     seconds = 0.0
     for s in range(start_seed, start_seed + n_volumes):
-        ph = eval_phantom(s, shape)
+        ph = (recipe or eval_phantom)(s, shape)
         t = time.perf_counter()
         seg = segment_array(b.network, ph.image, ph.spacing, b.params, options=options, bundle_path=b.path)
         seconds += time.perf_counter() - t

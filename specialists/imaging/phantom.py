@@ -170,6 +170,7 @@ def make_phantom(
     size_range_mm: tuple[float, float] = (3.0, 30.0),
     anatomy: Anatomy = "lungs",
     coverage: tuple[float, float] = (0.0, 1.0),
+    floor_gap_mm: tuple[float, float] | None = None,
 ) -> Phantom:
     """Generate one chest-CT phantom.
 
@@ -189,6 +190,11 @@ def make_phantom(
             (:mod:`specialists.imaging.phantom_anatomy`).
         coverage: for ``chest``, the part of the body's height (0 = upper abdomen, 1 = neck) the
             volume's slices span, inferior to superior.
+        floor_gap_mm: when given, each nodule is planted just above the lung's floor (a diaphragm
+            dome or the costophrenic base): the lung below its lowest point is between these many
+            mm thick. Nodules there sit over bright tissue that the slices beneath them show, which
+            a 2.5-D network must tell apart from the nodule. Where no such place is free, a nodule
+            is planted anywhere in the lungs.
 
     Returns:
         The phantom. Nodules that do not fit in the lungs are shrunk to fit (their spec says so).
@@ -248,11 +254,13 @@ def make_phantom(
     if diameters_mm is None:
         lo, hi = np.log(size_range_mm[0]), np.log(size_range_mm[1])
         diameters_mm = list(np.exp(rng.uniform(lo, hi, size=n_nodules)))
+    floor = None if floor_gap_mm is None else (_height_above_floor(lung, sp[0]), floor_gap_mm)
     nodules: list[NoduleSpec] = []
     for i, diam in enumerate(diameters_mm):
         kind = kinds[i] if kinds else KINDS[int(rng.integers(3))]
         nshape = shapes[i] if shapes else SHAPES[int(rng.integers(3))]
-        spec = _plant(image, mask, dist_in, sp, rng, len(nodules) + 1, float(diam), kind, nshape, z_mid, nodules)
+        spec = _plant(image, mask, dist_in, sp, rng, len(nodules) + 1, float(diam), kind, nshape, z_mid, nodules,
+                      floor)
         if spec is not None:
             nodules.append(spec)
 
@@ -262,10 +270,27 @@ def make_phantom(
                    seed=seed)
 
 
+def _height_above_floor(lung: np.ndarray, dz: float) -> np.ndarray:
+    """Per voxel, the mm of lung between its centre and the non-lung tissue below it in its column.
+
+    Infinite outside the lungs and where the lung runs down to the volume's lowest slice (no floor seen).
+    """
+    run = np.zeros(lung.shape, np.int32)
+    run[0] = 0  # a column's lung that starts at the lowest slice has no floor in the volume
+    for z in range(1, lung.shape[0]):
+        run[z] = np.where(lung[z], np.where(run[z - 1] > 0, run[z - 1] + 1, np.where(lung[z - 1], 0, 1)), 0)
+    out = (run - 0.5) * dz
+    out[run == 0] = np.inf
+    return out
+
+
 def _plant(image: np.ndarray, mask: np.ndarray, dist_in: np.ndarray, sp: np.ndarray, rng: np.random.Generator,
            label: int, diam: float, kind: NoduleKind, nshape: NoduleShape, z_mid: float,
-           placed: list[NoduleSpec]) -> NoduleSpec | None:
-    """Plant one nodule fully inside the lungs, apart from ``placed``; shrink to fit; None if no room."""
+           placed: list[NoduleSpec], floor: tuple[np.ndarray, tuple[float, float]] | None = None) -> NoduleSpec | None:
+    """Plant one nodule fully inside the lungs, apart from ``placed``; shrink to fit; None if no room.
+
+    ``floor`` (height above the lung floor, gap range in mm): plant it that far above the floor when there is room.
+    """
     r = diam / 2
     extent = 2.2 if nshape == "spiculated" else 1.3
     room = dist_in.max()
@@ -284,6 +309,10 @@ def _plant(image: np.ndarray, mask: np.ndarray, dist_in: np.ndarray, sp: np.ndar
         cand = cand[ok]
         if len(cand) == 0:
             return None
+    if floor is not None:
+        gap = floor[0][tuple(cand.T)] - r
+        near = cand[(gap >= floor[1][0]) & (gap <= floor[1][1])]
+        cand = near if len(near) else cand
     c = cand[rng.integers(len(cand))].astype(float) + rng.uniform(-0.4, 0.4, size=3)
     f = nodule_radius_function(nshape, rng)
     half = np.ceil(r * extent / sp).astype(int) + 1
