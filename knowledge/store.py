@@ -251,7 +251,7 @@ class KnowledgeStore:
             searched = max(want, _DENSE_SEARCH)
             res = coll.query(query_texts=[query], n_results=searched, include=["distances"])
             ids, dists = res["ids"][0], (res["distances"] or [[]])[0]
-            hits = _read_hits(coll, ids[:want], dists[:want])
+            hits = _read_hits(self.chunks, ids[:want], dists[:want])
             kept = [h for h in hits if h[2].get("gen") in committed]
             if len(kept) >= n or len(ids) <= want or want >= _DENSE_MAX:
                 return kept[:n]
@@ -275,7 +275,7 @@ class KnowledgeStore:
         index.sync(coll, generations)
         q = (embed_multilingual if multilingual else embed)([query])[0]
         ids, sims = index.nearest(q, n)
-        return _read_hits(coll, ids, [1.0 - s for s in sims])
+        return _read_hits(self.chunks, ids, [1.0 - s for s in sims])
 
     def _subset_query(self, coll, query: str, n: int, generations: Sequence[str], language: str,
                       multilingual: bool) -> list[tuple[str, str, dict, float]]:
@@ -288,10 +288,14 @@ class KnowledgeStore:
         key = (coll.name, language, tuple(generations))
         subset = self.subsets.get(key)
         if subset is None:
-            got = _get_by_generations(coll, generations, ["documents", "metadatas", "embeddings"], {"language": language})
+            got = _get_by_generations(coll, generations, ["embeddings"], {"language": language})
             ids = list(got["ids"])
             vecs = np.asarray(got["embeddings"], dtype=np.float32) if ids else np.zeros((0, 1), dtype=np.float32)
-            subset = (ids, list(got["documents"]), [m or {} for m in got["metadatas"]], vecs)
+            text = _read_hits(self.chunks, ids, [0.0] * len(ids))  # text and citation fields: the main collection's
+            by_id = {i: (d, m) for i, d, m, _ in text}
+            keep = [k for k, i in enumerate(ids) if i in by_id]
+            ids, vecs = [ids[k] for k in keep], vecs[keep] if len(keep) else np.zeros((0, vecs.shape[1]), np.float32)
+            subset = (ids, [by_id[i][0] for i in ids], [by_id[i][1] for i in ids], vecs)
             self.subsets = {k: v for k, v in self.subsets.items() if k[:2] != key[:2]} | {key: subset}
         ids, docs, metas, matrix = subset
         if not ids:
@@ -348,7 +352,7 @@ class KnowledgeStore:
                                     documents=docs, metadatas=metas)
                     if ml_embeddings is not None:
                         self.chunks_ml.add(ids=ids, embeddings=np.asarray(ml_embeddings(texts), dtype=np.float32),
-                                           documents=docs, metadatas=metas)
+                                           metadatas=[_ml_metadata(m) for m in metas])
                     if progress:
                         progress(min(start + BATCH, total), total)
                 for coll in (self.chunks, self.chunks_ml) if ml_embeddings is not None else (self.chunks,):
@@ -440,7 +444,7 @@ class KnowledgeStore:
         """Embed and add the committed chunks the multilingual collection lacks (a store written
         before it existed, or while its model was not installed). Returns how many were added.
 
-        Chunks keep their ids, text, metadata and committed generation, so readers see no change
+        Chunks keep their ids and committed generation (text and metadata stay in the English collection), so readers see no change
         in the English collection and each source is searchable in both or, until it is done, in
         the English one only. Without the multilingual package nothing is done.
         """
@@ -463,7 +467,7 @@ class KnowledgeStore:
                 texts = [context_text(str(m.get("title", "")), str(m.get("section", "")), d) for d, m in zip(docs, metas, strict=True)]
                 vecs = embed_multilingual(texts)
                 self.chunks_ml.upsert(ids=list(got["ids"]), embeddings=[list(map(float, v)) for v in vecs],
-                                      documents=docs, metadatas=metas)
+                                      metadatas=[_ml_metadata(m) for m in metas])
             if todo:
                 self._written()
         return len(todo)
@@ -528,6 +532,16 @@ class ExactIndex:
         top = np.argpartition(-sims, n - 1)[:n]
         top = top[np.lexsort((top, -sims[top]))]
         return [self.ids[i] for i in top], [float(sims[i]) for i in top]
+
+
+#: What the multilingual collection keeps beside each vector: the fields its filters and repairs use. The
+#: chunk's text and citation metadata are the main collection's, under the same id (a second copy of every
+#: text cost a third of the store write: Chroma indexes each document for full-text search).
+ML_FIELDS = ("gen", "source_id", "language")
+
+
+def _ml_metadata(meta: dict[str, Any]) -> dict[str, Any]:
+    return {k: meta[k] for k in ML_FIELDS if k in meta}
 
 
 def _read_hits(coll, ids: list[str], dists: list[float]) -> list[tuple[str, str, dict, float]]:

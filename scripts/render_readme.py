@@ -145,6 +145,14 @@ def _seg(r: Results) -> str:
                  f"{f3(full['dice'])}, missed ≥ 6 mm: {full['missed_nodules_ge_6mm']}, < 6 mm: "
                  f"{full['missed_nodules_lt_6mm']}, **{f2(full['false_positives_per_volume'])} false positives per "
                  f"volume** (target ≤ 1.5)")
+    basal, before = m.get("basal_phantoms"), m.get("basal_phantoms_version_0_3_0_same_test_phantoms")
+    if basal:
+        text += (f" · {basal['n_volumes']} basal phantoms (nodules 1–4 mm above a diaphragm dome), {basal['n_nodules']} "
+                 f"nodules: Dice {f3(basal['dice'])}, missed ≥ 6 mm: {basal['missed_nodules_ge_6mm']}, < 6 mm: "
+                 f"{basal['missed_nodules_lt_6mm']}, {f2(basal['false_positives_per_volume'])} false positives per volume")
+        if before:
+            text += (f" (version 0.3.0 on the same phantoms: Dice {f3(before['dice'])}, missed ≥ 6 mm: "
+                     f"{before['missed_nodules_ge_6mm']}, < 6 mm: {before['missed_nodules_lt_6mm']})")
     core = (m.get("core_hu") or {}).get("ge_6mm")
     if core and core.get("n"):
         text += (f" · core density of nodules ≥ 6 mm within 15 HU of the planted value: "
