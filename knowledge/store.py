@@ -289,12 +289,12 @@ class KnowledgeStore:
         subset = self.subsets.get(key)
         if subset is None:
             got = _get_by_generations(coll, generations, ["embeddings"], {"language": language})
-            ids = list(got["ids"])
-            vecs = np.asarray(got["embeddings"], dtype=np.float32) if ids else np.zeros((0, 1), dtype=np.float32)
-            text = _read_hits(self.chunks, ids, [0.0] * len(ids))  # text and citation fields: the main collection's
-            by_id = {i: (d, m) for i, d, m, _ in text}
-            keep = [k for k, i in enumerate(ids) if i in by_id]
-            ids, vecs = [ids[k] for k in keep], vecs[keep] if len(keep) else np.zeros((0, vecs.shape[1]), np.float32)
+            # text and citation fields are the main collection's (same ids), read page by page as the vectors are
+            main = _get_by_generations(self.chunks, generations, ["documents", "metadatas"], {"language": language})
+            by_id = {i: (d, m or {}) for i, d, m in zip(main["ids"], main["documents"], main["metadatas"], strict=False)}
+            rows = [(i, v) for i, v in zip(got["ids"], got["embeddings"], strict=False) if i in by_id]
+            ids = [i for i, _ in rows]
+            vecs = np.asarray([v for _, v in rows], dtype=np.float32) if rows else np.zeros((0, 1), dtype=np.float32)
             subset = (ids, [by_id[i][0] for i in ids], [by_id[i][1] for i in ids], vecs)
             self.subsets = {k: v for k, v in self.subsets.items() if k[:2] != key[:2]} | {key: subset}
         ids, docs, metas, matrix = subset
