@@ -35,19 +35,25 @@ def spaced(text: str) -> str:
 
 _FUNCTION_WORDS = {
     "es": {"el", "la", "los", "las", "de", "del", "que", "y", "en", "para", "por", "una", "un", "con", "se", "cómo", "como",
-           "cuál", "cuántas", "cuántos", "qué", "es", "al", "mi", "sin", "necesito", "puedo", "hago", "dame", "quiero", "dosis"},
+           "cuál", "cuántas", "cuántos", "qué", "es", "al", "mi", "sin", "necesito", "quiero", "ya", "paso", "pasos", "puedo", "hago", "dame", "quiero", "dosis"},
     "fr": {"le", "la", "les", "des", "du", "de", "et", "est", "une", "un", "pour", "comment", "quel", "quelle", "en", "avec",
            "faut", "il", "je", "veux", "mon", "ma", "sur", "aux", "au", "qu", "d", "l", "ne", "pas", "plus"},
     "de": {"der", "die", "das", "und", "ist", "wie", "ein", "eine", "einen", "nicht", "mit", "bei", "man", "ich", "für", "den",
            "dem", "um", "zu", "von", "mich", "mir", "brauche", "kann", "was", "sich", "damit", "mehr", "viele"},
+    "it": {"il", "lo", "gli", "di", "del", "della", "dei", "delle", "dell", "nel", "nella", "nell", "che", "per", "come",
+           "una", "uno", "non", "sono", "è", "posso", "vorrei", "voglio", "qual", "quale", "quanto", "quanti", "dammi",
+           "devo", "mio", "mia", "ho", "passaggi", "si", "mi", "ti", "quante", "quanta", "questo", "questa", "alla", "cosa", "perché", "più", "può", "senza", "farmaco", "dose"},
+    "pt": {"os", "do", "da", "dos", "das", "não", "um", "uma", "em", "na", "com", "para", "como", "qual",
+           "quanto", "quantos", "posso", "você", "eu", "meu", "minha", "é", "que", "de", "ao", "quero", "preciso",
+           "faço", "fazer", "sem", "mais", "passo", "passos", "quantas", "isto", "isso", "remédio", "dose", "pelo", "pela"},
     "en": {"the", "and", "is", "how", "what", "of", "to", "for", "with", "in", "a", "an", "do", "does", "i", "my", "me",
            "can", "would", "should", "which", "this", "that", "it", "are", "give", "make", "please", "you", "dose"},
 }
-_MARKS = {"es": "ñ¿¡", "fr": "çœèêëàâîôû", "de": "äöüß"}
+_MARKS = {"es": "ñ¿¡", "fr": "çœêëâîû", "de": "äöüß", "it": "ìò", "pt": "ãõ"}
 
 
 def language(text: str) -> str:
-    """``zh``, ``es``, ``fr``, ``de`` or ``en`` (the default) for the person's question.
+    """``zh``, ``es``, ``fr``, ``de``, ``it``, ``pt`` or ``en`` (the default) for the person's question.
 
     Chinese when there are at least as many CJK characters as ordinary Latin words (SMILES,
     acronyms and tags such as ``[NAME]`` are not counted); otherwise the European language whose

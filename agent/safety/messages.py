@@ -2,7 +2,7 @@
 
 A refusal names its category and offers the safe alternative; a self-harm signal gets a caring
 answer that points to urgent help and contains no numbers. Text lives in
-``agent/data/safety_messages.yaml`` (English, Chinese, Spanish, French, German).
+``agent/data/safety_messages.yaml`` (English, Chinese, Spanish, French, German, Italian, Portuguese).
 """
 
 from __future__ import annotations
