@@ -35,7 +35,7 @@ def spaced(text: str) -> str:
 
 _FUNCTION_WORDS = {
     "es": {"el", "la", "los", "las", "de", "del", "que", "y", "en", "para", "por", "una", "un", "con", "se", "cómo", "como",
-           "cuál", "cuántas", "cuántos", "qué", "es", "al", "mi", "sin", "necesito", "quiero", "ya", "paso", "pasos", "puedo", "hago", "dame", "quiero", "dosis"},
+           "cuál", "cuántas", "cuántos", "qué", "es", "al", "mi", "sin", "necesito", "ya", "paso", "pasos", "puedo", "hago", "dame", "quiero", "dosis"},
     "fr": {"le", "la", "les", "des", "du", "de", "et", "est", "une", "un", "pour", "comment", "quel", "quelle", "en", "avec",
            "faut", "il", "je", "veux", "mon", "ma", "sur", "aux", "au", "qu", "d", "l", "ne", "pas", "plus"},
     "de": {"der", "die", "das", "und", "ist", "wie", "ein", "eine", "einen", "nicht", "mit", "bei", "man", "ich", "für", "den",
