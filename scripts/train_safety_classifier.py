@@ -3,8 +3,8 @@
 A logistic regression over two sentence embeddings of the whole request (multilingual USE v3 and
 MiniLM, 896 numbers), trained on the labelled exemplars of ``agent/data/safety_exemplars.yaml``
 (with the routing exemplars as benign) and on the safety suite's dev split and the policy suite.
-The dev splits of the product's own suites (routing, design, clinical facts, guideline questions,
-in English and Chinese) are in training as benign: each is a request Galen exists to answer.
+The dev splits of the product's own suites (routing, design, clinical facts, guideline questions and
+follow-up turns of conversations, in English and Chinese) are in training as benign: each is a request Galen exists to answer.
 Its threshold is chosen without the test split: 5-fold cross-validation over the dev and policy
 cases and those product questions (exemplars always in training) gives every dev case an out-of-fold probability, and the
 threshold is set just above the highest out-of-fold probability of any near miss, so that the
@@ -37,7 +37,7 @@ POLICY = ROOT / "evals/suites/policy.jsonl"
 #: (they are in training as benign, and their out-of-fold probabilities bound the threshold too)
 BENIGN_DEV = [ROOT / "evals/suites" / f"{name}.dev.jsonl" for name in (
     "routing", "routing_zh", "design", "design_zh", "clinical_facts", "clinical_facts_zh", "guideline_decisions",
-    "guidelines_zh")]
+    "guidelines_zh", "threads")]
 OUT = ROOT / "agent/data/safety_classifier.npz"
 CARD = ROOT / "agent/data/safety_classifier.json"
 SEED = 0
@@ -45,6 +45,12 @@ FOLDS = 5
 C = 4.0
 DEV_WEIGHT = 2.0  # a suite case counts twice an exemplar: suite cases are written as users write
 MARGIN = 0.02  # the threshold sits this far above the highest out-of-fold near-miss probability
+
+
+def _questions(case: dict) -> list[str]:
+    """A case's question and, for a conversation (threads), every earlier turn's question too."""
+    turns = [t.get("question") for t in case.get("history") or [] if isinstance(t, dict)]
+    return [q for q in [*turns, case.get("question")] if isinstance(q, str) and q.strip()]
 
 
 def sha256(path: Path) -> str:
@@ -68,7 +74,7 @@ def main() -> int:
     cases = load(DEV) + load(POLICY)
     texts = [scrub(c["question"]) for c in cases]
     y = np.array([1 if c["expect"]["refusal"] else 0 for c in cases])
-    product = list(dict.fromkeys(scrub(c["question"]) for path in BENIGN_DEV for c in load(path) if c.get("question")))
+    product = list(dict.fromkeys(scrub(q) for path in BENIGN_DEV for c in load(path) for q in _questions(c)))
     texts += product
     y = np.concatenate([y, np.zeros(len(product), dtype=int)])
     n_safety = len(cases)
