@@ -47,6 +47,31 @@ def _dirty_files() -> int | None:
     return len([line for line in res.stdout.splitlines() if line.strip()])
 
 
+#: vector extensions that change how fast the models run (bfloat16 matrix products need avx512_bf16 or AMX)
+_CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16")
+
+
+def cpu() -> str:
+    """The processor as /proc/cpuinfo names it, with its family/model and the vector extensions that
+    matter here, e.g. ``"AMD EPYC (family 25 model 1): avx2 fma"``. Figures measured on CPUs with
+    and without native bfloat16 differ several-fold (embedding, segmentation), so every result says
+    which it ran on."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return platform.processor() or "unknown"
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            break  # the first processor is enough
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip()
+    flags = set(fields.get("flags", "").split())
+    name = fields.get("model name", "unknown")
+    where = f" (family {fields['cpu family']} model {fields['model']})" if "cpu family" in fields and "model" in fields else ""
+    return f"{name}{where}: " + (" ".join(f for f in _CPU_FLAGS if f in flags) or "no AVX2")
+
+
 def provenance(suite: Path | str | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Where and with what a figure was measured."""
     from evals.provenance import git_commit, library_versions
@@ -56,6 +81,7 @@ def provenance(suite: Path | str | None = None, extra: dict[str, Any] | None = N
         "dirty_files": _dirty_files(),
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": f"{platform.machine()} {os.cpu_count()} cores",
+        "cpu": cpu(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "libraries": library_versions(),

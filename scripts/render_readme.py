@@ -65,6 +65,11 @@ class Results:
     def metrics(self, name: str) -> dict[str, Any]:
         return self.get(name)["metrics"]
 
+    def cpu(self, name: str) -> str:
+        """`` · CPU …`` for a result that recorded its processor (evals.results.cpu), else nothing."""
+        cpu = (self.get(name).get("provenance") or {}).get("cpu")
+        return f" · CPU {cpu}" if cpu else ""
+
 
 # --- formatting ---------------------------------------------------------------------------
 def f3(v: Any) -> str:
@@ -387,7 +392,7 @@ def _consult(r: Results) -> str:
     ratio = f.get("turn_ratio_to_baseline")
     return (f"{shape} DICOM series ({m['series']['files']} files), `Agent.ask` in a fresh process: " + " · ".join(parts)
             + (f" · folder ×{ratio:.2f} the baseline commit {m['baseline'].get('commit', '?')}" if ratio else "")
-            + f" · nodules planted {planted} mm, reported {found or 'none'} mm")
+            + f" · nodules planted {planted} mm, reported {found or 'none'} mm" + r.cpu("bench.imaging_consult"))
 
 
 def _kb_scale(r: Results) -> str:
@@ -408,7 +413,7 @@ def _kb_scale(r: Results) -> str:
             f"{srv['server_rss_mb']:.0f} MB · recall@5 on guidelines.jsonl (right section, n = {among['n']}): "
             f"{alone['recall@5']:.3f} on the shipped corpus alone, {among['recall@5']:.3f} among the 100,000 (source "
             f"recall@5 {among['source_recall@5']:.3f}; 'unchanged': {met(among['recall@5'] >= alone['recall@5'])}) · "
-            f"store {'reused' if m.get('store_reused') else 'built fresh'}")
+            f"store {'reused' if m.get('store_reused') else 'built fresh'}" + r.cpu("bench.kb_scale"))
 
 
 def _pmo(r: Results) -> str:

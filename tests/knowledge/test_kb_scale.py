@@ -241,6 +241,30 @@ def test_rows_under_different_headings_are_never_merged() -> None:
     assert not _near_duplicate(_signature("", {"section": "x"}), _signature("", {"section": "x"}))
 
 
+def test_a_second_chunk_of_a_section_yields_to_another_section_ranked_just_below() -> None:
+    """Fused results prefer a different section to a second chunk of one already chosen, unless the
+    second chunk is far ahead; copies are still dropped, and nothing is lost when candidates run out."""
+    from knowledge.retrieval import _diverse_top
+
+    def chunk(source: str, section: str, words: str) -> tuple[str, dict]:
+        return words, {"source_id": source, "section": section}
+
+    found = {
+        "a1": chunk("fleischner", "Solid nodules", "single solid nodule six to eight millimetres follow up"),
+        "a2": chunk("fleischner", "Solid nodules", "multiple solid nodules larger than eight millimetres"),
+        "b1": chunk("bts", "Surveillance", "volumetry growth doubling time surveillance scans"),
+        "c1": chunk("lung-rads", "Category 3", "probably benign short interval follow up"),
+    }
+    close = {"a1": 0.050, "a2": 0.040, "b1": 0.036, "c1": 0.030}
+    assert _diverse_top(close, found, 3, discount=1.0) == ["a1", "a2", "b1"]  # plain fused order
+    assert _diverse_top(close, found, 3, discount=0.8) == ["a1", "b1", "a2"]  # 0.040 * 0.8 < 0.036
+    far = dict(close, a2=0.049)
+    assert _diverse_top(far, found, 3, discount=0.8) == ["a1", "a2", "b1"]  # 0.049 * 0.8 > 0.036: kept ahead
+    assert _diverse_top(close, found, 10, discount=0.0) == ["a1", "b1", "c1", "a2"]  # all returned, repeats last
+    copies = dict(found, a3=chunk("local-1", "Solid nodules", found["a1"][0] + " local"))
+    assert "a3" not in _diverse_top(dict(close, a3=0.045), copies, 4, discount=0.8)
+
+
 def test_exact_dense_search_follows_adds_replacements_and_removals(kb, tmp_path: Path) -> None:
     from knowledge.admin import remove_source
     from knowledge.ingest import ingest_paths, open_store
