@@ -263,8 +263,53 @@ def _search(store, query: str, k: int, mode: Mode, rankings: tuple[tuple[Ranking
         for rank, (cid, text, meta, _) in enumerate(_ranking(store, name, query, depth, generations)):
             fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank + 1)
             found[cid] = (text, meta)
+    for cid in fused:
+        fused[cid] *= heading_fit(query, found[cid][1])
     best = _diverse_top(fused, found, k)
-    return [_passage(cid, found[cid][0], found[cid][1], fused[cid]) for cid in best]
+    folded = fold_siblings(best, fused, found)
+    return [_passage(cid, _joined(folded[cid], found), found[cid][1], fused[cid]) for cid in best]
+
+
+def _joined(cids: list[str], found: dict[str, tuple[str, dict]]) -> str:
+    """The texts of one section's chunks, in the order the document has them."""
+    if len(cids) == 1:
+        return found[cids[0]][0]
+    ordered = sorted(cids, key=lambda c: (int(found[c][1].get("chunk_index", 0) or 0), c))
+    return "\n".join(found[c][0] for c in ordered)
+
+
+#: A passage whose heading names only nodule types other than those the question names ("Single
+#: ground-glass nodule" for "a 10 mm solid nodule") has its fused score multiplied by this.
+KIND_MISMATCH_DISCOUNT = 0.9
+
+
+def heading_fit(query: str, meta: dict, discount: float | None = None) -> float:
+    """The factor on a passage's fused score for the nodule types its heading names.
+
+    A guideline gives one rule per nodule type, under its own heading, and the rules share their
+    words (sizes, intervals, "single", "nodule"); a question about a solid nodule then ranks the
+    ground-glass and part-solid rows as high as the solid one, and among a large library's
+    statistics (numbers are common, a guideline's name is rare) they can push it out. A heading
+    that names no type, or one of the question's types, is not discounted; "subsolid" covers both
+    part-solid and ground-glass.
+    """
+    discount = KIND_MISMATCH_DISCOUNT if discount is None else discount
+    if discount == 1.0:
+        return 1.0
+    asked = _kinds(english_view(query))
+    if not asked:
+        return 1.0
+    named = _kinds(english_view(str(meta.get("section", "")).rsplit(" > ", 1)[-1]))
+    return discount if named and not named & asked else 1.0
+
+
+def _kinds(text: str) -> set[str]:
+    from knowledge.snippets import nodule_kinds
+
+    kinds = nodule_kinds(text)
+    if re.search(r"sub-?solid", text, re.IGNORECASE):
+        kinds |= {"part-solid", "ground-glass"}
+    return kinds
 
 
 #: A further passage of a section already among the results has its fused score multiplied by
@@ -282,26 +327,60 @@ def _diverse_top(fused: dict[str, float], found: dict[str, tuple[str, dict]], k:
     A copy of a passage already chosen (:func:`_near_duplicate`) is skipped: it would only push a
     different one out. Two neighbouring chunks of one section say much the same and take two of
     the ``k`` places; a chunk whose (source, section) is already chosen competes with its score
-    discounted (:data:`SECTION_REPEAT_DISCOUNT`), so that another section ranked just below gets in.
+    discounted (:data:`SECTION_REPEAT_DISCOUNT`), so that another section ranked just below gets in
+    (what the discounted chunk says is not lost: :func:`fold_siblings`).
     """
     discount = SECTION_REPEAT_DISCOUNT if discount is None else discount
-    ranked = sorted(fused, key=lambda c: -fused[c])
+    section = {c: _section_key(found[c][1]) for c in fused}
+    pending = sorted(fused, key=lambda c: -fused[c])
     best: list[str] = []
     kept: list[tuple[str, frozenset[str]]] = []
     chosen_per_section: dict[tuple[str, str], int] = {}
-    pending = list(ranked)
     while pending and len(best) < k:
         cid = pending[0] if discount == 1.0 else max(
-            pending, key=lambda c: fused[c] * discount ** chosen_per_section.get(_section_key(found[c][1]), 0))
+            pending, key=lambda c: fused[c] * discount ** chosen_per_section.get(section[c], 0))
         pending.remove(cid)
         sig = _signature(*found[cid])
         if any(_near_duplicate(sig, other) for other in kept):
             continue
         best.append(cid)
         kept.append(sig)
-        key = _section_key(found[cid][1])
-        chosen_per_section[key] = chosen_per_section.get(key, 0) + 1
+        chosen_per_section[section[cid]] = chosen_per_section.get(section[cid], 0) + 1
     return best
+
+
+def fold_siblings(best: list[str], fused: dict[str, float], found: dict[str, tuple[str, dict]]
+                  ) -> dict[str, list[str]]:
+    """For each chosen chunk, the chunks of its section that are given with it (itself first).
+
+    A section longer than one chunk keeps one place among the results (:func:`_diverse_top`), but
+    its next chunk can hold the sentence that answers ("Timing: ... from 2 August 2027" below the
+    list of obligations). A chunk of a chosen section that outranks the weakest chosen passage on
+    its own fused score, so that it would have had a place without the discount, is joined to the
+    first chosen chunk of its section instead of being dropped. Copies of a chosen passage
+    (:func:`_near_duplicate`) are not joined.
+    """
+    if not best:
+        return {}
+    floor = min(fused[c] for c in best)
+    first: dict[tuple[str, str], str] = {}
+    for cid in best:
+        first.setdefault(_section_key(found[cid][1]), cid)
+    out = {cid: [cid] for cid in best}
+    chosen = set(best)
+    signatures = [_signature(*found[c]) for c in best]
+    for cid in sorted(fused, key=lambda c: -fused[c]):
+        if fused[cid] < floor:
+            break
+        head = first.get(_section_key(found[cid][1]))
+        if cid in chosen or head is None:
+            continue
+        sig = _signature(*found[cid])
+        if any(_near_duplicate(sig, other) for other in signatures):
+            continue
+        out[head].append(cid)
+        signatures.append(sig)
+    return out
 
 
 def _section_key(meta: dict) -> tuple[str, str]:

@@ -265,6 +265,51 @@ def test_a_second_chunk_of_a_section_yields_to_another_section_ranked_just_below
     assert "a3" not in _diverse_top(dict(close, a3=0.045), copies, 4, discount=0.8)
 
 
+def test_a_discounted_chunk_of_a_chosen_section_is_given_with_it_not_dropped() -> None:
+    """A section's next chunk that would have had a place on its own score is joined to the section's
+    chosen chunk (in document order); one below every chosen passage, or a copy, is not."""
+    from knowledge.retrieval import _diverse_top, _joined, fold_siblings
+
+    def chunk(section: str, index: int, words: str) -> tuple[str, dict]:
+        return words, {"source_id": "responsible-use", "section": section, "chunk_index": index}
+
+    found = {
+        "eu2": chunk("EU AI Act", 5, "timing high risk rules apply from 2 August 2027"),
+        "eu1": chunk("EU AI Act", 4, "obligations risk management data governance documentation"),
+        "gmlp": chunk("GMLP", 1, "ten guiding principles multidisciplinary expertise"),
+        "hipaa": chunk("HIPAA", 3, "eighteen identifiers safe harbor"),
+        "eu3": chunk("EU AI Act", 6, "penalties fines national authorities"),
+    }
+    fused = {"eu1": 0.041, "eu2": 0.040, "gmlp": 0.039, "hipaa": 0.037, "eu3": 0.030}
+    best = _diverse_top(fused, found, 3, discount=0.8)
+    assert best == ["eu1", "gmlp", "hipaa"]  # the second EU chunk yields its place
+    folded = fold_siblings(best, fused, found)
+    assert folded == {"eu1": ["eu1", "eu2"], "gmlp": ["gmlp"], "hipaa": ["hipaa"]}  # eu3 (0.030) ranks below all
+    joined = _joined(folded["eu1"], found)
+    assert joined.index("obligations") < joined.index("2027")  # chunk 4 before chunk 5
+    copy = dict(found, eu2=chunk("EU AI Act", 5, found["eu1"][0] + " again"))
+    assert fold_siblings(best, fused, copy)["eu1"] == ["eu1"]
+    assert fold_siblings([], fused, found) == {}
+
+
+def test_a_heading_naming_another_nodule_type_is_discounted() -> None:
+    """A question about one nodule type ranks a section headed by another type lower; a heading with
+    no type, a question with no type, and "subsolid" (part-solid and ground-glass) are not discounted."""
+    from knowledge.retrieval import heading_fit
+
+    solid = "A 10 mm solid pulmonary nodule was found incidentally. What options does the Fleischner Society give?"
+    assert heading_fit(solid, {"section": "Subsolid nodules > Single ground-glass nodule"}, 0.9) == 0.9
+    assert heading_fit(solid, {"section": "Subsolid nodules"}, 0.9) == 0.9
+    assert heading_fit(solid, {"section": "Solid nodules > Single solid nodule"}, 0.9) == 1.0
+    assert heading_fit(solid, {"section": "Scope and who the recommendations apply to"}, 0.9) == 1.0
+    assert heading_fit("What is Lung-RADS category 4B?", {"section": "Subsolid nodules"}, 0.9) == 1.0
+    subsolid = "Management of a persistent subsolid nodule?"
+    assert heading_fit(subsolid, {"section": "Subsolid nodules > Single ground-glass nodule"}, 0.9) == 1.0
+    assert heading_fit(subsolid, {"section": "Solid nodules > Single solid nodule"}, 0.9) == 0.9
+    assert heading_fit("磨玻璃结节 8毫米 怎么随访", {"section": "Solid nodules > Single solid nodule"}, 0.9) == 0.9
+    assert heading_fit(solid, {"section": "Subsolid nodules"}, 1.0) == 1.0
+
+
 def test_exact_dense_search_follows_adds_replacements_and_removals(kb, tmp_path: Path) -> None:
     from knowledge.admin import remove_source
     from knowledge.ingest import ingest_paths, open_store
