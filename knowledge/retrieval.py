@@ -304,7 +304,7 @@ def heading_fit(query: str, meta: dict, discount: float | None = None) -> float:
 
 
 def _kinds(text: str) -> set[str]:
-    from knowledge.snippets import nodule_kinds
+    from knowledge.terms import nodule_kinds
 
     kinds = nodule_kinds(text)
     if re.search(r"sub-?solid", text, re.IGNORECASE):
