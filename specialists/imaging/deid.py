@@ -101,6 +101,14 @@ def _is_dicom(path: Path) -> bool:
     return is_dicom_file(path)
 
 
+def _add_to_zip(out: zipfile.ZipFile, path: Path, name: str) -> None:
+    """Add one file to ``out`` compressed in one call (``ZipFile.write`` compresses 8 KB at a time, and
+    between two such calls the writing thread waits for the GIL)."""
+    info = zipfile.ZipInfo.from_file(path, name)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    out.writestr(info, path.read_bytes(), compresslevel=1)
+
+
 def deidentify_to(src: Path, dst_dir: Path) -> Path:
     """Write a de-identified copy of an attachment into ``dst_dir`` and return its path.
 
@@ -127,19 +135,27 @@ def deidentify_to(src: Path, dst_dir: Path) -> Path:
     if not src.is_file():
         raise UnreadableFile(f"The attachment {src.name} does not exist.")
     if zipfile.is_zipfile(src):
+        from concurrent.futures import ThreadPoolExecutor
+
         from galen.archives import unpacked  # the one owner of archive handling (unpacking limits)
 
         # Deflate level 1: CT pixel data compresses to about the same size as at the default level 6
         # (0.63 against 0.62 of the raw bytes on phantom slices) in a quarter of the time; at level 6
-        # this copy took 12 of a 300-slice consultation's 41 seconds.
-        with unpacked(src) as folder, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+        # this copy took 12 of a 300-slice consultation's 41 seconds. One thread writes (and
+        # compresses: zlib releases the GIL) each de-identified file while this one de-identifies the
+        # next, in the same order: 3.3 s for a 300-slice series, 4.5 s one after the other.
+        with (unpacked(src) as folder, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out,
+              ThreadPoolExecutor(max_workers=1) as writer):
+            writes = []
             for root, _dirs, names in os.walk(folder):
                 for name in sorted(names):
                     p = Path(root) / name
                     if _is_dicom(p):
                         tmp = p.with_name(p.name + ".deid")
                         _deid_file(p, tmp)
-                        out.write(tmp, str(p.relative_to(folder)))
+                        writes.append(writer.submit(_add_to_zip, out, tmp, str(p.relative_to(folder))))
+            for w in writes:
+                w.result()  # a failed write raises here, before the copy is used
         return dst
     if _is_dicom(src):
         _deid_file(src, dst)

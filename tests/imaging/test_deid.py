@@ -74,10 +74,13 @@ def test_zip(tmp_path):
     assert _digest(z) == before and zipfile.is_zipfile(out)
     with zipfile.ZipFile(out) as zf:
         names = zf.namelist()
-        assert len(names) == 4
+        assert names == [f"s/{p.name}" for p in sorted(src_dir.iterdir())]  # every file, in order, once
+        assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in zf.infolist())
+        assert zf.testzip() is None  # every member's CRC checks
         for n in names:
             with zf.open(n) as f:
                 _check_clean(pydicom.dcmread(f))
+    assert np.array_equal(load_volume(out).array, load_volume(src_dir).array)
 
 
 def test_non_dicom_copied_unchanged(tmp_path):
