@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from knowledge.terms import nodule_kinds
 from knowledge.types import Passage
 
 SNIPPET_CHARS = 240
@@ -24,6 +23,9 @@ _UPPER = re.compile(r"(?:smaller than|less than|under|below|<)\s*" + _NUM + _MM)
 _LOWER = re.compile(r"(?:larger than|more than|over|above|>=?)\s*" + _NUM + _MM + "|" + _NUM + _MM + r" or (?:larger|more)")
 _QUERY_SIZE = re.compile(_NUM + r"\s*(mm|millimet|cm)", re.IGNORECASE)
 _OPPOSITES = {"high": "low", "low": "high", "single": "multiple", "multiple": "single"}
+_KINDS = (("part-solid", re.compile(r"part[- ]?solid|subsolid", re.I)),
+          ("ground-glass", re.compile(r"ground[- ]?glass|non[- ]?solid|\bgg[on]\b", re.I)),
+          ("solid", re.compile(r"(?<![-\w])solid\b", re.I)))
 _ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 #: A question asking what something is or how it is told apart ("how is high risk defined?", "怎么区分").
 _DEFINITIONAL_Q = re.compile(
@@ -33,6 +35,16 @@ _DEFINITIONAL_Q = re.compile(
 #: A sentence that defines ("X means ...", "... indicates high risk", "is defined as").
 _DEFINES = re.compile(r"\b(?:means|is defined as|are defined as|indicates?|refers? to|is considered|counts as)\b",
                       re.IGNORECASE)
+
+
+def nodule_kinds(text: str) -> set[str]:
+    """Nodule types named in ``text`` ("part-solid" does not also count as "solid")."""
+    found, rest = set(), text
+    for kind, pattern in _KINDS:
+        if pattern.search(rest):
+            found.add(kind)
+            rest = pattern.sub(" ", rest)
+    return found
 
 
 def split_sentences(text: str) -> list[str]:
