@@ -263,6 +263,8 @@ def _search(store, query: str, k: int, mode: Mode, rankings: tuple[tuple[Ranking
         for rank, (cid, text, meta, _) in enumerate(_ranking(store, name, query, depth, generations)):
             fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank + 1)
             found[cid] = (text, meta)
+    for cid in fused:
+        fused[cid] *= heading_fit(query, found[cid][1])
     best = _diverse_top(fused, found, k)
     folded = fold_siblings(best, fused, found)
     return [_passage(cid, _joined(folded[cid], found), found[cid][1], fused[cid]) for cid in best]
@@ -274,6 +276,40 @@ def _joined(cids: list[str], found: dict[str, tuple[str, dict]]) -> str:
         return found[cids[0]][0]
     ordered = sorted(cids, key=lambda c: (int(found[c][1].get("chunk_index", 0) or 0), c))
     return "\n".join(found[c][0] for c in ordered)
+
+
+#: A passage whose heading names only nodule types other than those the question names ("Single
+#: ground-glass nodule" for "a 10 mm solid nodule") has its fused score multiplied by this.
+KIND_MISMATCH_DISCOUNT = 0.9
+
+
+def heading_fit(query: str, meta: dict, discount: float | None = None) -> float:
+    """The factor on a passage's fused score for the nodule types its heading names.
+
+    A guideline gives one rule per nodule type, under its own heading, and the rules share their
+    words (sizes, intervals, "single", "nodule"); a question about a solid nodule then ranks the
+    ground-glass and part-solid rows as high as the solid one, and among a large library's
+    statistics (numbers are common, a guideline's name is rare) they can push it out. A heading
+    that names no type, or one of the question's types, is not discounted; "subsolid" covers both
+    part-solid and ground-glass.
+    """
+    discount = KIND_MISMATCH_DISCOUNT if discount is None else discount
+    if discount == 1.0:
+        return 1.0
+    asked = _kinds(english_view(query))
+    if not asked:
+        return 1.0
+    named = _kinds(english_view(str(meta.get("section", "")).rsplit(" > ", 1)[-1]))
+    return discount if named and not named & asked else 1.0
+
+
+def _kinds(text: str) -> set[str]:
+    from knowledge.terms import nodule_kinds
+
+    kinds = nodule_kinds(text)
+    if re.search(r"sub-?solid", text, re.IGNORECASE):
+        kinds |= {"part-solid", "ground-glass"}
+    return kinds
 
 
 #: A further passage of a section already among the results has its fused score multiplied by

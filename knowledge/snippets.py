@@ -3,8 +3,9 @@
 Guideline passages are lists of size bands and risk levels; the sentence that answers "a single
 7 mm solid nodule, high-risk patient" is the one whose band contains 7 mm and that says
 high-risk, not the first one. Scoring: shared words, +3 per stated size that the sentence's
-size condition admits (-3 per one it excludes), -2 per opposite qualifier (low vs high risk,
-single vs multiple). Deterministic and cheap: no model is called.
+size condition admits (-3 per one it excludes), the same for a stated probability ("Brock 13%")
+and a sentence's probability band ("Brock probability below 10%"), -2 per opposite qualifier
+(low vs high risk, single vs multiple). Deterministic and cheap: no model is called.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from knowledge.terms import nodule_kinds
 from knowledge.types import Passage
 
 SNIPPET_CHARS = 240
@@ -22,10 +24,18 @@ _RANGE = re.compile(_NUM + r"\s*(?:mm\s*)?(?:to|-|–)\s*(?:smaller than\s*)?" +
 _UPPER = re.compile(r"(?:smaller than|less than|under|below|<)\s*" + _NUM + _MM)
 _LOWER = re.compile(r"(?:larger than|more than|over|above|>=?)\s*" + _NUM + _MM + "|" + _NUM + _MM + r" or (?:larger|more)")
 _QUERY_SIZE = re.compile(_NUM + r"\s*(mm|millimet|cm)", re.IGNORECASE)
+_PCT = _NUM + r"\s*[%％]"
+#: A band "10% to 70%"; "fell from 46.2% to 33.0%" is a change, not a band (group 1 set).
+_P_RANGE = re.compile(r"(from\s+)?" + _NUM + r"\s*[%％]?\s*(?:to|-|–|and|至|~)\s*" + _PCT)
+_P_UPPER = re.compile(r"(?:below|less than|under|lower than|<|＜|低于|小于)\s*" + _PCT)
+_P_LOWER = re.compile(r"(?:above|more than|over|greater than|higher than|>=?|≥|＞|高于|大于|超过)\s*" + _PCT + "|"
+                      + _PCT + r"\s*(?:or\s*(?:more|higher|greater|above)|以上)")
+#: A stated probability: "Brock probability 13%", "Brock 13%", "a Brock risk of 5%", "risk of 12.5%".
+_QUERY_PROB = re.compile(r"(?:\b(brock|herder)\b(?:\s+(?:malignancy\s+)?(?:probability|risk))?|"
+                         r"\b(?:probability|risk|likelihood))\s*(?:of|is|was|=|:)?\s*" + _PCT, re.IGNORECASE)
+_PROB_WORD = re.compile(r"\b(?:probability|risk|likelihood)\b|概率|风险", re.IGNORECASE)
+_MODEL = re.compile(r"\b(brock|herder)\b", re.IGNORECASE)
 _OPPOSITES = {"high": "low", "low": "high", "single": "multiple", "multiple": "single"}
-_KINDS = (("part-solid", re.compile(r"part[- ]?solid|subsolid", re.I)),
-          ("ground-glass", re.compile(r"ground[- ]?glass|non[- ]?solid|\bgg[on]\b", re.I)),
-          ("solid", re.compile(r"(?<![-\w])solid\b", re.I)))
 _ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 #: A question asking what something is or how it is told apart ("how is high risk defined?", "怎么区分").
 _DEFINITIONAL_Q = re.compile(
@@ -35,16 +45,6 @@ _DEFINITIONAL_Q = re.compile(
 #: A sentence that defines ("X means ...", "... indicates high risk", "is defined as").
 _DEFINES = re.compile(r"\b(?:means|is defined as|are defined as|indicates?|refers? to|is considered|counts as)\b",
                       re.IGNORECASE)
-
-
-def nodule_kinds(text: str) -> set[str]:
-    """Nodule types named in ``text`` ("part-solid" does not also count as "solid")."""
-    found, rest = set(), text
-    for kind, pattern in _KINDS:
-        if pattern.search(rest):
-            found.add(kind)
-            rest = pattern.sub(" ", rest)
-    return found
 
 
 def split_sentences(text: str) -> list[str]:
@@ -64,6 +64,36 @@ def size_fit(sentence: str, sizes: list[float]) -> int:
     return sum(3 if any(lo <= v <= hi for lo, hi in conds) else -3 for v in sizes)
 
 
+def stated_probabilities(text: str) -> list[tuple[str, float]]:
+    """The probabilities ``text`` states, as (model or "", percent): "Brock 13%" -> [("brock", 13.0)].
+
+    A bare threshold ("the 10% threshold", "PET-CT 10%") is not a stated probability.
+    """
+    return list(dict.fromkeys((model.lower(), float(value)) for model, value in _QUERY_PROB.findall(text)))
+
+
+def probability_fit(sentence: str, probs: list[tuple[str, float]]) -> int:
+    """+3 per stated probability that a probability band in ``sentence`` admits, -3 per one it excludes.
+
+    Only a sentence about a probability or risk has a band ("Herder probability of 10% to 70%");
+    "a change in volume of 25% or more" does not. A band for one model ("Brock") does not judge
+    another model's probability ("Herder 13%"). 0 if the sentence has no band or none applies.
+    """
+    if not probs or not _PROB_WORD.search(sentence):
+        return 0
+    text = sentence.lower()
+    conds: list[tuple[float, float]] = [(float(a), float(b)) for change, a, b in _P_RANGE.findall(text)
+                                         if not change and float(a) < float(b)]
+    rest = _P_RANGE.sub(" ", text)
+    conds += [(float("-inf"), float(x) - 1e-9) for x in _P_UPPER.findall(rest)]
+    conds += [(float(a or b), float("inf")) for a, b in _P_LOWER.findall(rest)]
+    if not conds:
+        return 0
+    named = {m.lower() for m in _MODEL.findall(sentence)}
+    judged = [v for model, v in probs if not (model and named and model not in named)]
+    return sum(3 if any(lo <= v <= hi for lo, hi in conds) else -3 for v in judged)
+
+
 class _Query:
     def __init__(self, query: str) -> None:
         from knowledge.retrieval import tokenize
@@ -71,6 +101,7 @@ class _Query:
         self.tokenize = tokenize
         self.words = {w for w in tokenize(query) if "_" not in w}
         self.sizes = [float(n) * (10 if unit.lower() == "cm" else 1) for n, unit in _QUERY_SIZE.findall(query)]
+        self.probs = stated_probabilities(query)
         self.avoid = {_OPPOSITES[w] for w in self.words if w in _OPPOSITES} - self.words
         self.kinds = nodule_kinds(query)
         self.definitional = bool(_DEFINITIONAL_Q.search(query))
@@ -80,7 +111,8 @@ class _Query:
 
         # a Chinese sentence also offers the English words of its terms, so an English question can quote it
         toks = {w for w in self.tokenize(lexical_query(sentence)) if "_" not in w}
-        score = len(self.words & toks) + size_fit(sentence, self.sizes) - 2 * len(self.avoid & toks)
+        score = len(self.words & toks) + size_fit(sentence, self.sizes)
+        score += probability_fit(sentence, self.probs) - 2 * len(self.avoid & toks)
         kinds = nodule_kinds(sentence) if self.kinds else set()
         if kinds and not kinds & self.kinds:
             score -= 3  # a rule for another nodule type ("part-solid" when "solid" was asked)

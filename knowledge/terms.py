@@ -69,3 +69,19 @@ def chinese_term(english: str) -> str | None:
     """How the English term ``english`` is written in a Chinese answer (None if it is not in the vocabulary)."""
     t = _en_index().get(english.strip().lower())
     return t.zh[0] if t else None
+
+
+#: Nodule types by the words that name them, most specific first ("part-solid" before "solid").
+_KINDS = (("part-solid", re.compile(r"part[- ]?solid|subsolid", re.I)),
+          ("ground-glass", re.compile(r"ground[- ]?glass|non[- ]?solid|\bgg[on]\b", re.I)),
+          ("solid", re.compile(r"(?<![-\w])solid\b", re.I)))
+
+
+def nodule_kinds(text: str) -> set[str]:
+    """Nodule types named in ``text`` ("part-solid" does not also count as "solid")."""
+    found, rest = set(), text
+    for kind, pattern in _KINDS:
+        if pattern.search(rest):
+            found.add(kind)
+            rest = pattern.sub(" ", rest)
+    return found

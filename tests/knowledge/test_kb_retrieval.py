@@ -120,7 +120,8 @@ def test_key_sentences_across_passages():
 
 
 def test_sentences_for_another_nodule_type_lose_and_lists_are_quoted_whole():
-    from knowledge.snippets import key_sentences, nodule_kinds
+    from knowledge.snippets import key_sentences
+    from knowledge.terms import nodule_kinds
 
     assert nodule_kinds("A persistent part-solid nodule") == {"part-solid"}
     assert nodule_kinds("non-solid (ground-glass) or solid") == {"ground-glass", "solid"}
@@ -133,6 +134,25 @@ def test_sentences_for_another_nodule_type_lose_and_lists_are_quoted_whole():
     (top,) = key_sentences("When is poor absorption more likely?", [rules], limit=1)
     assert top == ("Poor absorption is more likely when a compound has: molecular weight over 500 Da; "
                    "more than 5 hydrogen-bond donors.", 1)
+
+
+def test_a_stated_probability_picks_the_band_that_admits_it() -> None:
+    """"Brock 13%" is answered by the rule for 10% or more, not by the one below 10% that shares more words."""
+    from knowledge.snippets import key_sentences, probability_fit, stated_probabilities
+
+    probs = stated_probabilities("part-solid nodule 15 mm Brock probability 13% PET-CT 10% threshold; Brock 13%")
+    assert probs == [("brock", 13.0)]  # a bare threshold is not a stated probability; repeats count once
+    assert probability_fit("Brock probability below 10%: CT surveillance.", probs) == -3
+    assert probability_fit("Brock probability of 10% or more: PET-CT.", probs) == 3
+    assert probability_fit("Herder probability of 10% to 70%: consider biopsy.", probs) == 0  # another model
+    assert probability_fit("A change in volume of 25% or more is significant.", probs) == 0  # not a probability
+    assert probability_fit("The probability of recurrence fell from 46.2% to 33.0%.", probs) == 0  # a change
+    assert probability_fit("Herder probability above 70%: excision.", [("", 80.0)]) == 3
+    passages = [{"text": "Persistent subsolid nodule with a Brock probability below 10%: CT surveillance at 1, 2 and "
+                         "4 years.\nSubsolid nodule with a Brock probability of 10% or more: consider CT surveillance "
+                         "or biopsy."}]
+    (top,) = key_sentences("persistent subsolid nodule Brock probability 13%", passages, limit=1)
+    assert top[0].startswith("Subsolid nodule with a Brock probability of 10% or more")
 
 
 def test_a_definition_question_quotes_the_defining_sentences() -> None:

@@ -292,6 +292,24 @@ def test_a_discounted_chunk_of_a_chosen_section_is_given_with_it_not_dropped() -
     assert fold_siblings([], fused, found) == {}
 
 
+def test_a_heading_naming_another_nodule_type_is_discounted() -> None:
+    """A question about one nodule type ranks a section headed by another type lower; a heading with
+    no type, a question with no type, and "subsolid" (part-solid and ground-glass) are not discounted."""
+    from knowledge.retrieval import heading_fit
+
+    solid = "A 10 mm solid pulmonary nodule was found incidentally. What options does the Fleischner Society give?"
+    assert heading_fit(solid, {"section": "Subsolid nodules > Single ground-glass nodule"}, 0.9) == 0.9
+    assert heading_fit(solid, {"section": "Subsolid nodules"}, 0.9) == 0.9
+    assert heading_fit(solid, {"section": "Solid nodules > Single solid nodule"}, 0.9) == 1.0
+    assert heading_fit(solid, {"section": "Scope and who the recommendations apply to"}, 0.9) == 1.0
+    assert heading_fit("What is Lung-RADS category 4B?", {"section": "Subsolid nodules"}, 0.9) == 1.0
+    subsolid = "Management of a persistent subsolid nodule?"
+    assert heading_fit(subsolid, {"section": "Subsolid nodules > Single ground-glass nodule"}, 0.9) == 1.0
+    assert heading_fit(subsolid, {"section": "Solid nodules > Single solid nodule"}, 0.9) == 0.9
+    assert heading_fit("磨玻璃结节 8毫米 怎么随访", {"section": "Solid nodules > Single solid nodule"}, 0.9) == 0.9
+    assert heading_fit(solid, {"section": "Subsolid nodules"}, 1.0) == 1.0
+
+
 def test_exact_dense_search_follows_adds_replacements_and_removals(kb, tmp_path: Path) -> None:
     from knowledge.admin import remove_source
     from knowledge.ingest import ingest_paths, open_store
