@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import threading
+from functools import lru_cache
 from typing import Literal
 
 from galen.errors import BackendUnavailable, GalenError, InvalidInput
@@ -263,8 +264,10 @@ def _search(store, query: str, k: int, mode: Mode, rankings: tuple[tuple[Ranking
         for rank, (cid, text, meta, _) in enumerate(_ranking(store, name, query, depth, generations)):
             fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank + 1)
             found[cid] = (text, meta)
-    for cid in fused:
-        fused[cid] *= heading_fit(query, found[cid][1])
+    asked = _kinds(english_view(query))  # once per query, not once per candidate
+    if asked and KIND_MISMATCH_DISCOUNT != 1.0:
+        for cid in fused:
+            fused[cid] *= _heading_factor(asked, found[cid][1], KIND_MISMATCH_DISCOUNT)
     best = _diverse_top(fused, found, k)
     folded = fold_siblings(best, fused, found)
     return [_passage(cid, _joined(folded[cid], found), found[cid][1], fused[cid]) for cid in best]
@@ -294,22 +297,30 @@ def heading_fit(query: str, meta: dict, discount: float | None = None) -> float:
     part-solid and ground-glass.
     """
     discount = KIND_MISMATCH_DISCOUNT if discount is None else discount
-    if discount == 1.0:
+    return _heading_factor(_kinds(english_view(query)), meta, discount)
+
+
+def _heading_factor(asked: frozenset[str], meta: dict, discount: float) -> float:
+    """:func:`heading_fit` for the nodule types ``asked`` (already read from the question)."""
+    if discount == 1.0 or not asked:
         return 1.0
-    asked = _kinds(english_view(query))
-    if not asked:
-        return 1.0
-    named = _kinds(english_view(str(meta.get("section", "")).rsplit(" > ", 1)[-1]))
+    named = _heading_kinds(str(meta.get("section", "")))
     return discount if named and not named & asked else 1.0
 
 
-def _kinds(text: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def _heading_kinds(section: str) -> frozenset[str]:
+    """The nodule types the last heading of ``section`` ("A > B > C") names; many chunks share one."""
+    return _kinds(english_view(section.rsplit(" > ", 1)[-1]))
+
+
+def _kinds(text: str) -> frozenset[str]:
     from knowledge.terms import nodule_kinds
 
     kinds = nodule_kinds(text)
     if re.search(r"sub-?solid", text, re.IGNORECASE):
         kinds |= {"part-solid", "ground-glass"}
-    return kinds
+    return frozenset(kinds)
 
 
 #: A further passage of a section already among the results has its fused score multiplied by

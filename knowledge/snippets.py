@@ -56,12 +56,20 @@ def size_fit(sentence: str, sizes: list[float]) -> int:
     """+3 per size (mm) that a size condition in ``sentence`` admits, -3 per one it excludes, 0 if none."""
     text = sentence.lower()
     conds: list[tuple[float, float]] = [(float(a), float(b)) for a, b in _RANGE.findall(text)]
-    rest = _RANGE.sub(" ", text)
-    conds += [(float("-inf"), float(x) - 1e-9) for x in _UPPER.findall(rest)]
-    conds += [(float(a or b), float("inf")) for a, b in _LOWER.findall(rest)]
+    return _fit(conds + _open_bands(_RANGE.sub(" ", text), _UPPER, _LOWER), sizes)
+
+
+def _open_bands(text: str, upper: re.Pattern, lower: re.Pattern) -> list[tuple[float, float]]:
+    """The one-sided conditions in ``text``: "below X" as (-inf, X), "X or more" as (X, inf)."""
+    return ([(float("-inf"), float(x) - 1e-9) for x in upper.findall(text)]
+            + [(float(a or b), float("inf")) for a, b in lower.findall(text)])
+
+
+def _fit(conds: list[tuple[float, float]], values: list[float]) -> int:
+    """+3 per value some condition admits, -3 per value none admits; 0 when there is no condition."""
     if not conds:
         return 0
-    return sum(3 if any(lo <= v <= hi for lo, hi in conds) else -3 for v in sizes)
+    return sum(3 if any(lo <= v <= hi for lo, hi in conds) else -3 for v in values)
 
 
 def stated_probabilities(text: str) -> list[tuple[str, float]]:
@@ -84,14 +92,9 @@ def probability_fit(sentence: str, probs: list[tuple[str, float]]) -> int:
     text = sentence.lower()
     conds: list[tuple[float, float]] = [(float(a), float(b)) for change, a, b in _P_RANGE.findall(text)
                                          if not change and float(a) < float(b)]
-    rest = _P_RANGE.sub(" ", text)
-    conds += [(float("-inf"), float(x) - 1e-9) for x in _P_UPPER.findall(rest)]
-    conds += [(float(a or b), float("inf")) for a, b in _P_LOWER.findall(rest)]
-    if not conds:
-        return 0
     named = {m.lower() for m in _MODEL.findall(sentence)}
     judged = [v for model, v in probs if not (model and named and model not in named)]
-    return sum(3 if any(lo <= v <= hi for lo, hi in conds) else -3 for v in judged)
+    return _fit(conds + _open_bands(_P_RANGE.sub(" ", text), _P_UPPER, _P_LOWER), judged)
 
 
 class _Query:
